@@ -1,0 +1,336 @@
+import { assign, enqueueActions, fromCallback, sendParent, setup } from 'xstate';
+import type { Logger } from 'pino';
+import type { KillServicePolicy } from '../src/config.js';
+import { printable } from '../src/log.js';
+import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
+import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
+import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
+import { nameProblem } from '../src/protocol/values.js';
+import type { Connection } from '../src/transport/connection.js';
+import { isLoopback } from '../src/transport/address.js';
+import type { ClientEvent, ClientRequestEvent, RoomActorRef, ServerEvent } from './events.js';
+
+export interface ClientSettings {
+  readonly studentId: string;
+  readonly advertiseIp: string | undefined;
+  readonly killService: KillServicePolicy;
+  readonly maxRoomsPerConnection: number;
+  /** How long a closing connection may take to flush before it is cut. */
+  readonly flushMs: number;
+}
+
+export interface ClientInput {
+  readonly connection: Connection;
+  readonly settings: ClientSettings;
+  readonly log: Logger;
+}
+
+/** This connection's place in one room. */
+export interface Membership {
+  readonly roomRef: RoomRef;
+  readonly roomName: string;
+  /** The name the connection joined this room with: the only one it may speak under there. */
+  readonly clientName: string;
+  readonly room: RoomActorRef;
+}
+
+export interface ClientContext {
+  readonly connection: Connection;
+  readonly settings: ClientSettings;
+  readonly log: Logger;
+  /** The address and port replies advertise: the one the peer reached us on, unless configured. */
+  readonly serverIp: string;
+  readonly serverPort: number;
+  joinId: JoinId | null;
+  /** Rooms in the order joined (a DISCONNECT announces them in this order). Private to this actor. */
+  readonly rooms: Map<RoomRef, Membership>;
+  readonly refsByName: Map<string, RoomRef>;
+  /** Requests that arrived while an earlier one waited for a room or the server; replayed in order. */
+  readonly deferred: ClientRequestEvent[];
+  /** Rooms asked to announce this connection's departure and not yet done. */
+  readonly departing: Set<RoomRef>;
+  readonly stats: { requests: number; errors: number };
+}
+
+/** Requests from the connection's stream become this actor's events, in arrival order. */
+const inbound = fromCallback<ClientEvent, { connection: Connection }>(({ input, sendBack }) => {
+  const subscription = input.connection.requests$.subscribe({
+    next: (decoded) => sendBack(toRequestEvent(decoded)),
+    complete: () => sendBack({ type: 'request.end' }),
+    error: () => sendBack({ type: 'request.end' }),
+  });
+  input.connection.onClose(() => sendBack({ type: 'socket.closed' }));
+  return () => subscription.unsubscribe();
+});
+
+function toRequestEvent(decoded: Decoded): ClientRequestEvent {
+  switch (decoded.kind) {
+    case 'HELO': return { type: 'request.helo', request: decoded };
+    case 'KILL_SERVICE': return { type: 'request.kill' };
+    case 'JOIN': return { type: 'request.join', request: decoded };
+    case 'CHAT': return { type: 'request.chat', request: decoded };
+    case 'LEAVE': return { type: 'request.leave', request: decoded };
+    case 'DISCONNECT': return { type: 'request.disconnect' };
+    case 'FAILURE': return { type: 'request.failure', failure: decoded };
+  }
+}
+
+function reply(context: ClientContext, text: string): void {
+  context.connection.outbound.next(Buffer.from(text));
+}
+
+function replyError(context: ClientContext, error: ProtocolError): void {
+  context.stats.errors++;
+  context.log.debug({ code: ERRORS[error.name].code, error: error.name, description: error.description }, 'error reply');
+  reply(context, encodeError(error));
+}
+
+function joinProblem(request: JoinRequest): ProtocolError | null {
+  const problem = nameProblem('room name', request.roomName) ?? nameProblem('client name', request.clientName);
+  return problem ? protocolError('INVALID_VALUE', problem) : null;
+}
+
+/** Why this connection may not post this CHAT, or 'foreign' when it is not in the room at all. */
+function chatProblem(context: ClientContext, request: ChatRequest): ProtocolError | 'foreign' | null {
+  const membership = context.rooms.get(request.roomRef);
+  if (!membership) return 'foreign';
+  if (request.joinId !== context.joinId) return protocolError('WRONG_JOIN_ID', `join id ${request.joinId} is not this connection's`);
+  if (request.clientName !== membership.clientName) return protocolError('WRONG_NAME', `this connection joined room ${request.roomRef} as another name`);
+  if (request.forgedLine !== null) return protocolError('INVALID_VALUE', 'a message line reads as a reply field');
+  return null;
+}
+
+function eventOf<T extends ClientEvent['type']>(event: ClientEvent, type: T): Extract<ClientEvent, { type: T }> {
+  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
+  return event as Extract<ClientEvent, { type: T }>;
+}
+
+export const clientMachine = setup({
+  types: {
+    context: {} as ClientContext,
+    events: {} as ClientEvent,
+    input: {} as ClientInput,
+  },
+  actors: { inbound },
+  delays: {
+    flushLimit: ({ context }) => context.settings.flushMs,
+  },
+  guards: {
+    killAllowed: ({ context }) => {
+      const policy = context.settings.killService;
+      return policy === 'any' || (policy === 'loopback' && isLoopback(context.connection.info.peerAddress));
+    },
+    joinInvalid: ({ event }) => joinProblem(eventOf(event, 'request.join').request) !== null,
+    alreadyInRoom: ({ context, event }) => context.refsByName.has(eventOf(event, 'request.join').request.roomName),
+    atRoomLimit: ({ context }) => context.rooms.size >= context.settings.maxRoomsPerConnection,
+    chatAllowed: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === null,
+    chatToForeignRoom: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === 'foreign',
+    leaveOfMember: ({ context, event }) => context.rooms.has(eventOf(event, 'request.leave').request.roomRef),
+    failureCloses: ({ event }) => ERRORS[eventOf(event, 'request.failure').failure.error].closes,
+    allDeparted: ({ context }) => context.departing.size === 0,
+    socketClosed: ({ context }) => !context.connection.isOpen(),
+  },
+  actions: {
+    countRequest: ({ context }) => {
+      context.stats.requests++;
+    },
+    answerHelo: ({ context, event }) => {
+      const { request } = eventOf(event, 'request.helo');
+      reply(context, encodeHelo(request.line, context.serverIp, context.serverPort, context.settings.studentId));
+    },
+    askServerToStop: sendParent(({ context }): ServerEvent => ({ type: 'client.killService', peer: context.connection.info.peerAddress })),
+    refuseKill: ({ context }) => {
+      context.log.warn({ peer: context.connection.info.peerAddress, policy: context.settings.killService }, 'KILL_SERVICE refused');
+      replyError(context, protocolError('NOT_PERMITTED', `KILL_SERVICE is not permitted from this address (policy: ${context.settings.killService})`));
+    },
+    refuseJoinValue: ({ context, event }) => {
+      replyError(context, joinProblem(eventOf(event, 'request.join').request)!);
+    },
+    answerRepeatedJoin: ({ context, event }) => {
+      const { request } = eventOf(event, 'request.join');
+      const roomRef = context.refsByName.get(request.roomName)!;
+      reply(context, encodeJoined(request.roomName, context.serverIp, context.serverPort, roomRef, context.joinId!));
+    },
+    refuseJoinLimit: ({ context }) => {
+      replyError(context, protocolError('LIMIT_REACHED', `a connection may be in at most ${context.settings.maxRoomsPerConnection} rooms`));
+    },
+    askServerToJoin: sendParent(({ context, event, self }): ServerEvent => {
+      const { request } = eventOf(event, 'request.join');
+      return {
+        type: 'client.join',
+        client: self,
+        roomName: request.roomName,
+        clientName: request.clientName,
+        joinId: context.joinId,
+        outbound: context.connection.outbound,
+        serverIp: context.serverIp,
+        serverPort: context.serverPort,
+      };
+    }),
+    recordMembership: assign(({ context, event }) => {
+      const joined = eventOf(event, 'room.joined');
+      if (!context.rooms.has(joined.roomRef)) {
+        context.rooms.set(joined.roomRef, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
+        context.refsByName.set(joined.roomName, joined.roomRef);
+        context.log.info({ room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined');
+      }
+      return { joinId: joined.joinId };
+    }),
+    postChat: enqueueActions(({ context, event, enqueue }) => {
+      const { request } = eventOf(event, 'request.chat');
+      const membership = context.rooms.get(request.roomRef)!;
+      enqueue.sendTo(membership.room, { type: 'chat', joinId: request.joinId, text: request.message });
+    }),
+    askServerAboutRoom: sendParent(({ event, self }): ServerEvent => ({
+      type: 'client.lookupRoom',
+      client: self,
+      roomRef: eventOf(event, 'request.chat').request.roomRef,
+    })),
+    refuseChat: ({ context, event }) => {
+      const problem = chatProblem(context, eventOf(event, 'request.chat').request);
+      if (problem !== null && problem !== 'foreign') replyError(context, problem);
+    },
+    answerLookup: ({ context, event }) => {
+      const { roomRef, known } = eventOf(event, 'server.roomLookedUp');
+      replyError(context, known ? protocolError('NOT_A_MEMBER', `this connection is not in room ${roomRef}`) : protocolError('UNKNOWN_ROOM', `no room has ref ${roomRef}`));
+    },
+    askRoomToLeave: enqueueActions(({ context, event, enqueue, self }) => {
+      const { request } = eventOf(event, 'request.leave');
+      const membership = context.rooms.get(request.roomRef)!;
+      enqueue.sendTo(membership.room, {
+        type: 'leave',
+        joinId: context.joinId!,
+        echoJoinId: request.joinId,
+        client: self,
+        outbound: context.connection.outbound,
+      });
+    }),
+    answerLeaveOfNonMember: ({ context, event }) => {
+      const { request } = eventOf(event, 'request.leave');
+      reply(context, encodeLeft(request.roomRef, request.joinId));
+    },
+    forgetMembership: ({ context, event }) => {
+      const { roomRef } = eventOf(event, 'room.left');
+      const membership = context.rooms.get(roomRef);
+      if (!membership) return;
+      context.rooms.delete(roomRef);
+      context.refsByName.delete(membership.roomName);
+      context.log.info({ room: roomRef }, 'left');
+    },
+    answerJoinRefused: ({ context, event }) => {
+      replyError(context, eventOf(event, 'server.joinRefused').error);
+    },
+    answerFailure: ({ context, event }) => {
+      const { failure } = eventOf(event, 'request.failure');
+      replyError(context, protocolError(failure.error, failure.description));
+    },
+    defer: ({ context, event }) => {
+      context.deferred.push(event as ClientRequestEvent);
+    },
+    /** Back to ready: requests that waited are handled now, in their order. */
+    replayDeferred: enqueueActions(({ context, enqueue }) => {
+      for (const request of context.deferred.splice(0)) enqueue.raise(request);
+    }),
+    departFromRooms: enqueueActions(({ context, enqueue, self }) => {
+      // In join order: the lab's tester expects the announcements in the order the rooms were joined.
+      for (const membership of context.rooms.values()) {
+        context.departing.add(membership.roomRef);
+        enqueue.sendTo(membership.room, { type: 'depart', joinId: context.joinId!, client: self });
+      }
+      context.rooms.clear();
+      context.refsByName.clear();
+    }),
+    markDeparted: ({ context, event }) => {
+      context.departing.delete(eventOf(event, 'room.departed').roomRef);
+    },
+    closeOutbound: ({ context }) => {
+      context.connection.outbound.complete();
+    },
+    destroyConnection: ({ context }) => {
+      context.connection.destroy();
+    },
+    logDisconnect: ({ context }) => {
+      context.log.info({ requests: context.stats.requests, bytesIn: context.connection.bytesIn(), bytesOut: context.connection.bytesOut() }, 'disconnected');
+    },
+  },
+}).createMachine({
+  id: 'client',
+  context: ({ input }) => ({
+    connection: input.connection,
+    settings: input.settings,
+    log: input.log,
+    serverIp: input.settings.advertiseIp ?? input.connection.info.localAddress,
+    serverPort: input.connection.info.localPort,
+    joinId: null,
+    rooms: new Map(),
+    refsByName: new Map(),
+    deferred: [],
+    departing: new Set(),
+    stats: { requests: 0, errors: 0 },
+  }),
+  invoke: { src: 'inbound', input: ({ context }) => ({ connection: context.connection }) },
+  initial: 'ready',
+  on: {
+    'server.shutdown': '.closing',
+  },
+  states: {
+    ready: {
+      on: {
+        'request.helo': { actions: ['countRequest', 'answerHelo'] },
+        'request.kill': [
+          { guard: 'killAllowed', actions: ['countRequest', 'askServerToStop'] },
+          { actions: ['countRequest', 'refuseKill'] },
+        ],
+        'request.join': [
+          { guard: 'joinInvalid', actions: ['countRequest', 'refuseJoinValue'] },
+          { guard: 'alreadyInRoom', actions: ['countRequest', 'answerRepeatedJoin'] },
+          { guard: 'atRoomLimit', actions: ['countRequest', 'refuseJoinLimit'] },
+          { target: 'waiting', actions: ['countRequest', 'askServerToJoin'] },
+        ],
+        'request.chat': [
+          { guard: 'chatAllowed', actions: ['countRequest', 'postChat'] },
+          { guard: 'chatToForeignRoom', target: 'waiting', actions: ['countRequest', 'askServerAboutRoom'] },
+          { actions: ['countRequest', 'refuseChat'] },
+        ],
+        'request.leave': [
+          { guard: 'leaveOfMember', target: 'waiting', actions: ['countRequest', 'askRoomToLeave'] },
+          { actions: ['countRequest', 'answerLeaveOfNonMember'] },
+        ],
+        'request.disconnect': { target: 'departing', actions: 'countRequest' },
+        'request.end': { target: 'departing' },
+        'request.failure': [
+          { guard: 'failureCloses', target: 'departing', actions: ['countRequest', 'answerFailure'] },
+          { actions: ['countRequest', 'answerFailure'] },
+        ],
+      },
+    },
+    /** One request is with a room or the server; later ones wait their turn. */
+    waiting: {
+      on: {
+        'request.*': { actions: 'defer' },
+        'room.joined': { target: 'ready', actions: ['recordMembership', 'replayDeferred'] },
+        'room.left': { target: 'ready', actions: ['forgetMembership', 'replayDeferred'] },
+        'server.joinRefused': { target: 'ready', actions: ['answerJoinRefused', 'replayDeferred'] },
+        'server.roomLookedUp': { target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
+      },
+    },
+    /** Leaving every room, in join order, before the connection is closed. */
+    departing: {
+      entry: 'departFromRooms',
+      always: { guard: 'allDeparted', target: 'closing' },
+      on: {
+        'room.departed': { actions: 'markDeparted' },
+      },
+    },
+    closing: {
+      entry: 'closeOutbound',
+      always: { guard: 'socketClosed', target: 'closed' },
+      after: { flushLimit: { actions: 'destroyConnection' } },
+      on: { 'socket.closed': 'closed' },
+    },
+    closed: {
+      entry: 'logDisconnect',
+      type: 'final',
+    },
+  },
+});

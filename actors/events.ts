@@ -1,0 +1,87 @@
+import type { Socket } from 'node:net';
+import type { ActorRef, Snapshot } from 'xstate';
+import type { Observer } from 'rxjs';
+import type { ProtocolError } from '../src/protocol/errors.js';
+import type {
+  ChatRequest,
+  DecodeFailure,
+  HeloRequest,
+  JoinId,
+  JoinRequest,
+  LeaveRequest,
+  RoomRef,
+} from '../src/protocol/types.js';
+
+/** The messages actors exchange: one discriminated union per receiving actor. */
+
+export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
+export type RoomActorRef = ActorRef<Snapshot<unknown>, RoomEvent>;
+export type ServerActorRef = ActorRef<Snapshot<unknown>, ServerEvent>;
+
+/** What a room needs to know of a member: who, and where its bytes go. */
+export interface RoomMember {
+  readonly joinId: JoinId;
+  readonly clientName: string;
+  readonly client: ClientActorRef;
+  /** The member's outbound byte stream: the data plane, posted to without a state transition. */
+  readonly outbound: Observer<Buffer>;
+  /** Address and port the member reached us on, for its JOINED_CHATROOM reply. */
+  readonly serverIp: string;
+  readonly serverPort: number;
+}
+
+// ---- to the client actor --------------------------------------------------------------------
+
+/** Requests from the connection's inbound stream, in arrival order. */
+export type ClientRequestEvent =
+  | { type: 'request.helo'; request: HeloRequest }
+  | { type: 'request.kill' }
+  | { type: 'request.join'; request: JoinRequest }
+  | { type: 'request.chat'; request: ChatRequest }
+  | { type: 'request.leave'; request: LeaveRequest }
+  | { type: 'request.disconnect' }
+  | { type: 'request.failure'; failure: DecodeFailure }
+  /** The peer stopped sending (or the socket closed): treated as a DISCONNECT after what came before. */
+  | { type: 'request.end' };
+
+export type ClientEvent =
+  | ClientRequestEvent
+  | { type: 'room.joined'; roomRef: RoomRef; roomName: string; clientName: string; joinId: JoinId; room: RoomActorRef }
+  | { type: 'room.left'; roomRef: RoomRef }
+  | { type: 'room.departed'; roomRef: RoomRef }
+  | { type: 'server.joinRefused'; error: ProtocolError }
+  | { type: 'server.roomLookedUp'; roomRef: RoomRef; known: boolean }
+  | { type: 'server.shutdown' }
+  | { type: 'socket.closed' };
+
+// ---- to a room actor ----------------------------------------------------------------------
+
+export type RoomEvent =
+  | { type: 'join'; member: RoomMember }
+  | { type: 'chat'; joinId: JoinId; text: string }
+  /** A LEAVE_CHATROOM: the reply echoes the request's ref and join id. */
+  | { type: 'leave'; joinId: JoinId; echoJoinId: JoinId; client: ClientActorRef; outbound: Observer<Buffer> }
+  /** DISCONNECT or a closed connection: announce and remove, no reply. */
+  | { type: 'depart'; joinId: JoinId; client: ClientActorRef };
+
+// ---- to the server actor ----------------------------------------------------------------
+
+export type ServerEvent =
+  | { type: 'listener.listening'; host: string; port: number }
+  | { type: 'listener.failed'; error: Error }
+  | { type: 'listener.connection'; socket: Socket }
+  | {
+      type: 'client.join';
+      client: ClientActorRef;
+      roomName: string;
+      clientName: string;
+      /** Null until the connection's first join: ids are handed out on demand. */
+      joinId: JoinId | null;
+      outbound: Observer<Buffer>;
+      serverIp: string;
+      serverPort: number;
+    }
+  | { type: 'client.lookupRoom'; client: ClientActorRef; roomRef: RoomRef }
+  | { type: 'client.killService'; peer: string }
+  | { type: 'room.empty'; roomRef: RoomRef }
+  | { type: 'stop' };

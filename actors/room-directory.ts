@@ -1,0 +1,46 @@
+import type { RoomRef } from '../src/protocol/types.js';
+
+/**
+ * Room names ⇄ refs for the server's life. A ref is never reused; a name whose room emptied keeps
+ * its ref until `remembered` names are held, then the oldest empty ones are forgotten first, so
+ * the memory of rooms is bounded however many names clients invent.
+ */
+export class RoomDirectory {
+  private readonly refByName = new Map<string, RoomRef>();
+  private readonly nameByRef = new Map<RoomRef, string>();
+  private nextRef = 0;
+
+  constructor(private readonly remembered: number) {}
+
+  /** The room's ref, handed out on the name's first join. */
+  refFor(name: string, isActive: (ref: RoomRef) => boolean): RoomRef {
+    const known = this.refByName.get(name);
+    if (known !== undefined) return known;
+    const ref = this.nextRef++;
+    this.refByName.set(name, ref);
+    this.nameByRef.set(ref, name);
+    if (this.refByName.size > this.remembered) this.forgetOldestEmpty(isActive);
+    return ref;
+  }
+
+  knows(ref: RoomRef): boolean {
+    return this.nameByRef.has(ref);
+  }
+
+  nameOf(ref: RoomRef): string | undefined {
+    return this.nameByRef.get(ref);
+  }
+
+  get size(): number {
+    return this.refByName.size;
+  }
+
+  private forgetOldestEmpty(isActive: (ref: RoomRef) => boolean): void {
+    for (const [name, ref] of this.refByName) {
+      if (isActive(ref)) continue;
+      this.refByName.delete(name);
+      this.nameByRef.delete(ref);
+      return;
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { enqueueActions, sendParent, setup } from 'xstate';
+import {
+  encodeChat,
+  encodeJoined,
+  encodeLeft,
+  joinAnnouncement,
+  leaveAnnouncement,
+} from '../src/protocol/encode.js';
+import type { JoinId, RoomRef } from '../src/protocol/types.js';
+import type { RoomEvent, RoomMember, ServerEvent } from './events.js';
+
+/**
+ * A room event with its place in the room's order. The ordering point (here: this actor's own
+ * counter; in a cluster: a Redis script) assigns `seq`; fan-out only applies records in `seq`
+ * order, so the same `applyRecord` serves both.
+ */
+export type RoomRecord =
+  | { readonly seq: number; readonly kind: 'joined'; readonly member: RoomMember }
+  | { readonly seq: number; readonly kind: 'chat'; readonly joinId: JoinId; readonly text: string }
+  /** `echoJoinId` is null for a departure (DISCONNECT, closed connection): no reply is owed. */
+  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly echoJoinId: JoinId | null };
+
+export interface RoomInput {
+  readonly ref: RoomRef;
+  readonly name: string;
+}
+
+export interface RoomStats {
+  messagesRouted: number;
+  deliveries: number;
+  lastActivity: number;
+}
+
+export interface RoomContext {
+  readonly ref: RoomRef;
+  readonly name: string;
+  /**
+   * Members in join order. Mutated in place by this actor alone: a copy per join would make a
+   * join storm quadratic, and no other actor can reach it.
+   */
+  readonly members: Map<JoinId, RoomMember>;
+  /** The last sequence number this room's ordering point handed out. */
+  lastSeq: number;
+  readonly stats: RoomStats;
+}
+
+/** The local ordering point: gives a command its place in the room's order (or none). */
+export function orderLocally(context: RoomContext, event: RoomEvent): RoomRecord | null {
+  const present = context.members.has(event.type === 'join' ? event.member.joinId : event.joinId);
+  switch (event.type) {
+    case 'join':
+      return present ? null : { seq: ++context.lastSeq, kind: 'joined', member: event.member };
+    case 'chat':
+      return present ? { seq: ++context.lastSeq, kind: 'chat', joinId: event.joinId, text: event.text } : null;
+    case 'leave':
+      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, echoJoinId: event.echoJoinId } : null;
+    case 'depart':
+      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, echoJoinId: null } : null;
+  }
+}
+
+/** Fan-out: applies one ordered record to the membership and posts its bytes to the members. */
+export function applyRecord(context: RoomContext, record: RoomRecord): void {
+  const { members, ref } = context;
+  context.stats.lastActivity = Date.now();
+  switch (record.kind) {
+    case 'joined': {
+      const { member } = record;
+      members.set(member.joinId, member);
+      // The joiner's reply keeps its place before the announcement, as on the wire.
+      member.outbound.next(Buffer.from(encodeJoined(context.name, member.serverIp, member.serverPort, ref, member.joinId)));
+      broadcast(context, encodeChat(ref, member.clientName, joinAnnouncement(member.clientName)));
+      return;
+    }
+    case 'chat': {
+      const sender = members.get(record.joinId);
+      if (!sender) return;
+      context.stats.messagesRouted++;
+      broadcast(context, encodeChat(ref, sender.clientName, record.text));
+      return;
+    }
+    case 'left': {
+      const leaver = members.get(record.joinId);
+      if (!leaver) return;
+      if (record.echoJoinId !== null) leaver.outbound.next(Buffer.from(encodeLeft(ref, record.echoJoinId)));
+      // Sent before the leaver is removed: the leaver hears its own departure too.
+      broadcast(context, encodeChat(ref, leaver.clientName, leaveAnnouncement(leaver.clientName)));
+      members.delete(record.joinId);
+      return;
+    }
+  }
+}
+
+/** One encoding, one buffer, posted to every member's outbound stream. */
+function broadcast(context: RoomContext, text: string): void {
+  const bytes = Buffer.from(text);
+  for (const member of context.members.values()) member.outbound.next(bytes);
+  context.stats.deliveries += context.members.size;
+}
+
+export const roomMachine = setup({
+  types: {
+    context: {} as RoomContext,
+    events: {} as RoomEvent,
+    input: {} as RoomInput,
+  },
+  actions: {
+    orderAndApply: ({ context, event }) => {
+      const record = orderLocally(context, event);
+      if (record) applyRecord(context, record);
+    },
+    /** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
+    answerRepeatedJoin: ({ context, event }) => {
+      if (event.type !== 'join') return;
+      const { member } = event;
+      member.outbound.next(Buffer.from(encodeJoined(context.name, member.serverIp, member.serverPort, context.ref, member.joinId)));
+    },
+    /** A leave the room has no member for (it raced a departure) is still owed its echo. */
+    answerStrayLeave: ({ context, event }) => {
+      if (event.type === 'leave') event.outbound.next(Buffer.from(encodeLeft(context.ref, event.echoJoinId)));
+    },
+    confirmToClient: enqueueActions(({ context, event, enqueue, self }) => {
+      switch (event.type) {
+        case 'join': {
+          const member = context.members.get(event.member.joinId) ?? event.member;
+          enqueue.sendTo(event.member.client, {
+            type: 'room.joined',
+            roomRef: context.ref,
+            roomName: context.name,
+            clientName: member.clientName,
+            joinId: member.joinId,
+            room: self,
+          });
+          return;
+        }
+        case 'leave':
+          enqueue.sendTo(event.client, { type: 'room.left', roomRef: context.ref });
+          return;
+        case 'depart':
+          enqueue.sendTo(event.client, { type: 'room.departed', roomRef: context.ref });
+          return;
+        case 'chat':
+          return;
+      }
+    }),
+    reportEmpty: sendParent(({ context }): ServerEvent => ({ type: 'room.empty', roomRef: context.ref })),
+  },
+  guards: {
+    isMember: ({ context, event }) => context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
+    isEmpty: ({ context }) => context.members.size === 0,
+  },
+}).createMachine({
+  id: 'room',
+  context: ({ input }) => ({
+    ref: input.ref,
+    name: input.name,
+    members: new Map(),
+    lastSeq: 0,
+    stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
+  }),
+  initial: 'open',
+  states: {
+    open: {
+      on: {
+        join: [
+          { guard: 'isMember', actions: ['answerRepeatedJoin', 'confirmToClient'] },
+          { actions: ['orderAndApply', 'confirmToClient'] },
+        ],
+        chat: { actions: 'orderAndApply' },
+        leave: [
+          { guard: 'isMember', target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
+          { actions: ['answerStrayLeave', 'confirmToClient'] },
+        ],
+        depart: { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
+      },
+    },
+    /** After a departure: an empty room asks the server to stop it (its ref stays reserved). */
+    checkingEmpty: {
+      always: [{ guard: 'isEmpty', target: 'empty', actions: 'reportEmpty' }, { target: 'open' }],
+    },
+    empty: {
+      on: {
+        join: { target: 'open', actions: ['orderAndApply', 'confirmToClient'] },
+      },
+    },
+  },
+});

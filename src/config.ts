@@ -1,0 +1,73 @@
+/** Options, defaults and limits: one place, documented in the README's Options table. */
+
+export type KillServicePolicy = 'loopback' | 'any' | 'off';
+export const KILL_SERVICE_POLICIES: readonly KillServicePolicy[] = ['loopback', 'any', 'off'];
+
+export interface ChatServerOptions {
+  /** TCP port; 0 picks a free one (tests). Default 5000. */
+  port?: number;
+  /** Interface to listen on. Default all interfaces. */
+  host?: string;
+  /** The `StudentID` line of the HELO reply. */
+  studentId?: string;
+  /** Address to advertise in HELO and JOINED replies instead of the socket's local one (behind NAT). */
+  advertiseIp?: string;
+  /** Who may stop the server with KILL_SERVICE. Default `loopback`. */
+  killService?: KillServicePolicy;
+  /** pino level: fatal, error, warn, info, debug, trace, silent. Default `info`. */
+  logLevel?: string;
+  /** Quiet period after which a request missing its final newline is taken as complete. */
+  quietMs?: number;
+  /** Idle time before TCP keepalive probes start (finds dead peers). */
+  keepAliveMs?: number;
+  /** How long a whole-server stop waits for queued output to flush. */
+  shutdownFlushMs?: number;
+  /** Bytes since the last newline before a line is TOO_LONG (and the connection closed). */
+  maxLineBytes?: number;
+  /** Bytes of one request, a multi-line message included, before it is TOO_LONG. */
+  maxRequestBytes?: number;
+  /** Rooms one connection may be in at once. */
+  maxRoomsPerConnection?: number;
+  /** Rooms with members at once. */
+  maxRooms?: number;
+  /** Room names (and their refs) remembered after a room empties; the oldest are forgotten first. */
+  rememberedRooms?: number;
+}
+
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host'>>> & {
+  readonly advertiseIp: string | undefined;
+  readonly host: string | undefined;
+};
+
+export const DEFAULTS = {
+  port: 5000,
+  studentId: 'actor-chat-server',
+  killService: 'loopback',
+  logLevel: 'info',
+  quietMs: 200,
+  keepAliveMs: 60_000,
+  shutdownFlushMs: 5_000,
+  // A chat line is short; 8 KiB leaves room for long messages while bounding a newline-less flood.
+  maxLineBytes: 8 * 1024,
+  maxRequestBytes: 64 * 1024,
+  maxRoomsPerConnection: 100,
+  maxRooms: 10_000,
+  rememberedRooms: 100_000,
+} as const satisfies Partial<ChatServerOptions>;
+
+export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const resolved = { ...DEFAULTS, advertiseIp: undefined, host: undefined, ...defined } as ResolvedOptions;
+  if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
+    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
+  }
+  if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
+    throw new OptionError(`port must be an integer from 0 to 65535`);
+  }
+  return resolved;
+}
+
+/** A bad option: the CLI prints its message on one line and exits non-zero. */
+export class OptionError extends Error {
+  override readonly name = 'OptionError';
+}

@@ -1,0 +1,3 @@
+export { startChatServer, ListenError, type ChatServerHandle, type StartOptions, type ServerActor } from './server.js';
+export { DEFAULTS, OptionError, type ChatServerOptions, type KillServicePolicy } from './config.js';
+export * from './protocol/index.js';

@@ -1,0 +1,63 @@
+import { LineSplitter } from './lines.js';
+import { RequestParser } from './parse.js';
+import type { Decoded } from './types.js';
+
+export interface DecoderLimits {
+  /** Bytes since the last newline before a line is TOO_LONG. */
+  readonly maxLineBytes: number;
+  /** Bytes of one request (a multi-line message included) before it is TOO_LONG. */
+  readonly maxRequestBytes: number;
+}
+
+/**
+ * One connection's codec state, bytes → typed requests: pure, no sockets, no timers. The caller
+ * owns the quiet period and calls `completeOnQuiet` when it has passed.
+ */
+export class RequestDecoder {
+  private readonly lines: LineSplitter;
+  private readonly parser: RequestParser;
+  private failed = false;
+
+  constructor(limits: DecoderLimits) {
+    this.lines = new LineSplitter(limits.maxLineBytes);
+    this.parser = new RequestParser(limits.maxRequestBytes);
+  }
+
+  /** Decodes one read; after a TOO_LONG nothing more is decoded (the connection is closing). */
+  push(chunk: Buffer): Decoded[] {
+    const out: Decoded[] = [];
+    if (this.failed) return out;
+    const withinLimit = this.lines.push(chunk, (line, bytes) => this.parser.line(line, bytes, out));
+    if (!withinLimit) this.tooLong(out, 'a line is over the line limit');
+    else if (this.parser.isDead()) this.failed = true;
+    return out;
+  }
+
+  /** True when the quiet period would complete something: a last line without its newline, a CHAT without its empty line, a bad block. */
+  hasCompletablePending(): boolean {
+    return !this.failed && (this.lines.hasPartial() || this.parser.awaitsOnlyTerminator());
+  }
+
+  /** True when bytes of an unfinished request are held. */
+  hasPending(): boolean {
+    return !this.failed && (this.lines.hasPartial() || !this.parser.isIdle());
+  }
+
+  /** The quiet period passed (or the peer finished sending): take what is buffered as complete. */
+  completeOnQuiet(): Decoded[] {
+    const out: Decoded[] = [];
+    if (this.failed) return out;
+    const partial = this.lines.takePartial();
+    if (partial && !this.parser.line(partial.line, partial.bytes, out)) {
+      this.failed = true;
+      return out;
+    }
+    this.parser.completeOnQuiet(out);
+    return out;
+  }
+
+  private tooLong(out: Decoded[], description: string): void {
+    this.failed = true;
+    out.push({ kind: 'FAILURE', error: 'TOO_LONG', description });
+  }
+}

@@ -1,0 +1,83 @@
+import type { Socket } from 'node:net';
+import type { Observable, Observer } from 'rxjs';
+import type { DecoderLimits } from '../protocol/decoder.js';
+import type { Decoded } from '../protocol/types.js';
+import { decodeRequests, socketBytes } from './inbound.js';
+import { FlushScheduler, SocketWriter } from './outbound.js';
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly peerAddress: string;
+  readonly peerPort: number;
+  /** The address the peer reached us on (IPv4 dotted quad where it is one). */
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/**
+ * The small message-oriented face of one connection that actors see: typed requests in, encoded
+ * bytes out. Nothing above it knows it is a TCP socket, so another front door can sit beside it.
+ */
+export interface Connection {
+  readonly info: ConnectionInfo;
+  /** Requests in arrival order; completes when the peer stops sending or the connection closes. */
+  readonly requests$: Observable<Decoded>;
+  /** Encoded replies and room traffic; `complete()` flushes and closes. */
+  readonly outbound: Observer<Buffer>;
+  bytesIn(): number;
+  bytesOut(): number;
+  queuedBytes(): number;
+  /** False once the socket is closed: nothing written reaches the peer any more. */
+  isOpen(): boolean;
+  /** Close now, dropping what is queued. */
+  destroy(): void;
+  onClose(listener: () => void): void;
+}
+
+export interface TransportOptions {
+  readonly limits: DecoderLimits;
+  readonly quietMs: number;
+  readonly keepAliveMs: number;
+}
+
+/** Strips the IPv4-mapped prefix so IPv4 peers read as dotted quads. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions): Connection {
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, options.keepAliveMs);
+  // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
+  socket.on('error', () => {});
+  let bytesIn = 0;
+  let open = !socket.destroyed;
+  socket.once('close', () => {
+    open = false;
+  });
+  const writer = new SocketWriter(socket, scheduler);
+  const info: ConnectionInfo = {
+    id,
+    peerAddress: plainAddress(socket.remoteAddress),
+    peerPort: socket.remotePort ?? 0,
+    localAddress: plainAddress(socket.localAddress),
+    localPort: socket.localPort ?? 0,
+  };
+  return {
+    info,
+    requests$: socketBytes(socket, (count) => {
+      bytesIn += count;
+    }).pipe(decodeRequests(options.limits, options.quietMs)),
+    outbound: writer,
+    bytesIn: () => bytesIn,
+    bytesOut: () => writer.bytesOut,
+    queuedBytes: () => writer.queuedBytes(),
+    isOpen: () => open,
+    destroy: () => socket.destroy(),
+    onClose: (listener) => {
+      if (!open) listener();
+      else socket.once('close', listener);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import type { Socket } from 'node:net';
+import type { Observer } from 'rxjs';
+
+/**
+ * Gathers the writers that got bytes during this turn of the event loop and flushes each once:
+ * a room posting to a hundred members costs a hundred array pushes, and each socket one write.
+ */
+export class FlushScheduler {
+  private dirty: SocketWriter[] = [];
+  private armed = false;
+
+  schedule(writer: SocketWriter): void {
+    this.dirty.push(writer);
+    if (!this.armed) {
+      this.armed = true;
+      setImmediate(this.run);
+    }
+  }
+
+  private readonly run = (): void => {
+    this.armed = false;
+    const writers = this.dirty;
+    this.dirty = [];
+    for (const writer of writers) writer.flush();
+  };
+}
+
+/**
+ * A connection's outbound stream: an RxJS observer of encoded buffers that writes them to the
+ * socket, one write per event-loop turn, and holds them while the socket is not draining
+ * (`write()` returned false → wait for `drain`). `complete()` flushes and then ends the socket.
+ */
+export class SocketWriter implements Observer<Buffer> {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private scheduled = false;
+  private blocked = false;
+  private ending = false;
+  private closed = false;
+  bytesOut = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly scheduler: FlushScheduler,
+  ) {
+    socket.on('drain', this.onDrain);
+    socket.once('close', () => {
+      this.closed = true;
+      this.pending = [];
+      this.pendingBytes = 0;
+    });
+  }
+
+  next(bytes: Buffer): void {
+    if (this.closed || this.ending) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.arm();
+  }
+
+  error(): void {
+    this.socket.destroy();
+  }
+
+  /** Flush what is queued, then end the socket. */
+  complete(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.arm();
+  }
+
+  /** Bytes accepted but not yet handed to the kernel. */
+  queuedBytes(): number {
+    return this.pendingBytes + (this.closed ? 0 : this.socket.writableLength);
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.blocked) return;
+    if (this.pendingBytes > 0) {
+      const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.bytesOut += data.length;
+      if (!this.socket.write(data)) this.blocked = true;
+    }
+    if (this.ending && !this.blocked) this.socket.end();
+  }
+
+  private arm(): void {
+    if (!this.scheduled && !this.blocked) {
+      this.scheduled = true;
+      this.scheduler.schedule(this);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    this.flush();
+  };
+}

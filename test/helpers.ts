@@ -1,0 +1,162 @@
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { afterEach } from 'vitest';
+import { startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
+
+const running = new Set<ChatServerHandle>();
+const sockets = new Set<Socket>();
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  await Promise.all([...running].map((server) => server.stop()));
+  running.clear();
+});
+
+/** A real server on a free loopback port, stopped after the test. */
+export async function startServer(options: StartOptions = {}): Promise<ChatServerHandle> {
+  const server = await startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+  running.add(server);
+  return server;
+}
+
+const WAIT_MS = 5_000;
+
+/** A raw protocol peer: writes bytes, and reads exactly the bytes a test expects. */
+export class RawClient {
+  private received = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private waiters: Array<() => void> = [];
+  private ended = false;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.received += this.decoder.write(chunk);
+      this.wake();
+    });
+    this.closed = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.ended = true;
+        this.wake();
+        resolve();
+      });
+    });
+    socket.on('error', () => {});
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    sockets.add(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Resolves when the bytes were handed to the kernel: used to make a split write two reads. */
+  async sendAndFlush(data: string | Buffer): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Waits for the next `exact.length` characters and returns them (the caller asserts equality). */
+  async next(length: number): Promise<string> {
+    await this.until(() => this.received.length >= length, `${length} characters`);
+    const out = this.received.slice(0, length);
+    this.received = this.received.slice(length);
+    return out;
+  }
+
+  /** Reads exactly as many characters as `expected` has; the test compares them. */
+  async read(expected: string): Promise<string> {
+    return this.next(expected.length);
+  }
+
+  /** Reads up to and including `terminator`. */
+  async readUntil(terminator: string): Promise<string> {
+    await this.until(() => this.received.includes(terminator), JSON.stringify(terminator));
+    const end = this.received.indexOf(terminator) + terminator.length;
+    const out = this.received.slice(0, end);
+    this.received = this.received.slice(end);
+    return out;
+  }
+
+  /** Everything received and not yet read, once the peer has closed. */
+  async readToClose(): Promise<string> {
+    await this.until(() => this.ended, 'close');
+    const out = this.received;
+    this.received = '';
+    return out;
+  }
+
+  pending(): string {
+    return this.received;
+  }
+
+  isClosed(): boolean {
+    return this.ended;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private until(ready: () => boolean, what: string): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        reject(new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.received)}`));
+      }, WAIT_MS);
+      const check = (): void => {
+        if (ready()) {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((waiter) => waiter !== check);
+          resolve();
+        } else if (this.ended) {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((waiter) => waiter !== check);
+          reject(new Error(`connection closed while waiting for ${what}; received: ${JSON.stringify(this.received)}`));
+        }
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** The protocol's request and reply texts, so tests read like protocol.md. */
+export const wire = {
+  join: (room: string, name: string) => `JOIN_CHATROOM: ${room}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: ${name}\n`,
+  chat: (ref: number, joinId: number, name: string, message: string) => `CHAT: ${ref}\nJOIN_ID: ${joinId}\nCLIENT_NAME: ${name}\nMESSAGE: ${message}\n\n`,
+  leave: (ref: number, joinId: number, name: string) => `LEAVE_CHATROOM: ${ref}\nJOIN_ID: ${joinId}\nCLIENT_NAME: ${name}\n`,
+  disconnect: (name: string) => `DISCONNECT: 0\nPORT: 0\nCLIENT_NAME: ${name}\n`,
+  joined: (room: string, port: number, ref: number, joinId: number) => `JOINED_CHATROOM: ${room}\nSERVER_IP: 127.0.0.1\nPORT: ${port}\nROOM_REF: ${ref}\nJOIN_ID: ${joinId}\n`,
+  left: (ref: number, joinId: number) => `LEFT_CHATROOM: ${ref}\nJOIN_ID: ${joinId}\n`,
+  said: (ref: number, name: string, message: string) => `CHAT: ${ref}\nCLIENT_NAME: ${name}\nMESSAGE: ${message}\n\n`,
+  hasJoined: (ref: number, name: string) => `CHAT: ${ref}\nCLIENT_NAME: ${name}\nMESSAGE: ${name} has joined this chatroom.\n\n`,
+  hasLeft: (ref: number, name: string) => `CHAT: ${ref}\nCLIENT_NAME: ${name}\nMESSAGE: ${name} has left this chatroom.\n\n`,
+  helo: (text: string, port: number, studentId = 'actor-chat-server') => `HELO ${text}\nIP:127.0.0.1\nPort:${port}\nStudentID:${studentId}\n`,
+  error: (code: number, description: string) => `ERROR_CODE: ${code}\nERROR_DESCRIPTION: ${description}\n`,
+};
+
+/** Reads one error reply and returns its code. */
+export async function readErrorCode(client: RawClient): Promise<number> {
+  const reply = await client.readUntil('\n');
+  const match = /^ERROR_CODE: (\d+)\n$/.exec(reply);
+  if (!match) throw new Error(`expected an error reply, got ${JSON.stringify(reply + client.pending())}`);
+  await client.readUntil('\n');
+  return Number(match[1]);
+}
