@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+
+async function joinedClient(port: number, room: string, name: string, ref: number, joinId: number): Promise<RawClient> {
+  const client = await RawClient.connect(port);
+  client.send(wire.join(room, name));
+  const expected = wire.joined(room, port, ref, joinId) + wire.hasJoined(ref, name);
+  expect(await client.read(expected)).toBe(expected);
+  return client;
+}
+
+describe('rooms and membership', () => {
+  it('puts one connection in many rooms under one join id, with a name per room', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await joinedClient(port, 'first', 'alice', 0, 0);
+    for (const [ref, room, name] of [[1, 'second', 'al'], [2, 'third', 'alice the great']] as const) {
+      a.send(wire.join(room, name));
+      const expected = wire.joined(room, port, ref, 0) + wire.hasJoined(ref, name);
+      expect(await a.read(expected)).toBe(expected);
+    }
+    a.send(wire.chat(1, 0, 'al', 'in second'));
+    expect(await a.read(wire.said(1, 'al', 'in second'))).toBe(wire.said(1, 'al', 'in second'));
+    // The name is the one joined with in *that* room.
+    a.send(wire.chat(2, 0, 'al', 'wrong name here'));
+    expect(await readErrorCode(a)).toBe(5);
+  });
+
+  it('keeps room refs stable per name and hands out a new one per new name', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await joinedClient(port, 'x', 'a', 0, 0);
+    a.send(wire.leave(0, 0, 'a'));
+    expect(await a.read(wire.left(0, 0) + wire.hasLeft(0, 'a'))).toBe(wire.left(0, 0) + wire.hasLeft(0, 'a'));
+    await joinedClient(port, 'y', 'b', 1, 1);
+    // Room x emptied and stopped, but its ref stays x's.
+    a.send(wire.join('x', 'a'));
+    expect(await a.read(wire.joined('x', port, 0, 0) + wire.hasJoined(0, 'a'))).toBe(wire.joined('x', port, 0, 0) + wire.hasJoined(0, 'a'));
+  });
+
+  it('answers a repeated join with JOINED_CHATROOM again, announces nothing, and keeps the first name', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await joinedClient(port, 'r', 'alice', 0, 0);
+    const b = await joinedClient(port, 'r', 'bob', 0, 1);
+    expect(await a.read(wire.hasJoined(0, 'bob'))).toBe(wire.hasJoined(0, 'bob'));
+    b.send(wire.join('r', 'robert'));
+    expect(await b.read(wire.joined('r', port, 0, 1))).toBe(wire.joined('r', port, 0, 1));
+    b.send(wire.chat(0, 1, 'bob', 'still bob'));
+    expect(await b.read(wire.said(0, 'bob', 'still bob'))).toBe(wire.said(0, 'bob', 'still bob'));
+    expect(await a.read(wire.said(0, 'bob', 'still bob'))).toBe(wire.said(0, 'bob', 'still bob'));
+  });
+
+  it('refuses impersonation: another join id, another name, a room not joined', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await joinedClient(port, 'r', 'alice', 0, 0);
+    const b = await joinedClient(port, 'r', 'bob', 0, 1);
+    await joinedClient(port, 'other', 'carol', 1, 2);
+    expect(await a.read(wire.hasJoined(0, 'bob'))).toBe(wire.hasJoined(0, 'bob'));
+
+    b.send(wire.chat(0, 0, 'alice', 'I am alice'));
+    expect(await readErrorCode(b)).toBe(4);
+    b.send(wire.chat(0, 1, 'alice', 'I am alice'));
+    expect(await readErrorCode(b)).toBe(5);
+    b.send(wire.chat(1, 1, 'bob', 'into a room I am not in'));
+    expect(await readErrorCode(b)).toBe(3);
+    b.send(wire.chat(99, 1, 'bob', 'nowhere'));
+    expect(await readErrorCode(b)).toBe(2);
+    b.send('CHAT: 0\nJOIN_ID: 1\nCLIENT_NAME: bob\nMESSAGE: hi\nCLIENT_NAME: alice\nMESSAGE: forged\n\n');
+    expect(await readErrorCode(b)).toBe(6);
+    // Nothing of that reached anyone: the next thing alice reads is bob's honest message.
+    b.send(wire.chat(0, 1, 'bob', 'honest'));
+    expect(await a.read(wire.said(0, 'bob', 'honest'))).toBe(wire.said(0, 'bob', 'honest'));
+  });
+
+  it('answers a leave of a room not joined with LEFT_CHATROOM and no error', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await RawClient.connect(port);
+    a.send(wire.leave(7, 3, 'alice'));
+    expect(await a.read(wire.left(7, 3))).toBe(wire.left(7, 3));
+    const b = await joinedClient(port, 'r', 'bob', 0, 0);
+    a.send(wire.leave(0, 5, 'alice'));
+    expect(await a.read(wire.left(0, 5))).toBe(wire.left(0, 5));
+    b.send('HELO check\n');
+    expect(await b.read(wire.helo('check', port))).toBe(wire.helo('check', port));
+  });
+
+  it('refuses names that are empty, too long or hold control characters', async () => {
+    const server = await startServer();
+    const a = await RawClient.connect(server.port);
+    for (const [room, name] of [['r', ''], ['', 'n'], ['r', 'x'.repeat(65)], ['r', 'a\u0007b']]) {
+      a.send(`JOIN_CHATROOM: ${room}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: ${name}\n`);
+      expect(await readErrorCode(a)).toBe(6);
+    }
+    // 64 characters counted as code points, not UTF-16 units.
+    const emoji = '😀'.repeat(64);
+    a.send(wire.join('r', emoji));
+    expect(await a.read(wire.joined('r', server.port, 0, 0) + wire.hasJoined(0, emoji))).toBe(wire.joined('r', server.port, 0, 0) + wire.hasJoined(0, emoji));
+  });
+
+  it('announces the departures of a connection that closes without DISCONNECT, in join order', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const watcher = await joinedClient(port, 'one', 'watcher', 0, 0);
+    watcher.send(wire.join('two', 'watcher'));
+    expect(await watcher.read(wire.joined('two', port, 1, 0) + wire.hasJoined(1, 'watcher'))).toBe(wire.joined('two', port, 1, 0) + wire.hasJoined(1, 'watcher'));
+    const leaver = await joinedClient(port, 'two', 'leaver', 1, 1);
+    leaver.send(wire.join('one', 'leaver-in-one'));
+    await leaver.readUntil(wire.hasJoined(0, 'leaver-in-one'));
+    expect(await watcher.read(wire.hasJoined(1, 'leaver') + wire.hasJoined(0, 'leaver-in-one'))).toBe(wire.hasJoined(1, 'leaver') + wire.hasJoined(0, 'leaver-in-one'));
+    leaver.destroy();
+    expect(await watcher.read(wire.hasLeft(1, 'leaver') + wire.hasLeft(0, 'leaver-in-one'))).toBe(wire.hasLeft(1, 'leaver') + wire.hasLeft(0, 'leaver-in-one'));
+  });
+
+  it('announces DISCONNECT to the leaver too, then closes its connection', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const a = await joinedClient(port, 'r', 'alice', 0, 0);
+    const b = await joinedClient(port, 'r', 'bob', 0, 1);
+    b.send(wire.disconnect('bob'));
+    expect(await b.readToClose()).toBe(wire.hasLeft(0, 'bob'));
+    expect(await a.read(wire.hasJoined(0, 'bob') + wire.hasLeft(0, 'bob'))).toBe(wire.hasJoined(0, 'bob') + wire.hasLeft(0, 'bob'));
+  });
+
+  it('delivers messages from many senders in one order to every member, each sender in order', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const members: RawClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const member = await joinedClient(port, 'busy', `m${i}`, 0, i);
+      members.push(member);
+    }
+    for (const [i, member] of members.entries()) {
+      for (let j = i + 1; j < 5; j++) await member.readUntil(wire.hasJoined(0, `m${j}`));
+    }
+    for (let n = 0; n < 20; n++) for (const [i, member] of members.entries()) member.send(wire.chat(0, i, `m${i}`, `${i}:${n}`));
+    const transcripts = await Promise.all(members.map(async (member) => {
+      const lines: string[] = [];
+      for (let k = 0; k < 100; k++) lines.push((await member.readUntil('\n\n')).split('\n')[2]!);
+      return lines;
+    }));
+    for (const transcript of transcripts) expect(transcript).toEqual(transcripts[0]);
+    for (let i = 0; i < 5; i++) {
+      const mine = transcripts[0]!.filter((line) => line.startsWith(`MESSAGE: ${i}:`));
+      expect(mine).toEqual(Array.from({ length: 20 }, (_, n) => `MESSAGE: ${i}:${n}`));
+    }
+  });
+});
