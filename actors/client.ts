@@ -17,6 +17,7 @@ export interface ClientSettings {
   readonly maxRoomsPerConnection: number;
   /** How long a closing connection may take to flush before it is cut. */
   readonly flushMs: number;
+  readonly testHooks: boolean;
 }
 
 export interface ClientInput {
@@ -46,7 +47,7 @@ export interface ClientContext {
   readonly rooms: Map<RoomRef, Membership>;
   readonly refsByName: Map<string, RoomRef>;
   /** Requests that arrived while an earlier one waited for a room or the server; replayed in order. */
-  readonly deferred: ClientRequestEvent[];
+  readonly deferred: ClientEvent[];
   /** Rooms asked to announce this connection's departure and not yet done. */
   readonly departing: Set<RoomRef>;
   readonly stats: { requests: number; errors: number };
@@ -60,6 +61,7 @@ const inbound = fromCallback<ClientEvent, { connection: Connection }>(({ input, 
     error: () => sendBack({ type: 'request.end' }),
   });
   input.connection.onClose(() => sendBack({ type: 'socket.closed' }));
+  input.connection.onOverflow(() => sendBack({ type: 'socket.overflow' }));
   return () => subscription.unsubscribe();
 });
 
@@ -129,6 +131,7 @@ export const clientMachine = setup({
     failureCloses: ({ event }) => ERRORS[eventOf(event, 'request.failure').failure.error].closes,
     allDeparted: ({ context }) => context.departing.size === 0,
     socketClosed: ({ context }) => !context.connection.isOpen(),
+    testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
     countRequest: ({ context }) => {
@@ -225,7 +228,7 @@ export const clientMachine = setup({
       replyError(context, protocolError(failure.error, failure.description));
     },
     defer: ({ context, event }) => {
-      context.deferred.push(event as ClientRequestEvent);
+      context.deferred.push(event);
     },
     /** Back to ready: requests that waited are handled now, in their order. */
     replayDeferred: enqueueActions(({ context, enqueue }) => {
@@ -242,6 +245,21 @@ export const clientMachine = setup({
     }),
     markDeparted: ({ context, event }) => {
       context.departing.delete(eventOf(event, 'room.departed').roomRef);
+    },
+    followRestartedRoom: ({ context, event }) => {
+      const { roomRef, room } = eventOf(event, 'room.restarted');
+      const membership = context.rooms.get(roomRef);
+      // Same key: the room keeps its place in the join order.
+      if (membership) context.rooms.set(roomRef, { ...membership, room });
+    },
+    answerSlowConsumer: ({ context }) => {
+      context.stats.errors++;
+      context.log.warn({ queuedBytes: context.connection.queuedBytes() }, 'slow consumer: output limit passed; closing');
+      // Behind the output already queued; the close is bounded by the flush limit either way.
+      context.connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('SLOW_CONSUMER'))));
+    },
+    failOnPurpose: () => {
+      throw new Error('fault injected by a test');
     },
     closeOutbound: ({ context }) => {
       context.connection.outbound.complete();
@@ -272,6 +290,8 @@ export const clientMachine = setup({
   initial: 'ready',
   on: {
     'server.shutdown': '.closing',
+    'room.restarted': { actions: 'followRestartedRoom' },
+    'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },
   },
   states: {
     ready: {
@@ -302,6 +322,7 @@ export const clientMachine = setup({
           { guard: 'failureCloses', target: 'departing', actions: ['countRequest', 'answerFailure'] },
           { actions: ['countRequest', 'answerFailure'] },
         ],
+        'socket.overflow': { target: 'departing', actions: 'answerSlowConsumer' },
       },
     },
     /** One request is with a room or the server; later ones wait their turn. */
@@ -312,6 +333,8 @@ export const clientMachine = setup({
         'room.left': { target: 'ready', actions: ['forgetMembership', 'replayDeferred'] },
         'server.joinRefused': { target: 'ready', actions: ['answerJoinRefused', 'replayDeferred'] },
         'server.roomLookedUp': { target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
+        // The reply it waits for comes synchronously; leaving now would strand it.
+        'socket.overflow': { actions: 'defer' },
       },
     },
     /** Leaving every room, in join order, before the connection is closed. */

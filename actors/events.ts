@@ -49,10 +49,16 @@ export type ClientEvent =
   | { type: 'room.joined'; roomRef: RoomRef; roomName: string; clientName: string; joinId: JoinId; room: RoomActorRef }
   | { type: 'room.left'; roomRef: RoomRef }
   | { type: 'room.departed'; roomRef: RoomRef }
+  /** The room's actor failed and was restarted: its messages go to the new one. */
+  | { type: 'room.restarted'; roomRef: RoomRef; room: RoomActorRef }
   | { type: 'server.joinRefused'; error: ProtocolError }
   | { type: 'server.roomLookedUp'; roomRef: RoomRef; known: boolean }
   | { type: 'server.shutdown' }
-  | { type: 'socket.closed' };
+  | { type: 'socket.closed' }
+  /** Unsent output passed its limit: the peer stopped reading. */
+  | { type: 'socket.overflow' }
+  /** Test-only (with the `testHooks` option): the actor throws, to exercise supervision. */
+  | { type: 'test.fault' };
 
 // ---- to a room actor ----------------------------------------------------------------------
 
@@ -62,7 +68,8 @@ export type RoomEvent =
   /** A LEAVE_CHATROOM: the reply echoes the request's ref and join id. */
   | { type: 'leave'; joinId: JoinId; echoJoinId: JoinId; client: ClientActorRef; outbound: Observer<Buffer> }
   /** DISCONNECT or a closed connection: announce and remove, no reply. */
-  | { type: 'depart'; joinId: JoinId; client: ClientActorRef };
+  | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
+  | { type: 'test.fault' };
 
 // ---- to the server actor ----------------------------------------------------------------
 
@@ -70,6 +77,7 @@ export type ServerEvent =
   | { type: 'listener.listening'; host: string; port: number }
   | { type: 'listener.failed'; error: Error }
   | { type: 'listener.connection'; socket: Socket }
+  | { type: 'listener.acceptFailed'; error: Error }
   | {
       type: 'client.join';
       client: ClientActorRef;

@@ -17,7 +17,11 @@ export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendB
   let listening = false;
   server.on('connection', (socket) => sendBack({ type: 'listener.connection', socket }));
   server.on('error', (error: Error) => {
+    // After listening, errors are failed accepts (EMFILE when descriptors run out). libuv
+    // accepts and drops the pending connection with a reserved descriptor, so the loop does
+    // not spin; the server reports it and carries on.
     if (!listening) sendBack({ type: 'listener.failed', error });
+    else sendBack({ type: 'listener.acceptFailed', error });
   });
   server.listen({ port: input.port, host: input.host }, () => {
     listening = true;

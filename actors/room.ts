@@ -23,6 +23,9 @@ export type RoomRecord =
 export interface RoomInput {
   readonly ref: RoomRef;
   readonly name: string;
+  readonly testHooks?: boolean;
+  /** A restart after a failure: the membership and order the failed actor had. */
+  readonly restore?: { readonly members: ReadonlyMap<JoinId, RoomMember>; readonly lastSeq: number };
 }
 
 export interface RoomStats {
@@ -42,10 +45,12 @@ export interface RoomContext {
   /** The last sequence number this room's ordering point handed out. */
   lastSeq: number;
   readonly stats: RoomStats;
+  readonly testHooks: boolean;
 }
 
 /** The local ordering point: gives a command its place in the room's order (or none). */
 export function orderLocally(context: RoomContext, event: RoomEvent): RoomRecord | null {
+  if (event.type === 'test.fault') return null;
   const present = context.members.has(event.type === 'join' ? event.member.joinId : event.joinId);
   switch (event.type) {
     case 'join':
@@ -139,14 +144,18 @@ export const roomMachine = setup({
         case 'depart':
           enqueue.sendTo(event.client, { type: 'room.departed', roomRef: context.ref });
           return;
-        case 'chat':
+        default:
           return;
       }
     }),
+    failOnPurpose: () => {
+      throw new Error('fault injected by a test');
+    },
     reportEmpty: sendParent(({ context }): ServerEvent => ({ type: 'room.empty', roomRef: context.ref })),
   },
   guards: {
-    isMember: ({ context, event }) => context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
+    isMember: ({ context, event }) => event.type !== 'test.fault' && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
+    testHooksEnabled: ({ context }) => context.testHooks,
     isEmpty: ({ context }) => context.members.size === 0,
   },
 }).createMachine({
@@ -154,10 +163,14 @@ export const roomMachine = setup({
   context: ({ input }) => ({
     ref: input.ref,
     name: input.name,
-    members: new Map(),
-    lastSeq: 0,
+    members: new Map(input.restore?.members ?? []),
+    lastSeq: input.restore?.lastSeq ?? 0,
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
+    testHooks: input.testHooks ?? false,
   }),
+  on: {
+    'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },
+  },
   initial: 'open',
   states: {
     open: {

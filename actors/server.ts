@@ -1,10 +1,13 @@
-import { createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResolvedOptions } from '../src/config.js';
 import { printable } from '../src/log.js';
+import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
-import { socketConnection, type Connection } from '../src/transport/connection.js';
+import { isLoopback } from '../src/transport/address.js';
+import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
 import { clientMachine, type ClientSettings } from './client.js';
 import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
@@ -18,7 +21,7 @@ export interface ServerInput {
 }
 
 interface ClientEntry {
-  readonly actor: ClientActorRef;
+  readonly actor: Actor<typeof clientMachine>;
   readonly connection: Connection;
 }
 
@@ -34,14 +37,51 @@ export interface ServerContext {
    * (10,000 connections) and a copy per spawn would make accepting quadratic.
    */
   readonly clients: Map<string, ClientEntry>;
-  readonly rooms: Map<RoomRef, RoomActorRef>;
+  readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
   readonly directory: RoomDirectory;
-  readonly counters: { connections: number; joinIds: number; accepted: number };
+  /** Open connections per peer address, for the per-address limit. */
+  readonly connectionsByAddress: Map<string, number>;
+  readonly counters: { connections: number; joinIds: number; accepted: number; refused: number; failures: number; acceptFailures: number };
+  lastAcceptWarning: number;
+  readonly transport: TransportOptions;
 }
 
 type ActorDoneEvent = { type: `xstate.done.actor.${string}`; actorId: string; output: unknown };
 type ActorErrorEvent = { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
 type ServerMachineEvent = ServerEvent | ActorDoneEvent | ActorErrorEvent;
+
+function transportOptions(options: ResolvedOptions): TransportOptions {
+  return {
+    limits: { maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes },
+    quietMs: options.quietMs,
+    keepAliveMs: options.keepAliveMs,
+    maxQueuedBytes: options.maxSendQueueBytes,
+    flood: { bytesPerSecond: options.floodBytesPerSecond, burstBytes: options.floodBurstBytes },
+  };
+}
+
+/** Why a new connection is refused, or null: the limits on connections in total and per address. */
+function connectionRefusal(context: ServerContext, address: string): string | null {
+  if (context.clients.size >= context.options.maxConnections) return `the server holds at most ${context.options.maxConnections} connections`;
+  if (!isLoopback(address) && (context.connectionsByAddress.get(address) ?? 0) >= context.options.maxConnectionsPerAddress) {
+    return `at most ${context.options.maxConnectionsPerAddress} connections per address`;
+  }
+  return null;
+}
+
+/** A refused connection gets its one error reply and is closed; it never gets an actor. */
+function refuseConnection(socket: Socket, description: string): void {
+  socket.on('error', () => {});
+  socket.end(encodeError(protocolError('LIMIT_REACHED', description)));
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+function forgetConnection(context: ServerContext, entry: ClientEntry): void {
+  const address = entry.connection.info.peerAddress;
+  const count = (context.connectionsByAddress.get(address) ?? 1) - 1;
+  if (count <= 0) context.connectionsByAddress.delete(address);
+  else context.connectionsByAddress.set(address, count);
+}
 
 function clientSettings(options: ResolvedOptions): ClientSettings {
   return {
@@ -50,6 +90,7 @@ function clientSettings(options: ResolvedOptions): ClientSettings {
     killService: options.killService,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     flushMs: options.shutdownFlushMs,
+    testHooks: options.testHooks,
   };
 }
 
@@ -77,16 +118,21 @@ export const serverMachine = setup({
     }),
     spawnClient: ({ context, event, self }) => {
       if (event.type !== 'listener.connection') return;
+      const address = plainAddress(event.socket.remoteAddress);
+      const refusal = connectionRefusal(context, address);
+      if (refusal) {
+        context.counters.refused++;
+        context.log.warn({ peer: address, reason: refusal }, 'connection refused');
+        refuseConnection(event.socket, refusal);
+        return;
+      }
       const id = context.counters.connections++;
-      const connection = socketConnection(id, event.socket, context.scheduler, {
-        limits: { maxLineBytes: context.options.maxLineBytes, maxRequestBytes: context.options.maxRequestBytes },
-        quietMs: context.options.quietMs,
-        keepAliveMs: context.options.keepAliveMs,
-      });
+      const connection = socketConnection(id, event.socket, context.scheduler, context.transport);
+      context.connectionsByAddress.set(address, (context.connectionsByAddress.get(address) ?? 0) + 1);
       const log = context.log.child({ conn: id, peer: `${connection.info.peerAddress}:${connection.info.peerPort}` });
       const actor = createActor(clientMachine, {
         parent: self as AnyActorRef,
-        id: `client-${id}`,
+        id: `client.${id}`,
         input: { connection, settings: clientSettings(context.options), log },
       });
       context.clients.set(actor.id, { actor, connection });
@@ -107,7 +153,11 @@ export const serverMachine = setup({
           });
           return;
         }
-        room = createActor(roomMachine, { parent: self as AnyActorRef, id: `room-${roomRef}`, input: { ref: roomRef, name: event.roomName } });
+        room = createActor(roomMachine, {
+          parent: self as AnyActorRef,
+          id: `room.${roomRef}`,
+          input: { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks },
+        });
         context.rooms.set(roomRef, room);
         room.start();
         context.log.info({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
@@ -138,16 +188,66 @@ export const serverMachine = setup({
     }),
     forgetChild: ({ context, event }) => {
       if (!('actorId' in event)) return;
+      const entry = context.clients.get(event.actorId);
+      if (!entry) return;
       context.clients.delete(event.actorId);
+      forgetConnection(context, entry);
     },
-    containFailure: ({ context, event }) => {
+    /**
+     * A client actor failed: its connection gets INTERNAL and is closed, its departures are
+     * announced from the rooms its last snapshot was in; everything else carries on.
+     */
+    containClientFailure: enqueueActions(({ context, event, enqueue }) => {
       if (!('error' in event) || !('actorId' in event)) return;
       const entry = context.clients.get(event.actorId);
-      context.log.error({ actor: event.actorId, err: event.error }, 'actor failed');
-      if (entry) {
-        entry.connection.destroy();
-        context.clients.delete(event.actorId);
+      if (!entry) return;
+      context.counters.failures++;
+      context.clients.delete(event.actorId);
+      forgetConnection(context, entry);
+      const { connection } = entry;
+      const last = entry.actor.getSnapshot().context;
+      context.log.error({ actor: event.actorId, conn: connection.info.id, err: event.error }, 'client actor failed; closing its connection');
+      connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
+      connection.outbound.complete();
+      setTimeout(() => connection.destroy(), context.options.shutdownFlushMs).unref();
+      if (last.joinId === null) return;
+      for (const membership of last.rooms.values()) {
+        const room = context.rooms.get(membership.roomRef);
+        if (room) enqueue.sendTo(room, { type: 'depart', joinId: last.joinId, client: entry.actor });
       }
+    }),
+    /**
+     * A room actor failed: it is restarted with its ref and membership (the protocol has no
+     * message for "room failed"); the event it was handling is lost, and logged as such.
+     */
+    restartRoom: enqueueActions(({ context, event, enqueue, self }) => {
+      if (!('error' in event) || !('actorId' in event)) return;
+      const roomRef = Number(event.actorId.slice('room.'.length));
+      const failed = context.rooms.get(roomRef);
+      if (!failed) return;
+      context.counters.failures++;
+      const last = failed.getSnapshot().context;
+      context.log.error({ actor: event.actorId, room: roomRef, members: last.members.size, err: event.error }, 'room actor failed; restarting it with its membership (the event in flight is lost)');
+      const room = createActor(roomMachine, {
+        parent: self as AnyActorRef,
+        id: `room.${roomRef}`,
+        input: { ref: roomRef, name: last.name, testHooks: context.options.testHooks, restore: { members: last.members, lastSeq: last.lastSeq } },
+      });
+      context.rooms.set(roomRef, room);
+      room.start();
+      for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
+    }),
+    /** At most one warning a second: a descriptor shortage fails every accept while it lasts. */
+    logAcceptFailure: ({ context, event }) => {
+      if (event.type !== 'listener.acceptFailed') return;
+      context.counters.acceptFailures++;
+      const now = Date.now();
+      if (now - context.lastAcceptWarning < 1_000) return;
+      context.lastAcceptWarning = now;
+      context.log.warn({ err: event.error, acceptFailures: context.counters.acceptFailures, connections: context.clients.size }, 'accept failed');
+    },
+    logFailure: ({ context, event }) => {
+      if ('error' in event && 'actorId' in event) context.log.error({ actor: event.actorId, err: event.error }, 'actor failed');
     },
     logKill: ({ context, event }) => {
       if (event.type === 'client.killService') context.log.warn({ peer: event.peer }, 'KILL_SERVICE honoured: shutting down');
@@ -166,6 +266,7 @@ export const serverMachine = setup({
         enqueue.stopChild(actor);
       }
       context.clients.clear();
+      context.connectionsByAddress.clear();
     }),
     logStopped: ({ context }) => {
       context.log.info('stopped');
@@ -183,7 +284,10 @@ export const serverMachine = setup({
     clients: new Map(),
     rooms: new Map(),
     directory: new RoomDirectory(input.options.rememberedRooms),
-    counters: { connections: 0, joinIds: 0, accepted: 0 },
+    connectionsByAddress: new Map(),
+    counters: { connections: 0, joinIds: 0, accepted: 0, refused: 0, failures: 0, acceptFailures: 0 },
+    lastAcceptWarning: 0,
+    transport: transportOptions(input.options),
   }),
   initial: 'running',
   states: {
@@ -204,6 +308,7 @@ export const serverMachine = setup({
         listening: {
           on: {
             'listener.connection': { actions: 'spawnClient' },
+            'listener.acceptFailed': { actions: 'logAcceptFailure' },
           },
         },
       },
@@ -226,6 +331,9 @@ export const serverMachine = setup({
   },
   on: {
     'xstate.done.actor.*': { actions: 'forgetChild' },
-    'xstate.error.actor.*': { actions: 'containFailure' },
+    // Actor ids are `client.N` and `room.N`, so their failures can be told apart by pattern.
+    'xstate.error.actor.client.*': { actions: 'containClientFailure' },
+    'xstate.error.actor.room.*': { actions: 'restartRoom' },
+    'xstate.error.actor.*': { actions: 'logFailure' },
   },
 });

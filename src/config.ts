@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Options, defaults and limits: one place, documented in the README's Options table. */
 
 export type KillServicePolicy = 'loopback' | 'any' | 'off';
@@ -32,6 +34,18 @@ export interface ChatServerOptions {
   maxRooms?: number;
   /** Room names (and their refs) remembered after a room empties; the oldest are forgotten first. */
   rememberedRooms?: number;
+  /** Connections at once. Default 20,000, or the file-descriptor limit less 64 if lower. */
+  maxConnections?: number;
+  /** Connections from one peer address at once (loopback exempt). */
+  maxConnectionsPerAddress?: number;
+  /** Unsent output bytes per connection before it is cut as a slow consumer. */
+  maxSendQueueBytes?: number;
+  /** Receive flood control: sustained bytes per second read from one connection. */
+  floodBytesPerSecond?: number;
+  /** Receive flood control: bytes one connection may send in a burst. */
+  floodBurstBytes?: number;
+  /** Test-only: actors accept a `test.fault` event that makes them throw (supervision tests). */
+  testHooks?: boolean;
 }
 
 export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host'>>> & {
@@ -53,11 +67,34 @@ export const DEFAULTS = {
   maxRoomsPerConnection: 100,
   maxRooms: 10_000,
   rememberedRooms: 100_000,
+  maxConnections: 20_000,
+  maxConnectionsPerAddress: 100,
+  // A reader this far behind has stopped reading; more would only grow the heap.
+  maxSendQueueBytes: 1024 * 1024,
+  floodBytesPerSecond: 1024 * 1024,
+  floodBurstBytes: 4 * 1024 * 1024,
+  testHooks: false,
 } as const satisfies Partial<ChatServerOptions>;
+
+/** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
+const RESERVED_DESCRIPTORS = 64;
+
+/** The soft limit on open files, where the platform tells (Linux); undefined elsewhere. */
+export function descriptorLimit(): number | undefined {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    return match && match[1] !== 'unlimited' ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const resolved = { ...DEFAULTS, advertiseIp: undefined, host: undefined, ...defined } as ResolvedOptions;
+  const fdLimit = descriptorLimit();
+  const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
+  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
   }

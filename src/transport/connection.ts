@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Observable, Observer } from 'rxjs';
 import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
+import { ReadThrottle, type FloodLimit } from './flood.js';
 import { decodeRequests, socketBytes } from './inbound.js';
 import { FlushScheduler, SocketWriter } from './outbound.js';
 
@@ -32,12 +33,19 @@ export interface Connection {
   /** Close now, dropping what is queued. */
   destroy(): void;
   onClose(listener: () => void): void;
+  /** Called once when unsent output passes its limit: the peer stopped reading. */
+  onOverflow(listener: () => void): void;
+  /** Queues bytes even past the output limit: the error reply owed to a slow consumer. */
+  sendBeyondLimit(bytes: Buffer): void;
 }
 
 export interface TransportOptions {
   readonly limits: DecoderLimits;
   readonly quietMs: number;
   readonly keepAliveMs: number;
+  /** Unsent output bytes before the connection counts as a slow consumer. */
+  readonly maxQueuedBytes: number;
+  readonly flood: FloodLimit;
 }
 
 /** Strips the IPv4-mapped prefix so IPv4 peers read as dotted quads. */
@@ -53,10 +61,15 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
   socket.on('error', () => {});
   let bytesIn = 0;
   let open = !socket.destroyed;
+  const throttle = new ReadThrottle(socket, options.flood);
   socket.once('close', () => {
     open = false;
+    throttle.stop();
   });
-  const writer = new SocketWriter(socket, scheduler);
+  const overflowListeners: Array<() => void> = [];
+  const writer = new SocketWriter(socket, scheduler, options.maxQueuedBytes, () => {
+    for (const listener of overflowListeners) listener();
+  });
   const info: ConnectionInfo = {
     id,
     peerAddress: plainAddress(socket.remoteAddress),
@@ -68,7 +81,8 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
     info,
     requests$: socketBytes(socket, (count) => {
       bytesIn += count;
-    }).pipe(decodeRequests(options.limits, options.quietMs)),
+      throttle.consumed(count);
+    }).pipe(decodeRequests(options.limits, options.quietMs, () => throttle.holding)),
     outbound: writer,
     bytesIn: () => bytesIn,
     bytesOut: () => writer.bytesOut,
@@ -79,5 +93,9 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
       if (!open) listener();
       else socket.once('close', listener);
     },
+    onOverflow: (listener) => {
+      overflowListeners.push(listener);
+    },
+    sendBeyondLimit: (bytes) => writer.nextBeyondLimit(bytes),
   };
 }

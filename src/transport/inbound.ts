@@ -26,8 +26,9 @@ export function socketBytes(socket: Socket, onBytes?: (count: number) => void): 
  * The framing operator: reads (cut anywhere) → typed requests or typed failures, in order.
  * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
  * when the input ends: one-shot clients often omit the last newline and wait for the answer.
+ * `isHeldBack` says when unread bytes are being held back (flood control): no quiet then.
  */
-export function decodeRequests(limits: DecoderLimits, quietMs: number): OperatorFunction<Buffer, Decoded> {
+export function decodeRequests(limits: DecoderLimits, quietMs: number, isHeldBack: () => boolean = () => false): OperatorFunction<Buffer, Decoded> {
   return (bytes) =>
     new Observable<Decoded>((subscriber) => {
       const decoder = new RequestDecoder(limits);
@@ -36,6 +37,12 @@ export function decodeRequests(limits: DecoderLimits, quietMs: number): Operator
         for (const item of decoded) subscriber.next(item);
       };
       const onQuiet = (): void => {
+        // Bytes the flood control has not read yet may be the rest: the quiet period counts
+        // only while everything the socket holds has been read.
+        if (isHeldBack()) {
+          quiet = setTimeout(onQuiet, quietMs);
+          return;
+        }
         quiet = undefined;
         emit(decoder.completeOnQuiet());
       };

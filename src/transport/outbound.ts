@@ -29,19 +29,27 @@ export class FlushScheduler {
  * A connection's outbound stream: an RxJS observer of encoded buffers that writes them to the
  * socket, one write per event-loop turn, and holds them while the socket is not draining
  * (`write()` returned false → wait for `drain`). `complete()` flushes and then ends the socket.
+ *
+ * Unsent bytes are bounded: past `maxQueuedBytes` the writer stops taking room traffic and calls
+ * `onOverflow` once, so one reader that stopped reading never holds up a room or eats memory.
  */
 export class SocketWriter implements Observer<Buffer> {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The socket's own buffer as of the last write or drain: read there, not per message. */
+  private kernelSideBytes = 0;
   private scheduled = false;
   private blocked = false;
   private ending = false;
   private closed = false;
+  private overflowed = false;
   bytesOut = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly scheduler: FlushScheduler,
+    private readonly maxQueuedBytes: number = Number.POSITIVE_INFINITY,
+    private readonly onOverflow: () => void = () => {},
   ) {
     socket.on('drain', this.onDrain);
     socket.once('close', () => {
@@ -52,6 +60,19 @@ export class SocketWriter implements Observer<Buffer> {
   }
 
   next(bytes: Buffer): void {
+    if (this.closed || this.ending || this.overflowed) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes + this.kernelSideBytes > this.maxQueuedBytes) {
+      this.overflowed = true;
+      this.onOverflow();
+      return;
+    }
+    this.arm();
+  }
+
+  /** Queues bytes past the limit: the one error reply a slow consumer is owed, behind its output. */
+  nextBeyondLimit(bytes: Buffer): void {
     if (this.closed || this.ending) return;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
@@ -83,6 +104,7 @@ export class SocketWriter implements Observer<Buffer> {
       this.pendingBytes = 0;
       this.bytesOut += data.length;
       if (!this.socket.write(data)) this.blocked = true;
+      this.kernelSideBytes = this.socket.writableLength;
     }
     if (this.ending && !this.blocked) this.socket.end();
   }
@@ -96,6 +118,7 @@ export class SocketWriter implements Observer<Buffer> {
 
   private readonly onDrain = (): void => {
     this.blocked = false;
+    this.kernelSideBytes = this.socket.writableLength;
     this.flush();
   };
 }
