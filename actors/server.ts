@@ -50,12 +50,19 @@ type ActorDoneEvent = { type: `xstate.done.actor.${string}`; actorId: string; ou
 type ActorErrorEvent = { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
 type ServerMachineEvent = ServerEvent | ActorDoneEvent | ActorErrorEvent;
 
+/** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
+const HARD_OUTPUT_FACTOR = 8;
+
 function transportOptions(options: ResolvedOptions): TransportOptions {
   return {
     limits: { maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes },
     quietMs: options.quietMs,
     keepAliveMs: options.keepAliveMs,
-    maxQueuedBytes: options.maxSendQueueBytes,
+    output: {
+      softBytes: options.maxSendQueueBytes,
+      hardBytes: options.maxSendQueueBytes * HARD_OUTPUT_FACTOR,
+      graceMs: options.slowConsumerGraceMs,
+    },
     flood: { bytesPerSecond: options.floodBytesPerSecond, burstBytes: options.floodBurstBytes },
   };
 }

@@ -38,8 +38,10 @@ export interface ChatServerOptions {
   maxConnections?: number;
   /** Connections from one peer address at once (loopback exempt). */
   maxConnectionsPerAddress?: number;
-  /** Unsent output bytes per connection before it is cut as a slow consumer. */
+  /** Unsent output bytes per connection above which, for longer than the grace period, it is cut as a slow consumer (8× this: cut at once). */
   maxSendQueueBytes?: number;
+  /** How long a connection's unsent output may stay above `maxSendQueueBytes`. */
+  slowConsumerGraceMs?: number;
   /** Receive flood control: sustained bytes per second read from one connection. */
   floodBytesPerSecond?: number;
   /** Receive flood control: bytes one connection may send in a burst. */
@@ -71,6 +73,7 @@ export const DEFAULTS = {
   maxConnectionsPerAddress: 100,
   // A reader this far behind has stopped reading; more would only grow the heap.
   maxSendQueueBytes: 1024 * 1024,
+  slowConsumerGraceMs: 2_000,
   floodBytesPerSecond: 1024 * 1024,
   floodBurstBytes: 4 * 1024 * 1024,
   testHooks: false,

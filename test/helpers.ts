@@ -24,7 +24,9 @@ const WAIT_MS = 5_000;
 
 /** A raw protocol peer: writes bytes, and reads exactly the bytes a test expects. */
 export class RawClient {
+  /** Text received; what is before `position` has been read. Compacted now and then. */
   private received = '';
+  private position = 0;
   private readonly decoder = new StringDecoder('utf8');
   private waiters: Array<() => void> = [];
   private ended = false;
@@ -64,12 +66,10 @@ export class RawClient {
     await new Promise<void>((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Waits for the next `exact.length` characters and returns them (the caller asserts equality). */
+  /** Waits for the next `length` characters and returns them (the caller asserts equality). */
   async next(length: number): Promise<string> {
-    await this.until(() => this.received.length >= length, `${length} characters`);
-    const out = this.received.slice(0, length);
-    this.received = this.received.slice(length);
-    return out;
+    await this.until(() => this.received.length - this.position >= length, `${length} characters`);
+    return this.take(this.position + length);
   }
 
   /** Reads exactly as many characters as `expected` has; the test compares them. */
@@ -79,23 +79,29 @@ export class RawClient {
 
   /** Reads up to and including `terminator`. */
   async readUntil(terminator: string): Promise<string> {
-    await this.until(() => this.received.includes(terminator), JSON.stringify(terminator));
-    const end = this.received.indexOf(terminator) + terminator.length;
-    const out = this.received.slice(0, end);
-    this.received = this.received.slice(end);
-    return out;
+    let found = -1;
+    await this.until(() => (found = this.received.indexOf(terminator, this.position)) >= 0, JSON.stringify(terminator));
+    return this.take(found + terminator.length);
   }
 
   /** Everything received and not yet read, once the peer has closed. */
   async readToClose(): Promise<string> {
     await this.until(() => this.ended, 'close');
-    const out = this.received;
-    this.received = '';
-    return out;
+    return this.take(this.received.length);
   }
 
   pending(): string {
-    return this.received;
+    return this.received.slice(this.position);
+  }
+
+  private take(end: number): string {
+    const out = this.received.slice(this.position, end);
+    this.position = end;
+    if (this.position > 1 << 20) {
+      this.received = this.received.slice(this.position);
+      this.position = 0;
+    }
+    return out;
   }
 
   isClosed(): boolean {
@@ -115,7 +121,7 @@ export class RawClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.received)}`));
+        reject(new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.pending().slice(0, 2000))}`));
       }, WAIT_MS);
       const check = (): void => {
         if (ready()) {
@@ -125,7 +131,7 @@ export class RawClient {
         } else if (this.ended) {
           clearTimeout(timer);
           this.waiters = this.waiters.filter((waiter) => waiter !== check);
-          reject(new Error(`connection closed while waiting for ${what}; received: ${JSON.stringify(this.received)}`));
+          reject(new Error(`connection closed while waiting for ${what}; received: ${JSON.stringify(this.pending().slice(0, 2000))}`));
         }
       };
       this.waiters.push(check);

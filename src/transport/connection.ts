@@ -4,7 +4,7 @@ import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
 import { decodeRequests, socketBytes } from './inbound.js';
-import { FlushScheduler, SocketWriter } from './outbound.js';
+import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -43,8 +43,8 @@ export interface TransportOptions {
   readonly limits: DecoderLimits;
   readonly quietMs: number;
   readonly keepAliveMs: number;
-  /** Unsent output bytes before the connection counts as a slow consumer. */
-  readonly maxQueuedBytes: number;
+  /** Unsent output allowed before the connection counts as a slow consumer. */
+  readonly output: OutputLimit;
   readonly flood: FloodLimit;
 }
 
@@ -67,7 +67,7 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
     throttle.stop();
   });
   const overflowListeners: Array<() => void> = [];
-  const writer = new SocketWriter(socket, scheduler, options.maxQueuedBytes, () => {
+  const writer = new SocketWriter(socket, scheduler, options.output, () => {
     for (const listener of overflowListeners) listener();
   });
   const info: ConnectionInfo = {

@@ -1,6 +1,15 @@
 import type { Socket } from 'node:net';
 import type { Observer } from 'rxjs';
 
+/** How far a connection's unsent output may grow before it counts as a slow consumer. */
+export interface OutputLimit {
+  /** Above this for longer than `graceMs`: cut. */
+  readonly softBytes: number;
+  /** Above this at all: cut at once. */
+  readonly hardBytes: number;
+  readonly graceMs: number;
+}
+
 /**
  * Gathers the writers that got bytes during this turn of the event loop and flushes each once:
  * a room posting to a hundred members costs a hundred array pushes, and each socket one write.
@@ -30,8 +39,10 @@ export class FlushScheduler {
  * socket, one write per event-loop turn, and holds them while the socket is not draining
  * (`write()` returned false → wait for `drain`). `complete()` flushes and then ends the socket.
  *
- * Unsent bytes are bounded: past `maxQueuedBytes` the writer stops taking room traffic and calls
- * `onOverflow` once, so one reader that stopped reading never holds up a room or eats memory.
+ * Unsent bytes are bounded, as Redis bounds client output buffers: above the soft limit for longer
+ * than the grace period, or above the hard limit at all, the writer stops taking room traffic and
+ * calls `onOverflow` once, so one reader that stopped reading never holds up a room or eats
+ * memory, while a reader that is merely handed a burst (one read of a busy room) is not cut.
  */
 export class SocketWriter implements Observer<Buffer> {
   private pending: Buffer[] = [];
@@ -43,12 +54,13 @@ export class SocketWriter implements Observer<Buffer> {
   private ending = false;
   private closed = false;
   private overflowed = false;
+  private graceTimer: NodeJS.Timeout | undefined;
   bytesOut = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly scheduler: FlushScheduler,
-    private readonly maxQueuedBytes: number = Number.POSITIVE_INFINITY,
+    private readonly limit: OutputLimit = { softBytes: Number.POSITIVE_INFINITY, hardBytes: Number.POSITIVE_INFINITY, graceMs: 0 },
     private readonly onOverflow: () => void = () => {},
   ) {
     socket.on('drain', this.onDrain);
@@ -56,6 +68,7 @@ export class SocketWriter implements Observer<Buffer> {
       this.closed = true;
       this.pending = [];
       this.pendingBytes = 0;
+      this.clearGrace();
     });
   }
 
@@ -63,10 +76,10 @@ export class SocketWriter implements Observer<Buffer> {
     if (this.closed || this.ending || this.overflowed) return;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.pendingBytes + this.kernelSideBytes > this.maxQueuedBytes) {
-      this.overflowed = true;
-      this.onOverflow();
-      return;
+    const queued = this.pendingBytes + this.kernelSideBytes;
+    if (queued > this.limit.softBytes) {
+      if (queued > this.limit.hardBytes) return this.overflow();
+      this.graceTimer ??= setTimeout(this.endGrace, this.limit.graceMs);
     }
     this.arm();
   }
@@ -114,6 +127,23 @@ export class SocketWriter implements Observer<Buffer> {
       this.scheduled = true;
       this.scheduler.schedule(this);
     }
+  }
+
+  private overflow(): void {
+    this.clearGrace();
+    if (this.overflowed) return;
+    this.overflowed = true;
+    this.onOverflow();
+  }
+
+  private readonly endGrace = (): void => {
+    this.graceTimer = undefined;
+    if (!this.closed && this.queuedBytes() > this.limit.softBytes) this.overflow();
+  };
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   private readonly onDrain = (): void => {

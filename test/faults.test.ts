@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { RawClient, startServer, wire } from './helpers.js';
+
+/** Supervision: a failed actor is contained by the server actor; everything else carries on. */
+describe('actor faults', () => {
+  it('a failed client actor: its connection gets INTERNAL and is closed, its departures announced', async () => {
+    const server = await startServer({ testHooks: true });
+    const port = server.port;
+    const victim = await RawClient.connect(port);
+    victim.send(wire.join('r', 'victim'));
+    await victim.readUntil(wire.hasJoined(0, 'victim'));
+    const witness = await RawClient.connect(port);
+    witness.send(wire.join('r', 'witness'));
+    await witness.readUntil(wire.hasJoined(0, 'witness'));
+    await victim.readUntil(wire.hasJoined(0, 'witness'));
+
+    const entry = server.actor.getSnapshot().context.clients.get('client.0');
+    expect(entry).toBeDefined();
+    entry!.actor.send({ type: 'test.fault' });
+
+    expect(await victim.readToClose()).toMatch(/^ERROR_CODE: 12\nERROR_DESCRIPTION: [^\n]+\n$/);
+    expect(await witness.read(wire.hasLeft(0, 'victim'))).toBe(wire.hasLeft(0, 'victim'));
+    witness.send(wire.chat(0, 1, 'witness', 'still here'));
+    expect(await witness.read(wire.said(0, 'witness', 'still here'))).toBe(wire.said(0, 'witness', 'still here'));
+    expect(server.actor.getSnapshot().status).toBe('active');
+  });
+
+  it('a failed room actor is restarted with its ref and membership; chat carries on', async () => {
+    const server = await startServer({ testHooks: true });
+    const port = server.port;
+    const a = await RawClient.connect(port);
+    a.send(wire.join('r', 'a'));
+    await a.readUntil(wire.hasJoined(0, 'a'));
+    const b = await RawClient.connect(port);
+    b.send(wire.join('r', 'b'));
+    await b.readUntil(wire.hasJoined(0, 'b'));
+    await a.readUntil(wire.hasJoined(0, 'b'));
+
+    const before = server.actor.getSnapshot().context.rooms.get(0)!;
+    before.send({ type: 'test.fault' });
+    const after = server.actor.getSnapshot().context.rooms.get(0)!;
+    expect(after).not.toBe(before);
+    expect([...after.getSnapshot().context.members.keys()]).toEqual([0, 1]);
+
+    a.send(wire.chat(0, 0, 'a', 'after the restart'));
+    expect(await b.read(wire.said(0, 'a', 'after the restart'))).toBe(wire.said(0, 'a', 'after the restart'));
+    expect(await a.read(wire.said(0, 'a', 'after the restart'))).toBe(wire.said(0, 'a', 'after the restart'));
+    b.send(wire.leave(0, 1, 'b'));
+    expect(await b.read(wire.left(0, 1) + wire.hasLeft(0, 'b'))).toBe(wire.left(0, 1) + wire.hasLeft(0, 'b'));
+    expect(await a.read(wire.hasLeft(0, 'b'))).toBe(wire.hasLeft(0, 'b'));
+  });
+
+  it('ignores the fault hook unless test hooks are on', async () => {
+    const server = await startServer();
+    const a = await RawClient.connect(server.port);
+    a.send(wire.join('r', 'a'));
+    await a.readUntil(wire.hasJoined(0, 'a'));
+    server.actor.getSnapshot().context.clients.get('client.0')!.actor.send({ type: 'test.fault' });
+    server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.fault' });
+    a.send(wire.chat(0, 0, 'a', 'fine'));
+    expect(await a.read(wire.said(0, 'a', 'fine'))).toBe(wire.said(0, 'a', 'fine'));
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+
+describe('limits', () => {
+  it('refuses a join past the rooms-per-connection limit and keeps the connection', async () => {
+    const server = await startServer({ maxRoomsPerConnection: 2 });
+    const client = await RawClient.connect(server.port);
+    for (const [ref, room] of [[0, 'a'], [1, 'b']] as const) {
+      client.send(wire.join(room, 'n'));
+      await client.readUntil(wire.hasJoined(ref, 'n'));
+    }
+    client.send(wire.join('c', 'n'));
+    expect(await readErrorCode(client)).toBe(7);
+    // A repeated join is no new room: still answered.
+    client.send(wire.join('a', 'n'));
+    expect(await client.read(wire.joined('a', server.port, 0, 0))).toBe(wire.joined('a', server.port, 0, 0));
+    client.send(wire.leave(1, 0, 'n') + wire.join('c', 'n'));
+    await client.readUntil(wire.hasJoined(2, 'n'));
+  });
+
+  it('refuses a new room past the rooms-in-total limit; existing rooms still take joins', async () => {
+    const server = await startServer({ maxRooms: 1 });
+    const a = await RawClient.connect(server.port);
+    a.send(wire.join('only', 'a'));
+    await a.readUntil(wire.hasJoined(0, 'a'));
+    const b = await RawClient.connect(server.port);
+    b.send(wire.join('second', 'b'));
+    expect(await readErrorCode(b)).toBe(7);
+    b.send(wire.join('only', 'b'));
+    await b.readUntil(wire.hasJoined(0, 'b'));
+  });
+
+  it('refuses a connection past the connection limit with one error, then closes it', async () => {
+    const server = await startServer({ maxConnections: 2 });
+    const first = await RawClient.connect(server.port);
+    const second = await RawClient.connect(server.port);
+    first.send('HELO 1\n');
+    second.send('HELO 2\n');
+    await first.readUntil('StudentID:actor-chat-server\n');
+    await second.readUntil('StudentID:actor-chat-server\n');
+    const third = await RawClient.connect(server.port);
+    expect(await third.readToClose()).toMatch(/^ERROR_CODE: 7\nERROR_DESCRIPTION: [^\n]+\n$/);
+    // A freed slot is usable again.
+    first.destroy();
+    await first.closed;
+    for (;;) {
+      const next = await RawClient.connect(server.port);
+      next.send('HELO again\n');
+      const reply = await next.readUntil('\n');
+      if (reply === 'HELO again\n') break;
+      await next.closed; // the old connection's slot was not free yet: its close is still in flight
+    }
+  });
+
+  it('cuts a reader that stopped reading, announces its departure, and the others get everything', async () => {
+    const server = await startServer({ maxSendQueueBytes: 256 * 1024, slowConsumerGraceMs: 500, shutdownFlushMs: 500, floodBytesPerSecond: 256 << 20, floodBurstBytes: 256 << 20 });
+    const port = server.port;
+    const slow = await RawClient.connect(port);
+    slow.send(wire.join('busy', 'slow'));
+    await slow.readUntil(wire.hasJoined(0, 'slow'));
+    const fast = await RawClient.connect(port);
+    fast.send(wire.join('busy', 'fast'));
+    await fast.readUntil(wire.hasJoined(0, 'fast'));
+    slow.socket.pause();
+    const body = 'x'.repeat(4000);
+    const count = 3000; // 12 MB: more than loopback's socket buffers hold
+    let sent = 0;
+    const sender = await RawClient.connect(port);
+    sender.send(wire.join('busy', 'sender'));
+    await sender.readUntil(wire.hasJoined(0, 'sender'));
+    await fast.readUntil(wire.hasJoined(0, 'sender'));
+    const pump = async (): Promise<void> => {
+      while (sent < count) {
+        sent++;
+        if (!sender.socket.write(wire.chat(0, 2, 'sender', `${sent} ${body}`))) await new Promise((resolve) => sender.socket.once('drain', resolve));
+      }
+    };
+    const pumping = pump();
+    let received = 0;
+    let sawDeparture = false;
+    while (received < count) {
+      const message = await fast.readUntil('\n\n');
+      if (message === wire.hasLeft(0, 'slow')) {
+        sawDeparture = true;
+        continue;
+      }
+      received++;
+      expect(message.startsWith(`CHAT: 0\nCLIENT_NAME: sender\nMESSAGE: ${received} `)).toBe(true);
+    }
+    await pumping;
+    expect(sawDeparture).toBe(true);
+    // The server closed the slow reader. Its SLOW_CONSUMER error was queued behind the output it
+    // never read, so it arrives only if the peer reads in time; no other error can be there.
+    slow.socket.resume();
+    const tail = await slow.readToClose();
+    const codes = [...tail.matchAll(/^ERROR_CODE: (\d+)$/gm)].map((match) => match[1]);
+    expect(codes.every((code) => code === '11')).toBe(true);
+  }, 60_000);
+
+  it('slows a connection that floods, loses nothing it sent, and does not slow the others', async () => {
+    const rate = 64 * 1024;
+    const server = await startServer({ floodBytesPerSecond: rate, floodBurstBytes: rate });
+    const flooder = await RawClient.connect(server.port);
+    flooder.send(wire.join('f', 'flooder'));
+    await flooder.readUntil(wire.hasJoined(0, 'flooder'));
+    const messages = 64;
+    const body = 'y'.repeat(4000); // 64 × 4 KB = 256 KB: three seconds' worth past the burst
+    const started = performance.now();
+    flooder.send(Array.from({ length: messages }, (_, i) => wire.chat(0, 0, 'flooder', `${i} ${body}`)).join(''));
+    const bystander = await RawClient.connect(server.port);
+    bystander.send('HELO unhindered\n');
+    expect(await bystander.read(wire.helo('unhindered', server.port))).toBe(wire.helo('unhindered', server.port));
+    // The bystander was answered while the flooder was still held back.
+    const echoedBeforeBystander = flooder.pending().split('\n\n').length - 1;
+    expect(echoedBeforeBystander).toBeLessThan(messages);
+    for (let i = 0; i < messages; i++) expect(await flooder.readUntil('\n\n')).toBe(wire.said(0, 'flooder', `${i} ${body}`));
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    // It cannot be faster than the bucket allows: all but the burst and the last read (64 KiB) at the rate.
+    expect(elapsedSeconds).toBeGreaterThan((messages * 4000 - 2 * rate) / rate * 0.9);
+  }, 30_000);
+});
