@@ -84,4 +84,23 @@ describe('framing over a socket', () => {
     const reply = await client.readToClose();
     expect(reply).toMatch(/^ERROR_CODE: 8\nERROR_DESCRIPTION: [^\n]+\n$/);
   });
+
+  it('answers each kind of malformed request with exactly one MALFORMED and keeps the connection', async () => {
+    const server = await startServer();
+    const client = await RawClient.connect(server.port);
+    const bad: Array<string | Buffer> = [
+      'FOO: bar\n\n', // unknown keyword
+      'CHAT: 0\nCLIENT_NAME: a\nJOIN_ID: 0\nMESSAGE: m\n\n', // fields out of order
+      'LEAVE_CHATROOM: 0\nCLIENT_NAME: a\n\n', // a field missing
+      'CHAT: zero\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: m\n\n', // non-numeric ref
+      Buffer.from([0x48, 0x45, 0x4c, 0x4f, 0x20, 0xc3, 0x28, 0x0a]), // bad UTF-8
+      Buffer.from([0x00, 0x01, 0x02, 0xff, 0x0a, 0x0a]), // binary junk
+    ];
+    for (const request of bad) {
+      client.send(request);
+      client.send('HELO next\n');
+      const reply = await client.readUntil('StudentID:actor-chat-server\n');
+      expect(reply, JSON.stringify(request.toString())).toMatch(/^ERROR_CODE: 1\nERROR_DESCRIPTION: [^\n]+\nHELO next\n/);
+    }
+  });
 });
