@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ActorRef, Snapshot } from 'xstate';
 import type { Observer } from 'rxjs';
+import type { PeerAddress } from '../src/transport/proxy-reader.js';
 import type { ProtocolError } from '../src/protocol/errors.js';
 import type {
   ChatRequest,
@@ -76,7 +77,9 @@ export type RoomEvent =
 export type ServerEvent =
   | { type: 'listener.listening'; host: string; port: number }
   | { type: 'listener.failed'; error: Error }
-  | { type: 'listener.connection'; socket: Socket }
+  /** `peer` is the real client named by a trusted proxy's PROXY header, else null (the socket's own). */
+  | { type: 'listener.connection'; socket: Socket; peer: PeerAddress | null }
+  | { type: 'listener.proxyRefused'; peer: string; reason: string }
   | { type: 'listener.acceptFailed'; error: Error }
   | {
       type: 'client.join';

@@ -1,10 +1,16 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type BlockList, type Server, type Socket } from 'node:net';
 import { fromCallback } from 'xstate';
+import { plainAddress } from '../src/transport/connection.js';
+import { readProxyHeader } from '../src/transport/proxy-reader.js';
+import { isTrusted } from '../src/transport/trusted-proxies.js';
 import type { ServerEvent } from './events.js';
 
 export interface ListenerInput {
   readonly port: number;
   readonly host: string | undefined;
+  /** Peers whose PROXY protocol header names the real client; null: nobody's. */
+  readonly trustedProxies: BlockList | null;
+  readonly proxyHeaderTimeoutMs: number;
 }
 
 /**
@@ -15,7 +21,22 @@ export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendB
   // Half-open: a peer that sends its requests and shuts down its side still gets its replies.
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
   let listening = false;
-  server.on('connection', (socket) => sendBack({ type: 'listener.connection', socket }));
+  const accept = (socket: Socket): void => {
+    const { trustedProxies } = input;
+    if (!trustedProxies || !isTrusted(trustedProxies, plainAddress(socket.remoteAddress))) {
+      sendBack({ type: 'listener.connection', socket, peer: null });
+      return;
+    }
+    socket.on('error', () => {});
+    readProxyHeader(socket, input.proxyHeaderTimeoutMs).then(
+      (peer) => sendBack({ type: 'listener.connection', socket, peer }),
+      (error: Error) => {
+        sendBack({ type: 'listener.proxyRefused', peer: plainAddress(socket.remoteAddress), reason: error.message });
+        socket.destroy();
+      },
+    );
+  };
+  server.on('connection', accept);
   server.on('error', (error: Error) => {
     // After listening, errors are failed accepts (EMFILE when descriptors run out). libuv
     // accepts and drops the pending connection with a reserved descriptor, so the loop does

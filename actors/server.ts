@@ -11,6 +11,7 @@ import { plainAddress, socketConnection, type Connection, type TransportOptions 
 import { FlushScheduler } from '../src/transport/outbound.js';
 import { clientMachine, type ClientSettings } from './client.js';
 import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
+import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
 import { roomMachine } from './room.js';
@@ -49,6 +50,9 @@ export interface ServerContext {
 type ActorDoneEvent = { type: `xstate.done.actor.${string}`; actorId: string; output: unknown };
 type ActorErrorEvent = { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
 type ServerMachineEvent = ServerEvent | ActorDoneEvent | ActorErrorEvent;
+
+/** How long a trusted proxy may take to send its PROXY header. */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
 
 /** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
 const HARD_OUTPUT_FACTOR = 8;
@@ -125,7 +129,7 @@ export const serverMachine = setup({
     }),
     spawnClient: ({ context, event, self }) => {
       if (event.type !== 'listener.connection') return;
-      const address = plainAddress(event.socket.remoteAddress);
+      const address = event.peer ? plainAddress(event.peer.address) : plainAddress(event.socket.remoteAddress);
       const refusal = connectionRefusal(context, address);
       if (refusal) {
         context.counters.refused++;
@@ -134,7 +138,7 @@ export const serverMachine = setup({
         return;
       }
       const id = context.counters.connections++;
-      const connection = socketConnection(id, event.socket, context.scheduler, context.transport);
+      const connection = socketConnection(id, event.socket, context.scheduler, context.transport, event.peer);
       context.connectionsByAddress.set(address, (context.connectionsByAddress.get(address) ?? 0) + 1);
       const log = context.log.child({ conn: id, peer: `${connection.info.peerAddress}:${connection.info.peerPort}` });
       const actor = createActor(clientMachine, {
@@ -253,6 +257,9 @@ export const serverMachine = setup({
       context.lastAcceptWarning = now;
       context.log.warn({ err: event.error, acceptFailures: context.counters.acceptFailures, connections: context.clients.size }, 'accept failed');
     },
+    logProxyRefusal: ({ context, event }) => {
+      if (event.type === 'listener.proxyRefused') context.log.warn({ peer: event.peer, reason: event.reason }, 'trusted proxy connection dropped');
+    },
     logFailure: ({ context, event }) => {
       if ('error' in event && 'actorId' in event) context.log.error({ actor: event.actorId, err: event.error }, 'actor failed');
     },
@@ -302,7 +309,12 @@ export const serverMachine = setup({
       invoke: {
         id: 'listener',
         src: 'listener',
-        input: ({ context }) => ({ port: context.options.port, host: context.options.host }),
+        input: ({ context }) => ({
+          port: context.options.port,
+          host: context.options.host,
+          trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
+          proxyHeaderTimeoutMs: PROXY_HEADER_TIMEOUT_MS,
+        }),
       },
       initial: 'binding',
       states: {
@@ -316,6 +328,7 @@ export const serverMachine = setup({
           on: {
             'listener.connection': { actions: 'spawnClient' },
             'listener.acceptFailed': { actions: 'logAcceptFailure' },
+            'listener.proxyRefused': { actions: 'logProxyRefusal' },
           },
         },
       },

@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { OptionError } from './option-error.js';
+import { parseTrustedProxies } from './transport/trusted-proxies.js';
+
+export { OptionError };
 
 /** Options, defaults and limits: one place, documented in the README's Options table. */
 
@@ -46,13 +50,16 @@ export interface ChatServerOptions {
   floodBytesPerSecond?: number;
   /** Receive flood control: bytes one connection may send in a burst. */
   floodBurstBytes?: number;
+  /** `CIDR[,CIDR]`: peers whose PROXY protocol header (v1 or v2) names the real client. */
+  trustedProxy?: string;
   /** Test-only: actors accept a `test.fault` event that makes them throw (supervision tests). */
   testHooks?: boolean;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy'>>> & {
   readonly advertiseIp: string | undefined;
   readonly host: string | undefined;
+  readonly trustedProxy: string | undefined;
 };
 
 export const DEFAULTS = {
@@ -97,17 +104,14 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
   }
+  if (resolved.trustedProxy !== undefined) parseTrustedProxies(resolved.trustedProxy);
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
   return resolved;
 }
 
-/** A bad option: the CLI prints its message on one line and exits non-zero. */
-export class OptionError extends Error {
-  override readonly name = 'OptionError';
-}

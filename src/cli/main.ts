@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { OptionError } from '../config.js';
-import { serve, SERVE_USAGE } from './serve.js';
+import { serve, serveUsage } from './serve.js';
 
-const USAGE = `Usage: chat-server <command> [options]
+const usage = (): string => `Usage: chat-server <command> [options]
 
 Commands:
   serve [PORT]     run the chat server (the default command)
 
-${SERVE_USAGE}`;
+${serveUsage()}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
+      console.log(usage());
       return 0;
     default:
       if (/^\d+$/.test(command) || command.startsWith('--')) return serve(argv);

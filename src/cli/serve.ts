@@ -2,7 +2,33 @@ import { parseArgs } from 'node:util';
 import { KILL_SERVICE_POLICIES, OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
 import { ListenError, startChatServer } from '../server.js';
 
-export const SERVE_USAGE = `Usage: chat-server serve [PORT] [options]
+type NumericOption = keyof {
+  [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
+};
+
+/** Limits and periods, one flag and one environment variable each (README, Options). */
+const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: string }> = [
+  { flag: 'max-line-bytes', key: 'maxLineBytes', help: 'line limit, bytes (8192)' },
+  { flag: 'max-request-bytes', key: 'maxRequestBytes', help: 'request limit, bytes (65536)' },
+  { flag: 'max-rooms-per-connection', key: 'maxRoomsPerConnection', help: 'rooms one connection may be in (100)' },
+  { flag: 'max-rooms', key: 'maxRooms', help: 'rooms with members (10000)' },
+  { flag: 'remembered-rooms', key: 'rememberedRooms', help: 'empty room names kept with their refs (100000)' },
+  { flag: 'max-connections', key: 'maxConnections', help: 'connections (20000, or the descriptor limit less 64)' },
+  { flag: 'max-connections-per-address', key: 'maxConnectionsPerAddress', help: 'connections per peer address, loopback exempt (100)' },
+  { flag: 'max-send-queue-bytes', key: 'maxSendQueueBytes', help: 'unsent output before a slow consumer is cut (1 MiB; 8x: at once)' },
+  { flag: 'slow-consumer-grace-ms', key: 'slowConsumerGraceMs', help: 'time allowed above the send queue limit (2000)' },
+  { flag: 'flood-bytes-per-second', key: 'floodBytesPerSecond', help: 'sustained receive rate per connection (1 MiB)' },
+  { flag: 'flood-burst-bytes', key: 'floodBurstBytes', help: 'receive burst per connection (4 MiB)' },
+  { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes (60000)' },
+  { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing (5000)' },
+];
+
+function envName(flag: string): string {
+  return flag.toUpperCase().replace(/-/g, '_');
+}
+
+export function serveUsage(): string {
+  return `Usage: chat-server serve [PORT] [options]
 
   --port N              TCP port (default 5000; env PORT)
   --host ADDR           interface to listen on (default all; env CHAT_HOST)
@@ -11,7 +37,11 @@ export const SERVE_USAGE = `Usage: chat-server serve [PORT] [options]
   --advertise-ip ADDR   address to put in HELO/JOINED replies, e.g. behind NAT (env ADVERTISE_IP)
   --kill-service P      who may KILL_SERVICE: loopback|any|off (default loopback; env KILL_SERVICE)
   --quiet-ms N          quiet period before an unterminated request is taken as complete (default 200)
+  --trusted-proxy CIDRS load balancers whose PROXY protocol header (v1/v2) is believed (env TRUSTED_PROXY)
+${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
   --help                this text`;
+}
+
 
 function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -31,9 +61,18 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'advertise-ip': { type: 'string' },
       'kill-service': { type: 'string' },
       'quiet-ms': { type: 'string' },
+      'trusted-proxy': { type: 'string' },
+      ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
+  const flags = values as Record<string, string | boolean | undefined>;
+  const numeric: Partial<Record<NumericOption, number>> = {};
+  for (const option of NUMERIC_OPTIONS) {
+    const text = flags[option.flag] ?? env[envName(option.flag)];
+    const value = integer(`--${option.flag}`, typeof text === 'string' ? text : undefined);
+    if (value !== undefined) numeric[option.key] = value;
+  }
   if (values.help) return 'help';
   if (positionals.length > 1) throw new OptionError(`unexpected argument "${positionals[1]}"`);
   const killService = values['kill-service'] ?? env.KILL_SERVICE;
@@ -48,6 +87,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     advertiseIp: values['advertise-ip'] ?? env.ADVERTISE_IP,
     killService: killService as KillServicePolicy | undefined,
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
+    trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
+    ...numeric,
   };
 }
 
@@ -55,7 +96,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
 export async function serve(argv: string[]): Promise<number> {
   const options = parseServeArgs(argv, process.env);
   if (options === 'help') {
-    console.log(SERVE_USAGE);
+    console.log(serveUsage());
     return 0;
   }
   let server;

@@ -5,6 +5,7 @@ import type { Decoded } from '../protocol/types.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
 import { decodeRequests, socketBytes } from './inbound.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
+import type { PeerAddress } from './proxy-reader.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -54,7 +55,8 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions): Connection {
+/** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
+export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null = null): Connection {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, options.keepAliveMs);
   // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
@@ -72,8 +74,8 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
   });
   const info: ConnectionInfo = {
     id,
-    peerAddress: plainAddress(socket.remoteAddress),
-    peerPort: socket.remotePort ?? 0,
+    peerAddress: peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress),
+    peerPort: peer ? peer.port : socket.remotePort ?? 0,
     localAddress: plainAddress(socket.localAddress),
     localPort: socket.localPort ?? 0,
   };

@@ -14,6 +14,8 @@ export function socketBytes(socket: Socket, onBytes?: (count: number) => void): 
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onEnd);
+    // A socket paused before (after a PROXY header) does not flow on its own.
+    socket.resume();
     return () => {
       socket.off('data', onData);
       socket.off('end', onEnd);

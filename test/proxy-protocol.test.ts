@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { parseProxyHeader } from '../src/transport/proxy-protocol.js';
+import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+
+function v2Header(source: string, sourcePort: number): Buffer {
+  const header = Buffer.alloc(16 + 12);
+  Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]).copy(header);
+  header[12] = 0x21; // version 2, PROXY
+  header[13] = 0x11; // TCP over IPv4
+  header.writeUInt16BE(12, 14);
+  Buffer.from(source.split('.').map(Number)).copy(header, 16);
+  Buffer.from([127, 0, 0, 1]).copy(header, 20);
+  header.writeUInt16BE(sourcePort, 24);
+  header.writeUInt16BE(5000, 26);
+  return header;
+}
+
+describe('PROXY protocol parsing', () => {
+  it('reads v1 and v2 headers, cut anywhere', () => {
+    const v1 = Buffer.from('PROXY TCP4 203.0.113.7 127.0.0.1 40000 5000\r\nHELO x\n');
+    expect(parseProxyHeader(v1)).toEqual({ kind: 'header', length: 45, source: { address: '203.0.113.7', port: 40000 } });
+    for (let cut = 0; cut < 45; cut++) expect(parseProxyHeader(v1.subarray(0, cut)).kind).toBe('incomplete');
+    const v2 = v2Header('198.51.100.9', 41000);
+    expect(parseProxyHeader(v2)).toEqual({ kind: 'header', length: 28, source: { address: '198.51.100.9', port: 41000 } });
+    for (let cut = 0; cut < 28; cut++) expect(parseProxyHeader(v2.subarray(0, cut)).kind).toBe('incomplete');
+    expect(parseProxyHeader(Buffer.from('PROXY UNKNOWN\r\n'))).toEqual({ kind: 'header', length: 15, source: null });
+    expect(parseProxyHeader(Buffer.from('HELO x\n')).kind).toBe('invalid');
+    expect(parseProxyHeader(Buffer.from('PROXY TCP4 nonsense 1 2 3\r\n')).kind).toBe('invalid');
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  it('applies the per-address limit and the KILL_SERVICE policy to the real client address', async () => {
+    const server = await startServer({ trustedProxy: '127.0.0.0/8', maxConnectionsPerAddress: 2 });
+    const viaProxy = async (header: string | Buffer): Promise<RawClient> => {
+      const client = await RawClient.connect(server.port);
+      client.send(header);
+      return client;
+    };
+    const first = await viaProxy('PROXY TCP4 203.0.113.7 127.0.0.1 40000 5000\r\n');
+    const second = await viaProxy(v2Header('203.0.113.7', 40001));
+    for (const client of [first, second]) {
+      client.send('HELO behind a proxy\n');
+      expect(await client.read(wire.helo('behind a proxy', server.port))).toBe(wire.helo('behind a proxy', server.port));
+    }
+    const third = await viaProxy('PROXY TCP4 203.0.113.7 127.0.0.1 40002 5000\r\n');
+    expect(await third.readToClose()).toMatch(/^ERROR_CODE: 7\n/);
+    // Another real address is not held to 203.0.113.7's count.
+    const other = await viaProxy('PROXY TCP4 203.0.113.8 127.0.0.1 40003 5000\r\n');
+    // A client that is not on loopback may not stop the server, though its proxy is.
+    other.send('KILL_SERVICE\n');
+    expect(await readErrorCode(other)).toBe(9);
+  });
+
+  it('drops a trusted peer that sends no PROXY header; untrusted peers need none', async () => {
+    const server = await startServer({ trustedProxy: '127.0.0.1/32' });
+    const noHeader = await RawClient.connect(server.port);
+    noHeader.send('HELO no header\n');
+    expect(await noHeader.readToClose()).toBe('');
+    const untrusted = await startServer({ trustedProxy: '10.0.0.0/8' });
+    const plain = await RawClient.connect(untrusted.port);
+    plain.send('HELO plain\n');
+    expect(await plain.read(wire.helo('plain', untrusted.port))).toBe(wire.helo('plain', untrusted.port));
+  });
+});
