@@ -69,7 +69,9 @@ export async function client(argv: string[]): Promise<number> {
   const ended = new Promise<number>((resolve) => {
     chat.events$.subscribe((event) => {
       if (event.type !== 'closed') return;
-      if (!event.expected) console.error(`chat-client: connection to ${where} lost: ${event.reason ?? 'closed'}`);
+      // On a terminal the prompt is on the current line: start the message on a line of its own.
+      const fresh = process.stdin.isTTY && process.stdout.isTTY ? '\n' : '';
+      if (!event.expected) console.error(`${fresh}chat-client: connection to ${where} lost: ${event.reason ?? 'closed'}`);
       resolve(event.expected ? 0 : 1);
     });
   });
