@@ -19,4 +19,6 @@ fi
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-exec node dist/src/cli/main.js serve "$@"
+# `./start.sh [PORT] [options]` serves; `./start.sh client …` and `./start.sh dump …` run the
+# other commands against a build that is just as fresh.
+exec node dist/src/cli/main.js "$@"

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { OptionError } from '../config.js';
+import { client } from './client.js';
 import { serve, serveUsage } from './serve.js';
 
 const usage = (): string => `Usage: chat-server <command> [options]
 
 Commands:
   serve [PORT]     run the chat server (the default command)
+  client           the interactive chat client (client --help for its options)
 
 ${serveUsage()}`;
 
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return serve([]);
     case 'serve':
       return serve(rest);
+    case 'client':
+      return client(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -19,6 +19,15 @@ export function parseField(line: string): FieldLine | null {
   return { name, value: trimSpaces(line.slice(colon + 1)) };
 }
 
+/**
+ * The value of a `name:` line with spaces after the colon and at the end dropped, or null when the
+ * line is not that field. Unlike `parseField` it takes any name: the HELO reply's `Port:` too.
+ */
+export function fieldValue(line: string, name: string): string | null {
+  if (!line.startsWith(name) || line.charCodeAt(name.length) !== 0x3a) return null;
+  return trimSpaces(line.slice(name.length + 1));
+}
+
 function trimSpaces(text: string): string {
   let start = 0;
   let end = text.length;
