@@ -20,6 +20,11 @@ export interface ClientSettings {
   readonly testHooks: boolean;
 }
 
+/** What a finished client actor reports to its supervisor. */
+export interface ClientOutput {
+  readonly connectionId: number;
+}
+
 export interface ClientInput {
   readonly connection: Connection;
   readonly settings: ClientSettings;
@@ -112,6 +117,7 @@ export const clientMachine = setup({
     context: {} as ClientContext,
     events: {} as ClientEvent,
     input: {} as ClientInput,
+    output: {} as ClientOutput,
   },
   actors: { inbound },
   delays: {
@@ -356,4 +362,5 @@ export const clientMachine = setup({
       type: 'final',
     },
   },
+  output: ({ context }) => ({ connectionId: context.connection.info.id }),
 });

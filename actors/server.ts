@@ -9,12 +9,12 @@ import type { RoomRef } from '../src/protocol/types.js';
 import { isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
-import { clientMachine, type ClientSettings } from './client.js';
+import { clientMachine, type ClientOutput, type ClientSettings } from './client.js';
 import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
-import { roomMachine } from './room.js';
+import { roomMachine, type RoomInput } from './room.js';
 
 export interface ServerInput {
   readonly options: ResolvedOptions;
@@ -37,7 +37,8 @@ export interface ServerContext {
    * The supervisor's own registries, mutated in place by this actor alone: the tree is large
    * (10,000 connections) and a copy per spawn would make accepting quadratic.
    */
-  readonly clients: Map<string, ClientEntry>;
+  /** Keyed by connection id. */
+  readonly clients: Map<number, ClientEntry>;
   readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
   readonly directory: RoomDirectory;
   /** Open connections per peer address, for the per-address limit. */
@@ -47,9 +48,23 @@ export interface ServerContext {
   readonly transport: TransportOptions;
 }
 
-type ActorDoneEvent = { type: `xstate.done.actor.${string}`; actorId: string; output: unknown };
-type ActorErrorEvent = { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
-type ServerMachineEvent = ServerEvent | ActorDoneEvent | ActorErrorEvent;
+/**
+ * Every client actor has the id `client` and every room actor `room`: xstate memoizes the
+ * transitions for each event type it sees, forever, so per-actor ids (and with them per-actor
+ * `xstate.done.actor.<id>` event types) would grow the server's memory with every connection.
+ * Which actor finished or failed travels in the event instead.
+ */
+const CLIENT_ID = 'client';
+const ROOM_ID = 'room';
+
+type SupervisionEvent =
+  | { type: 'xstate.done.actor.client'; output: ClientOutput }
+  | { type: 'xstate.error.actor.client' }
+  | { type: 'xstate.error.actor.room' }
+  | { type: 'xstate.error.actor.listener'; error: unknown }
+  | { type: 'supervise.clientFailed'; connectionId: number; error: unknown }
+  | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown };
+type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** How long a trusted proxy may take to send its PROXY header. */
 const PROXY_HEADER_TIMEOUT_MS = 5_000;
@@ -85,6 +100,14 @@ function refuseConnection(socket: Socket, description: string): void {
   socket.on('error', () => {});
   socket.end(encodeError(protocolError('LIMIT_REACHED', description)));
   setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/** A room actor, watched by the supervisor for failure. */
+function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Actor<typeof roomMachine> {
+  const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
+  room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
+  room.start();
+  return room;
 }
 
 function forgetConnection(context: ServerContext, entry: ClientEntry): void {
@@ -143,10 +166,11 @@ export const serverMachine = setup({
       const log = context.log.child({ conn: id, peer: `${connection.info.peerAddress}:${connection.info.peerPort}` });
       const actor = createActor(clientMachine, {
         parent: self as AnyActorRef,
-        id: `client.${id}`,
+        id: CLIENT_ID,
         input: { connection, settings: clientSettings(context.options), log },
       });
-      context.clients.set(actor.id, { actor, connection });
+      actor.subscribe({ error: (error) => self.send({ type: 'supervise.clientFailed', connectionId: id, error }) });
+      context.clients.set(id, { actor, connection });
       context.counters.accepted++;
       log.info('connected');
       actor.start();
@@ -164,13 +188,8 @@ export const serverMachine = setup({
           });
           return;
         }
-        room = createActor(roomMachine, {
-          parent: self as AnyActorRef,
-          id: `room.${roomRef}`,
-          input: { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks },
-        });
+        room = startRoom(self, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks });
         context.rooms.set(roomRef, room);
-        room.start();
         context.log.info({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
       }
       enqueue.sendTo(room, {
@@ -197,11 +216,11 @@ export const serverMachine = setup({
       enqueue.stopChild(room);
       context.log.info({ room: event.roomRef }, 'room closed');
     }),
-    forgetChild: ({ context, event }) => {
-      if (!('actorId' in event)) return;
-      const entry = context.clients.get(event.actorId);
+    forgetClient: ({ context, event }) => {
+      if (event.type !== 'xstate.done.actor.client') return;
+      const entry = context.clients.get(event.output.connectionId);
       if (!entry) return;
-      context.clients.delete(event.actorId);
+      context.clients.delete(event.output.connectionId);
       forgetConnection(context, entry);
     },
     /**
@@ -209,15 +228,15 @@ export const serverMachine = setup({
      * announced from the rooms its last snapshot was in; everything else carries on.
      */
     containClientFailure: enqueueActions(({ context, event, enqueue }) => {
-      if (!('error' in event) || !('actorId' in event)) return;
-      const entry = context.clients.get(event.actorId);
+      if (event.type !== 'supervise.clientFailed') return;
+      const entry = context.clients.get(event.connectionId);
       if (!entry) return;
       context.counters.failures++;
-      context.clients.delete(event.actorId);
+      context.clients.delete(event.connectionId);
       forgetConnection(context, entry);
       const { connection } = entry;
       const last = entry.actor.getSnapshot().context;
-      context.log.error({ actor: event.actorId, conn: connection.info.id, err: event.error }, 'client actor failed; closing its connection');
+      context.log.error({ conn: connection.info.id, err: event.error }, 'client actor failed; closing its connection');
       connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
       connection.outbound.complete();
       setTimeout(() => connection.destroy(), context.options.shutdownFlushMs).unref();
@@ -232,20 +251,20 @@ export const serverMachine = setup({
      * message for "room failed"); the event it was handling is lost, and logged as such.
      */
     restartRoom: enqueueActions(({ context, event, enqueue, self }) => {
-      if (!('error' in event) || !('actorId' in event)) return;
-      const roomRef = Number(event.actorId.slice('room.'.length));
+      if (event.type !== 'supervise.roomFailed') return;
+      const { roomRef } = event;
       const failed = context.rooms.get(roomRef);
       if (!failed) return;
       context.counters.failures++;
       const last = failed.getSnapshot().context;
-      context.log.error({ actor: event.actorId, room: roomRef, members: last.members.size, err: event.error }, 'room actor failed; restarting it with its membership (the event in flight is lost)');
-      const room = createActor(roomMachine, {
-        parent: self as AnyActorRef,
-        id: `room.${roomRef}`,
-        input: { ref: roomRef, name: last.name, testHooks: context.options.testHooks, restore: { members: last.members, lastSeq: last.lastSeq } },
+      context.log.error({ room: roomRef, members: last.members.size, err: event.error }, 'room actor failed; restarting it with its membership (the event in flight is lost)');
+      const room = startRoom(self, roomRef, {
+        ref: roomRef,
+        name: last.name,
+        testHooks: context.options.testHooks,
+        restore: { members: last.members, lastSeq: last.lastSeq },
       });
       context.rooms.set(roomRef, room);
-      room.start();
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
     }),
     /** At most one warning a second: a descriptor shortage fails every accept while it lasts. */
@@ -261,7 +280,7 @@ export const serverMachine = setup({
       if (event.type === 'listener.proxyRefused') context.log.warn({ peer: event.peer, reason: event.reason }, 'trusted proxy connection dropped');
     },
     logFailure: ({ context, event }) => {
-      if ('error' in event && 'actorId' in event) context.log.error({ actor: event.actorId, err: event.error }, 'actor failed');
+      if (event.type === 'xstate.error.actor.listener') context.log.error({ err: event.error }, 'listener failed');
     },
     logKill: ({ context, event }) => {
       if (event.type === 'client.killService') context.log.warn({ peer: event.peer }, 'KILL_SERVICE honoured: shutting down');
@@ -350,10 +369,10 @@ export const serverMachine = setup({
     failed: { type: 'final' },
   },
   on: {
-    'xstate.done.actor.*': { actions: 'forgetChild' },
-    // Actor ids are `client.N` and `room.N`, so their failures can be told apart by pattern.
-    'xstate.error.actor.client.*': { actions: 'containClientFailure' },
-    'xstate.error.actor.room.*': { actions: 'restartRoom' },
-    'xstate.error.actor.*': { actions: 'logFailure' },
+    'xstate.done.actor.client': { actions: 'forgetClient' },
+    // The same failures, told with the actor they concern by the supervisor's own observers.
+    'supervise.clientFailed': { actions: 'containClientFailure' },
+    'supervise.roomFailed': { actions: 'restartRoom' },
+    'xstate.error.actor.listener': { actions: 'logFailure' },
   },
 });

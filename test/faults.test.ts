@@ -14,7 +14,7 @@ describe('actor faults', () => {
     await witness.readUntil(wire.hasJoined(0, 'witness'));
     await victim.readUntil(wire.hasJoined(0, 'witness'));
 
-    const entry = server.actor.getSnapshot().context.clients.get('client.0');
+    const entry = server.actor.getSnapshot().context.clients.get(0);
     expect(entry).toBeDefined();
     entry!.actor.send({ type: 'test.fault' });
 
@@ -55,7 +55,7 @@ describe('actor faults', () => {
     const a = await RawClient.connect(server.port);
     a.send(wire.join('r', 'a'));
     await a.readUntil(wire.hasJoined(0, 'a'));
-    server.actor.getSnapshot().context.clients.get('client.0')!.actor.send({ type: 'test.fault' });
+    server.actor.getSnapshot().context.clients.get(0)!.actor.send({ type: 'test.fault' });
     server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.fault' });
     a.send(wire.chat(0, 0, 'a', 'fine'));
     expect(await a.read(wire.said(0, 'a', 'fine'))).toBe(wire.said(0, 'a', 'fine'));
