@@ -59,8 +59,8 @@ const ROOM_ID = 'room';
 
 type SupervisionEvent =
   | { type: 'xstate.done.actor.client'; output: ClientOutput }
-  | { type: 'xstate.error.actor.client' }
-  | { type: 'xstate.error.actor.room' }
+  | { type: 'xstate.error.actor.client'; error: unknown }
+  | { type: 'xstate.error.actor.room'; error: unknown }
   | { type: 'xstate.error.actor.listener'; error: unknown }
   | { type: 'supervise.clientFailed'; connectionId: number; error: unknown }
   | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown };
@@ -370,7 +370,10 @@ export const serverMachine = setup({
   },
   on: {
     'xstate.done.actor.client': { actions: 'forgetClient' },
-    // The same failures, told with the actor they concern by the supervisor's own observers.
+    // A child's failure is handled from the supervisor's own observer of that child, which knows
+    // which one it was; these generic events must still be taken, or xstate fails the parent too.
+    'xstate.error.actor.client': {},
+    'xstate.error.actor.room': {},
     'supervise.clientFailed': { actions: 'containClientFailure' },
     'supervise.roomFailed': { actions: 'restartRoom' },
     'xstate.error.actor.listener': { actions: 'logFailure' },
