@@ -145,7 +145,8 @@ export const serverMachine = setup({
     recordAddress: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'listener.listening') return;
       enqueue.assign({ address: { host: event.host, port: event.port } });
-      context.log.info({ host: event.host, port: event.port, killService: context.options.killService }, 'listening');
+      const { killService, maxConnections, maxConnectionsPerAddress, trustedProxy } = context.options;
+      context.log.info({ host: event.host, port: event.port, killService, maxConnections, maxConnectionsPerAddress, trustedProxy }, 'listening');
     }),
     recordFailure: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'listener.failed') enqueue.assign({ failure: event.error });
