@@ -32,6 +32,11 @@ export interface ChatServerOptions {
   maxRooms?: number;
   /** Room names (and their refs) remembered after a room empties; the oldest are forgotten first. */
   rememberedRooms?: number;
+  /**
+   * The local admin endpoint (a Unix socket answering `dump`): a path, `true` for the default path
+   * derived from the bound port, or `false` for none. Default `false` here; the CLI daemon turns it on.
+   */
+  admin?: string | boolean;
 }
 
 export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host'>>> & {
@@ -53,6 +58,8 @@ export const DEFAULTS = {
   maxRoomsPerConnection: 100,
   maxRooms: 10_000,
   rememberedRooms: 100_000,
+  // Off when embedded: tests and embedders run many servers in one process; `serve` turns it on.
+  admin: false,
 } as const satisfies Partial<ChatServerOptions>;
 
 export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions {

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { OptionError } from '../config.js';
+import { dump, DUMP_USAGE } from './dump.js';
 import { serve, SERVE_USAGE } from './serve.js';
 
 const USAGE = `Usage: chat-server <command> [options]
 
 Commands:
   serve [PORT]     run the chat server (the default command)
+  dump             print what a running daemon's actors are doing
 
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+
+${DUMP_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -16,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       return serve([]);
     case 'serve':
       return serve(rest);
+    case 'dump':
+      return dump(rest);
     case 'help':
     case '--help':
     case '-h':

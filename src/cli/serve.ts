@@ -11,12 +11,20 @@ export const SERVE_USAGE = `Usage: chat-server serve [PORT] [options]
   --advertise-ip ADDR   address to put in HELO/JOINED replies, e.g. behind NAT (env ADVERTISE_IP)
   --kill-service P      who may KILL_SERVICE: loopback|any|off (default loopback; env KILL_SERVICE)
   --quiet-ms N          quiet period before an unterminated request is taken as complete (default 200)
+  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR or the temp
+                        directory, chat-server-PORT.sock; env ADMIN_SOCKET)
   --help                this text`;
 
 function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^\d+$/.test(text)) throw new OptionError(`${name} must be a non-negative integer, got "${text}"`);
   return Number(text);
+}
+
+/** The daemon opens its admin endpoint unless told `off`; an empty value means the default path. */
+function adminOption(text: string | undefined): string | boolean {
+  if (text === undefined || text === '') return true;
+  return text === 'off' ? false : text;
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServerOptions | 'help' {
@@ -31,6 +39,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'advertise-ip': { type: 'string' },
       'kill-service': { type: 'string' },
       'quiet-ms': { type: 'string' },
+      admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,6 +57,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     advertiseIp: values['advertise-ip'] ?? env.ADVERTISE_IP,
     killService: killService as KillServicePolicy | undefined,
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
+    admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };
 }
 
@@ -71,8 +81,16 @@ export async function serve(argv: string[]): Promise<number> {
   const stop = (): void => {
     void server.stop();
   };
+  const logDump = (): void => {
+    server.dump().then(
+      (dump) => server.log.info({ dump }, 'dump'),
+      (err: unknown) => server.log.error({ err }, 'dump failed'),
+    );
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.on('SIGUSR2', logDump);
   await server.closed;
+  process.off('SIGUSR2', logDump);
   return server.actor.getSnapshot().status === 'error' ? 1 : 0;
 }
