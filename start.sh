@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
 # Runs the chat server daemon in the foreground: ./start.sh [PORT] [options]  (default port 5000)
 # First run installs dependencies; any run rebuilds when a source is newer than the build, so a
-# `git pull` never leaves a stale build behind. Install and build output go to stderr: stdout
-# carries only the server's JSON log.
+# `git pull` never leaves a stale build behind (scripts/ensure-built.sh). Install and build output
+# go to stderr: stdout carries only the server's JSON log.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund >&2
-fi
-
-stamp=dist/.build-stamp
-if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit) ]]; then
-  npm run --silent build >&2
-  touch "$stamp"
-fi
+./scripts/ensure-built.sh
 
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

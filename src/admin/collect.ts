@@ -33,7 +33,7 @@ export function createDumper(server: ServerActor): Dumper {
   const processDump = (): ProcessDump => {
     const memory = process.memoryUsage();
     const ms = (nanoseconds: number): number =>
-      Number.isFinite(nanoseconds) ? Math.max(0, Math.round(nanoseconds / 1e4) / 100 - DELAY_RESOLUTION_MS) : 0;
+      Number.isFinite(nanoseconds) ? Math.max(0, Math.round((nanoseconds / 1e6 - DELAY_RESOLUTION_MS) * 100) / 100) : 0;
     const figures: ProcessDump = {
       pid: process.pid,
       uptimeMs: Math.round(process.uptime() * 1000),
