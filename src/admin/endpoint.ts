@@ -1,9 +1,11 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DumpDocument } from './dump.js';
 import { adminError, MAX_ADMIN_REQUEST_BYTES, parseAdminRequest, type AdminReply, type AdminRequest } from './protocol.js';
+import { replyPieces } from './serialize.js';
 
 /** What the endpoint can answer. One entry per `op`: adding an operation is adding a handler. */
 export interface AdminOperations {
@@ -95,15 +97,22 @@ function serveConnection(socket: Socket, operations: AdminOperations, log: Logge
       const line = buffered.slice(0, end).trim();
       buffered = buffered.slice(end + 1);
       if (line === '') continue;
-      queue = queue.then(() => answer(line, operations, log)).then((reply) => {
-        if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
-      });
+      queue = queue.then(() => answer(line, operations, log)).then((reply) => send(socket, reply));
     }
     if (Buffer.byteLength(buffered) > MAX_ADMIN_REQUEST_BYTES) {
       socket.end(`${JSON.stringify(adminError('TOO_LONG'))}\n`);
       buffered = '';
     }
   });
+}
+
+/** Writes a reply piece by piece, yielding to chat after each large one. */
+async function send(socket: Socket, reply: AdminReply): Promise<void> {
+  for (const piece of replyPieces(reply)) {
+    if (socket.destroyed) return;
+    socket.write(piece);
+    if (piece.length > 16 * 1024) await nextTurn();
+  }
 }
 
 async function answer(line: string, operations: AdminOperations, log: Logger): Promise<AdminReply> {

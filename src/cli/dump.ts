@@ -50,6 +50,11 @@ async function fetchDump(path: string): Promise<DumpDocument> {
   return reply.dump;
 }
 
+/** Resolves once written: stdout to a pipe is asynchronous, and main() exits right after. */
+function print(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
 /** Prints the daemon's dump; with --watch, again every interval until interrupted. */
 export async function dump(argv: string[]): Promise<number> {
   const args = parseDumpArgs(argv, process.env);
@@ -61,9 +66,9 @@ export async function dump(argv: string[]): Promise<number> {
   try {
     for (;;) {
       const document = await fetchDump(args.path);
-      if (args.json) process.stdout.write(args.watchMs === null ? `${JSON.stringify(document, null, 2)}\n` : `${JSON.stringify(document)}\n`);
+      if (args.json) await print(args.watchMs === null ? `${JSON.stringify(document, null, 2)}\n` : `${JSON.stringify(document)}\n`);
       // Home, clear screen: the tree is redrawn in place.
-      else process.stdout.write(redraw ? `\x1b[H\x1b[2J${renderDump(document)}` : renderDump(document));
+      else await print(redraw ? `\x1b[H\x1b[2J${renderDump(document)}` : renderDump(document));
       if (args.watchMs === null) return 0;
       await sleep(args.watchMs);
     }
