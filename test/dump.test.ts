@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
 import { askAdmin } from '../src/admin/protocol.js';
 import { renderDump } from '../src/admin/render.js';
+import { replyPieces } from '../src/admin/serialize.js';
 import { dump as dumpCommand } from '../src/cli/dump.js';
 import { DUMP_VERSION } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, treeOf } from './dump-scenario.js';
@@ -53,6 +54,13 @@ describe('debug dump', () => {
     expect(a!.queuedBytes).toBe(0);
     expect(a!.peer.address).toBe('127.0.0.1');
     expect(dump.process.rssBytes).toBeGreaterThan(0);
+
+    // The endpoint writes a reply in slices; joined, they are the same document.
+    const many = { ...dump, clients: Array.from({ length: 1_201 }, (_, i) => ({ ...dump.clients[0]!, id: `client-${i}` })) };
+    const reply = { ok: true, op: 'dump', id: 'x', dump: many } as const;
+    const line = [...replyPieces(reply)].join('');
+    expect(line.endsWith('}\n') && line.indexOf('\n') === line.length - 1).toBe(true);
+    expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(reply)));
 
     const tree = renderDump(dump);
     expect(tree).toContain('room-1  ref 1 "dev"  open  2 members');
