@@ -113,8 +113,8 @@ describe('debug dump', () => {
 
   it('returns a dump taken during a chat burst, and the burst is delivered whole', async () => {
     const server = await startServer({ admin: join(dir, 'admin.sock') });
-    const CLIENTS = 40;
-    const MESSAGES = 100;
+    const CLIENTS = 30;
+    const MESSAGES = 50;
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(server.port)));
     for (const [i, client] of clients.entries()) {
       client.send(wire.join('burst', `c${i}`));

@@ -39,11 +39,13 @@ describe('start.sh', () => {
     const daemon = spawn('./start.sh', ['0', '--host', '127.0.0.1', '--admin', admin], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
     const lines = createInterface({ input: daemon.stdout });
+    const logged: DumpDocument[] = [];
     const port = await new Promise<number>((resolve, reject) => {
       let listening = 0;
       // `listening` (with the port) comes first; the admin endpoint opens right after it.
       lines.on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; port?: number; admin?: string };
+        const entry = JSON.parse(line) as { msg?: string; port?: number; admin?: string; dump?: DumpDocument };
+        if (entry.msg === 'dump' && entry.dump) logged.push(entry.dump);
         if (entry.msg === 'listening' && entry.port) listening = entry.port;
         if (entry.msg === 'admin endpoint listening' && entry.admin === admin) resolve(listening);
       });
@@ -62,6 +64,11 @@ describe('start.sh', () => {
       expect(tree).toMatch(/^server {2}running\.listening {2}up \d+s {2}127\.0\.0\.1:\d+\n/);
       expect(tree).toContain('room-0  ref 0 "lobby"  open  1 members');
       expect(tree).toContain('client-0  127.0.0.1:');
+
+      // SIGUSR2: the same document, as one log line.
+      daemon.kill('SIGUSR2');
+      await new Promise<void>((resolve) => lines.on('line', () => logged.length > 0 && resolve()));
+      expect(treeOf(logged[0]!)).toEqual(EXPECTED_TREE);
     } finally {
       daemon.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -15,7 +15,7 @@ export function renderDump(dump: DumpDocument): string {
 }
 
 function serverLines(server: ServerDump): string[] {
-  const address = server.address ? `${server.address.host}:${server.address.port}` : 'not listening';
+  const address = server.address ? hostPort(server.address.host, server.address.port) : 'not listening';
   const { counts, policy } = server;
   return [
     `${server.id}  ${server.state}  up ${duration(server.uptimeMs)}  ${address}${server.status === 'active' ? '' : `  (${server.status})`}`,
@@ -35,7 +35,7 @@ function clientLine(client: ClientDump, last: boolean): string {
   const rooms = client.rooms.length === 0 ? '-' : client.rooms.map((room) => `${room.ref} "${printable(room.name)}" as ${printable(room.as)}`).join(', ');
   const waiting = client.deferredRequests > 0 ? `  deferred ${client.deferredRequests}` : '';
   return (
-    `│  ${last ? '└─' : '├─'} ${client.id}  ${client.peer.address}:${client.peer.port}  ${client.state}  join id ${client.joinId ?? '-'}  rooms ${rooms}` +
+    `│  ${last ? '└─' : '├─'} ${client.id}  ${hostPort(client.peer.address, client.peer.port)}  ${client.state}  join id ${client.joinId ?? '-'}  rooms ${rooms}` +
     `  in ${bytes(client.bytesIn)}  out ${bytes(client.bytesOut)}  queued ${bytes(client.queuedBytes)}  requests ${client.requests}  errors ${client.errors}${waiting}`
   );
 }
@@ -46,6 +46,11 @@ function processLine(figures: ProcessDump): string {
     `process ${figures.pid}  up ${duration(figures.uptimeMs)}  rss ${bytes(figures.rssBytes)}  heap ${bytes(figures.heapUsedBytes)} / ${bytes(figures.heapTotalBytes)}` +
     `  event-loop delay mean ${delay.mean} ms, p50 ${delay.p50} ms, p99 ${delay.p99} ms, max ${delay.max} ms`
   );
+}
+
+/** `127.0.0.1:5000`, `[::]:5000`. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function bytes(count: number): string {
