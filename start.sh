@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the chat server daemon in the foreground: ./start.sh [PORT] [options]  (default port 5000)
+# Runs the chat server daemon in the foreground: ./start.sh [PORT] [options]  (default port 5000).
+# `./start.sh client …` and `./start.sh dump …` run the other commands (npm run client / dump).
 # First run installs dependencies; any run rebuilds when a source is newer than the build, so a
 # `git pull` never leaves a stale build behind. Install and build output go to stderr: stdout
-# carries only the server's JSON log.
+# carries only the server's JSON log (or the dump).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,7 +12,7 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
 fi
 
 stamp=dist/.build-stamp
-if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit) ]]; then
+if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
   npm run --silent build >&2
   touch "$stamp"
 fi
@@ -19,6 +20,4 @@ fi
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# `./start.sh [PORT] [options]` serves; `./start.sh client …` and `./start.sh dump …` run the
-# other commands against a build that is just as fresh.
 exec node dist/src/cli/main.js "$@"

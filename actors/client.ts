@@ -168,6 +168,7 @@ export const clientMachine = setup({
       return {
         type: 'client.join',
         client: self,
+        connectionId: context.connection.info.id,
         roomName: request.roomName,
         clientName: request.clientName,
         joinId: context.joinId,

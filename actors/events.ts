@@ -22,6 +22,8 @@ export type ServerActorRef = ActorRef<Snapshot<unknown>, ServerEvent>;
 /** What a room needs to know of a member: who, and where its bytes go. */
 export interface RoomMember {
   readonly joinId: JoinId;
+  /** The member's connection, for logs and the dump. */
+  readonly connectionId: number;
   readonly clientName: string;
   readonly client: ClientActorRef;
   /** The member's outbound byte stream: the data plane, posted to without a state transition. */
@@ -84,6 +86,7 @@ export type ServerEvent =
   | {
       type: 'client.join';
       client: ClientActorRef;
+      connectionId: number;
       roomName: string;
       clientName: string;
       /** Null until the connection's first join: ids are handed out on demand. */

@@ -197,6 +197,7 @@ export const serverMachine = setup({
         type: 'join',
         member: {
           joinId,
+          connectionId: event.connectionId,
           clientName: event.clientName,
           client: event.client,
           outbound: event.outbound,

@@ -54,6 +54,11 @@ export interface ChatServerOptions {
   trustedProxy?: string;
   /** Test-only: actors accept a `test.fault` event that makes them throw (supervision tests). */
   testHooks?: boolean;
+  /**
+   * The local admin endpoint (a Unix socket answering `dump`): a path, `true` for the default path
+   * derived from the bound port, or `false` for none. Default `false` here; the CLI daemon turns it on.
+   */
+  admin?: string | boolean;
 }
 
 export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy'>>> & {
@@ -84,6 +89,8 @@ export const DEFAULTS = {
   floodBytesPerSecond: 1024 * 1024,
   floodBurstBytes: 4 * 1024 * 1024,
   testHooks: false,
+  // Off when embedded: tests and embedders run many servers in one process; `serve` turns it on.
+  admin: false,
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */

@@ -2,3 +2,4 @@ export { startChatServer, ListenError, type ChatServerHandle, type StartOptions,
 export { DEFAULTS, OptionError, type ChatServerOptions, type KillServicePolicy } from './config.js';
 export * from './protocol/index.js';
 export * from './client/index.js';
+export { DUMP_VERSION, type DumpDocument, type ServerDump, type RoomDump, type ClientDump, type ProcessDump } from './admin/dump.js';

@@ -1,5 +1,10 @@
 import { createActor, type Actor } from 'xstate';
 import { serverMachine } from '../actors/server.js';
+import { createDumper } from './admin/collect.js';
+import type { DumpDocument } from './admin/dump.js';
+import { AdminEndpointError, openAdminEndpoint, type AdminEndpoint } from './admin/endpoint.js';
+import { defaultAdminPath } from './admin/protocol.js';
+import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -12,6 +17,11 @@ export interface ChatServerHandle {
   readonly options: ResolvedOptions;
   /** The supervisor: the server actor, with the whole tree below it. */
   readonly actor: ServerActor;
+  readonly log: Logger;
+  /** The admin endpoint's socket path, or null when it is off (or could not be opened: logged). */
+  readonly adminPath: string | null;
+  /** What the actor tree is doing right now: the same document the admin endpoint's `dump` returns. */
+  dump(): Promise<DumpDocument>;
   /** Stop accepting, flush and close every connection; resolves when every socket and actor is gone. */
   stop(): Promise<void>;
   /** Resolves once the server has stopped, however it was stopped (stop(), KILL_SERVICE, a signal). */
@@ -35,9 +45,14 @@ export class ListenError extends Error {
 export async function startChatServer(options: StartOptions = {}): Promise<ChatServerHandle> {
   const resolved = resolveOptions(options);
   const log = options.logger ?? createLogger(resolved.logLevel);
-  const actor = createActor(serverMachine, { input: { options: resolved, log } });
+  // At `trace`, every actor-to-actor message is logged through xstate's inspection hook; client and
+  // room actors are created with this actor as parent, so they share its system and its inspector.
+  const inspect = log.isLevelEnabled('trace') ? traceActorMessages(log) : undefined;
+  const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log }, inspect });
+  const dumper = createDumper(actor);
+  let admin: Promise<AdminEndpoint | null> = Promise.resolve(null);
 
-  const closed = new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     actor.subscribe({
       complete: () => resolve(),
       error: (err: unknown) => {
@@ -46,6 +61,11 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
         resolve();
       },
     });
+  });
+  const closed = stopped.then(async () => {
+    dumper.close();
+    // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
+    await (await admin)?.close();
   });
   const listening = new Promise<{ host: string; port: number }>((resolve, reject) => {
     const subscription = actor.subscribe((snapshot) => {
@@ -59,18 +79,41 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     });
   });
   actor.start();
-  const address = await listening;
+  const address = await listening.catch((error: unknown) => {
+    dumper.close();
+    throw error;
+  });
+  admin = openAdmin(resolved, address.port, dumper.dump, log);
+  const endpoint = await admin;
   return {
     host: address.host,
     port: address.port,
     options: resolved,
     actor,
+    log,
+    adminPath: endpoint?.path ?? null,
+    dump: dumper.dump,
     closed,
     stop: async () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'stop' });
       await closed;
     },
   };
+}
+
+/** The admin endpoint is a debugging aid: failing to open it is logged and chat is served anyway. */
+async function openAdmin(options: ResolvedOptions, port: number, dump: () => Promise<DumpDocument>, log: Logger): Promise<AdminEndpoint | null> {
+  if (options.admin === false) return null;
+  const path = options.admin === true ? defaultAdminPath(port) : options.admin;
+  try {
+    const endpoint = await openAdminEndpoint(path, { dump }, log);
+    log.info({ admin: path }, 'admin endpoint listening');
+    return endpoint;
+  } catch (error) {
+    const message = error instanceof AdminEndpointError ? error.message : `cannot open admin socket ${path}: ${(error as Error).message}`;
+    log.error({ admin: path }, `admin endpoint not opened: ${message}`);
+    return null;
+  }
 }
 
 function describeListenFailure(error: Error, options: ResolvedOptions): ListenError {

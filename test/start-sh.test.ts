@@ -1,7 +1,13 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import type { DumpDocument } from '../src/index.js';
+import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
 import { RawClient, wire } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,4 +31,59 @@ describe('start.sh', () => {
     await client.closed;
     expect(await exited).toBe(0);
   }, 120_000);
+
+  // In this file, after the test above: start.sh has built dist/ once, with no second build racing it.
+  it('the dump command shows the daemon\'s actors as a tree and as JSON, over a 0600 socket', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chat-start-sh-'));
+    const admin = join(dir, 'admin.sock');
+    const daemon = spawn('./start.sh', ['0', '--host', '127.0.0.1', '--admin', admin], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: daemon.stdout });
+    const logged: DumpDocument[] = [];
+    const port = await new Promise<number>((resolve, reject) => {
+      let listening = 0;
+      // `listening` (with the port) comes first; the admin endpoint opens right after it.
+      lines.on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; port?: number; admin?: string; dump?: DumpDocument };
+        if (entry.msg === 'dump' && entry.dump) logged.push(entry.dump);
+        if (entry.msg === 'listening' && entry.port) listening = entry.port;
+        if (entry.msg === 'admin endpoint listening' && entry.admin === admin) resolve(listening);
+      });
+      void exited.then((code) => reject(new Error(`start.sh exited with ${code} before its admin endpoint listened`)));
+    });
+    try {
+      expect((await stat(admin)).mode & 0o777).toBe(0o600);
+      await playScenario(port);
+      // c's close reaches its actor just after its departures reach a: wait until no connection is between states.
+      let dump = await dumpJson(admin);
+      for (let tries = 0; !settled(dump) && tries < 50; tries++) dump = await dumpJson(admin);
+      expect(treeOf(dump)).toEqual(EXPECTED_TREE);
+      expect(dump.server.address).toEqual({ host: '127.0.0.1', port });
+
+      const { stdout: tree } = await dumpCommand('--socket', admin);
+      expect(tree).toMatch(/^server {2}running\.listening {2}up \d+s {2}127\.0\.0\.1:\d+\n/);
+      expect(tree).toContain('room-0  ref 0 "lobby"  open  1 members');
+      expect(tree).toContain('client-0  127.0.0.1:');
+
+      // SIGUSR2: the same document, as one log line.
+      daemon.kill('SIGUSR2');
+      await new Promise<void>((resolve) => lines.on('line', () => logged.length > 0 && resolve()));
+      expect(treeOf(logged[0]!)).toEqual(EXPECTED_TREE);
+    } finally {
+      daemon.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    const failure = await dumpCommand('--socket', admin).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1, stderr: `chat-server dump: no daemon at ${admin} (ENOENT)\n` });
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
 });
+
+function dumpCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['dist/src/cli/main.js', 'dump', ...args], { cwd: root });
+}
+
+async function dumpJson(admin: string): Promise<DumpDocument> {
+  const { stdout } = await dumpCommand('--socket', admin, '--json');
+  return JSON.parse(stdout) as DumpDocument;
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { OptionError } from '../config.js';
 import { client } from './client.js';
+import { dump, DUMP_USAGE } from './dump.js';
 import { serve, serveUsage } from './serve.js';
 
 const usage = (): string => `Usage: chat-server <command> [options]
@@ -8,8 +9,11 @@ const usage = (): string => `Usage: chat-server <command> [options]
 Commands:
   serve [PORT]     run the chat server (the default command)
   client           the interactive chat client (client --help for its options)
+  dump             print what a running daemon's actors are doing
 
-${serveUsage()}`;
+${serveUsage()}
+
+${DUMP_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'client':
       return client(rest);
+    case 'dump':
+      return dump(rest);
     case 'help':
     case '--help':
     case '-h':

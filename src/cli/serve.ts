@@ -39,6 +39,8 @@ export function serveUsage(): string {
   --quiet-ms N          quiet period before an unterminated request is taken as complete (default 200)
   --trusted-proxy CIDRS load balancers whose PROXY protocol header (v1/v2) is believed (env TRUSTED_PROXY)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
+  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR or the temp
+                        directory, chat-server-PORT.sock; env ADMIN_SOCKET)
   --help                this text`;
 }
 
@@ -47,6 +49,12 @@ function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^\d+$/.test(text)) throw new OptionError(`${name} must be a non-negative integer, got "${text}"`);
   return Number(text);
+}
+
+/** The daemon opens its admin endpoint unless told `off`; an empty value means the default path. */
+function adminOption(text: string | undefined): string | boolean {
+  if (text === undefined || text === '') return true;
+  return text === 'off' ? false : text;
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServerOptions | 'help' {
@@ -63,6 +71,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'quiet-ms': { type: 'string' },
       'trusted-proxy': { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
+      admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -89,6 +98,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
     trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
     ...numeric,
+    admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };
 }
 
@@ -112,8 +122,16 @@ export async function serve(argv: string[]): Promise<number> {
   const stop = (): void => {
     void server.stop();
   };
+  const logDump = (): void => {
+    server.dump().then(
+      (dump) => server.log.info({ dump }, 'dump'),
+      (err: unknown) => server.log.error({ err }, 'dump failed'),
+    );
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.on('SIGUSR2', logDump);
   await server.closed;
+  process.off('SIGUSR2', logDump);
   return server.actor.getSnapshot().status === 'error' ? 1 : 0;
 }

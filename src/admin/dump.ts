@@ -1,0 +1,172 @@
+import type { ClientContext } from '../../actors/client.js';
+import type { RoomContext } from '../../actors/room.js';
+import type { ServerContext } from '../../actors/server.js';
+import type { KillServicePolicy } from '../config.js';
+import type { JoinId, RoomRef } from '../protocol/types.js';
+
+/**
+ * The debug dump: what the actor tree is doing right now, as one JSON document (schema in the
+ * README, "Debug dump"). Every section is mapped from an actor's own xstate snapshot; nothing here
+ * keeps state of its own, so the dump cannot drift from the actors.
+ */
+
+export const DUMP_VERSION = 1;
+
+export interface DumpDocument {
+  readonly version: typeof DUMP_VERSION;
+  /** ISO time the dump was started. */
+  readonly takenAt: string;
+  /** How long collecting took (it yields to chat between slices of actors). */
+  readonly tookMs: number;
+  readonly server: ServerDump;
+  readonly rooms: readonly RoomDump[];
+  readonly clients: readonly ClientDump[];
+  readonly process: ProcessDump;
+}
+
+export interface ServerDump {
+  readonly id: string;
+  /** The state path, e.g. `running.listening`, `stopping`. */
+  readonly state: string;
+  /** xstate's actor status: `active`, `done`, `error`, `stopped`. */
+  readonly status: string;
+  readonly startedAt: string;
+  readonly uptimeMs: number;
+  readonly address: { readonly host: string; readonly port: number } | null;
+  readonly counts: {
+    readonly connections: number;
+    readonly rooms: number;
+    /** Room names holding a ref, rooms without members included. */
+    readonly roomNames: number;
+    readonly acceptedTotal: number;
+    readonly joinIdsIssued: number;
+  };
+  readonly policy: {
+    readonly killService: KillServicePolicy;
+    readonly maxRooms: number;
+    readonly maxRoomsPerConnection: number;
+    readonly maxLineBytes: number;
+    readonly maxRequestBytes: number;
+    readonly quietMs: number;
+  };
+}
+
+export interface RoomDump {
+  readonly id: string;
+  readonly ref: RoomRef;
+  readonly name: string;
+  readonly state: string;
+  /** In join order. */
+  readonly members: ReadonlyArray<{ readonly joinId: JoinId; readonly name: string; readonly client: string }>;
+  readonly messagesRouted: number;
+  /** Encoded messages handed to members' outbound streams (the data plane, counted not traced). */
+  readonly deliveries: number;
+  readonly lastSeq: number;
+  readonly lastActivity: string;
+}
+
+export interface ClientDump {
+  readonly id: string;
+  readonly peer: { readonly address: string; readonly port: number };
+  readonly state: string;
+  readonly joinId: JoinId | null;
+  /** In join order; `as` is the name the connection joined that room with. */
+  readonly rooms: ReadonlyArray<{ readonly ref: RoomRef; readonly name: string; readonly as: string }>;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Outbound bytes accepted but not yet written to the socket. */
+  readonly queuedBytes: number;
+  /** Requests waiting behind one that is with a room or the server. */
+  readonly deferredRequests: number;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+export interface ProcessDump {
+  readonly pid: number;
+  readonly uptimeMs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  /** Event-loop delay since the previous dump (or the server's start), in milliseconds. */
+  readonly eventLoopDelayMs: { readonly mean: number; readonly p50: number; readonly p99: number; readonly max: number };
+}
+
+/** The part of an xstate snapshot the dump reads. */
+export interface ActorSnapshot<TContext> {
+  readonly value: unknown;
+  readonly status: string;
+  readonly context: TContext;
+}
+
+/** `{ running: 'listening' }` → `running.listening`. */
+export function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    // A parallel state's regions are listed side by side.
+    return Object.entries(value).map(([key, child]) => `${key}.${stateName(child)}`).join(',');
+  }
+  return String(value);
+}
+
+export function serverDump(id: string, snapshot: ActorSnapshot<ServerContext>, now: number): ServerDump {
+  const { context } = snapshot;
+  const { options } = context;
+  return {
+    id,
+    state: stateName(snapshot.value),
+    status: snapshot.status,
+    startedAt: new Date(context.startedAt).toISOString(),
+    uptimeMs: now - context.startedAt,
+    address: context.address,
+    counts: {
+      connections: context.clients.size,
+      rooms: context.rooms.size,
+      roomNames: context.directory.size,
+      acceptedTotal: context.counters.accepted,
+      joinIdsIssued: context.counters.joinIds,
+    },
+    policy: {
+      killService: options.killService,
+      maxRooms: options.maxRooms,
+      maxRoomsPerConnection: options.maxRoomsPerConnection,
+      maxLineBytes: options.maxLineBytes,
+      maxRequestBytes: options.maxRequestBytes,
+      quietMs: options.quietMs,
+    },
+  };
+}
+
+export function roomDump(id: string, snapshot: ActorSnapshot<RoomContext>): RoomDump {
+  const { context } = snapshot;
+  return {
+    id,
+    ref: context.ref,
+    name: context.name,
+    state: stateName(snapshot.value),
+    members: Array.from(context.members.values(), (member) => ({ joinId: member.joinId, name: member.clientName, client: `client-${member.connectionId}` })),
+    messagesRouted: context.stats.messagesRouted,
+    deliveries: context.stats.deliveries,
+    lastSeq: context.lastSeq,
+    lastActivity: new Date(context.stats.lastActivity).toISOString(),
+  };
+}
+
+export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext>): ClientDump {
+  const { context } = snapshot;
+  const { connection } = context;
+  return {
+    id,
+    peer: { address: connection.info.peerAddress, port: connection.info.peerPort },
+    state: stateName(snapshot.value),
+    joinId: context.joinId,
+    rooms: Array.from(context.rooms.values(), (membership) => ({ ref: membership.roomRef, name: membership.roomName, as: membership.clientName })),
+    bytesIn: connection.bytesIn(),
+    bytesOut: connection.bytesOut(),
+    queuedBytes: connection.queuedBytes(),
+    deferredRequests: context.deferred.length,
+    requests: context.stats.requests,
+    errors: context.stats.errors,
+  };
+}

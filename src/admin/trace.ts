@@ -1,0 +1,47 @@
+import type { ActorRefLike, InspectionEvent } from 'xstate';
+import type { Logger } from 'pino';
+
+/** Numeric fields worth following a message by; names and message text are never logged here. */
+const TRACED_FIELDS = ['roomRef', 'joinId', 'echoJoinId'] as const;
+
+/**
+ * The control plane at log level `trace`: every message one actor sends another, as one line with
+ * its source, target and type, so a request's path through the tree can be followed. Payloads are
+ * left out, and the data plane (bytes posted to outbound streams) is not an actor message at all:
+ * the dump counts it instead.
+ */
+export function traceActorMessages(log: Logger): (event: InspectionEvent) => void {
+  return (inspection) => {
+    if (inspection.type !== '@xstate.event') return;
+    const { event } = inspection;
+    const fields: Record<string, string | number> = {
+      from: inspection.sourceRef ? actorName(inspection.sourceRef) : 'outside',
+      to: actorName(inspection.actorRef),
+      event: event.type,
+    };
+    for (const name of TRACED_FIELDS) {
+      const value: unknown = event[name];
+      if (typeof value === 'number') fields[name] = value;
+    }
+    if (event.type === 'join' && typeof event.member === 'object' && event.member !== null) {
+      const { joinId } = event.member as { joinId?: unknown };
+      if (typeof joinId === 'number') fields.joinId = joinId;
+    }
+    log.trace(fields, 'actor message');
+  };
+}
+
+/**
+ * `client-3` (by connection id), `room-0` (by ref), `server`; other actors (invoked helpers) by
+ * session id. Client and room actors share one id per kind (see actors/server.ts), so the number
+ * comes from the actor's own snapshot.
+ */
+function actorName(ref: ActorRefLike): string {
+  const id = 'id' in ref && typeof ref.id === 'string' ? ref.id : undefined;
+  if (id === 'client' || id === 'room') {
+    const context = (ref.getSnapshot() as { context?: { connection?: { info: { id: number } }; ref?: number } }).context;
+    if (id === 'client' && context?.connection) return `client-${context.connection.info.id}`;
+    if (id === 'room' && typeof context?.ref === 'number') return `room-${context.ref}`;
+  }
+  return id ?? ref.sessionId;
+}

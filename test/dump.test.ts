@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from 'xstate';
+import { askAdmin } from '../src/admin/protocol.js';
+import { renderDump } from '../src/admin/render.js';
+import { replyPieces } from '../src/admin/serialize.js';
+import { dump as dumpCommand } from '../src/cli/dump.js';
+import { DUMP_VERSION } from '../src/index.js';
+import { EXPECTED_TREE, playScenario, treeOf } from './dump-scenario.js';
+import { RawClient, startServer, wire } from './helpers.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chat-dump-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A pino logger whose lines the test reads back. */
+function memoryLogger(level: string): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
+}
+
+describe('debug dump', () => {
+  it('shows exactly the actors and memberships that exist after joins, a leave and an abrupt close', async () => {
+    const server = await startServer();
+    await playScenario(server.port);
+    // c's socket is closed; its actor ends once the close is carried through.
+    await waitFor(server.actor, (snapshot) => !snapshot.context.clients.has(2), { timeout: 5_000 });
+    const dump = await server.dump();
+    expect(dump.version).toBe(DUMP_VERSION);
+    expect(treeOf(dump)).toEqual(EXPECTED_TREE);
+    expect(dump.server.id).toBe('server');
+    expect(dump.server.counts.acceptedTotal).toBe(3);
+    expect(dump.rooms[1]!.messagesRouted).toBe(0);
+    const [a, b] = dump.clients;
+    expect(a!.requests).toBe(2);
+    expect(b!.requests).toBe(3);
+    expect(a!.bytesIn).toBe(Buffer.byteLength(wire.join('lobby', 'a') + wire.join('dev', 'a')));
+    expect(a!.bytesOut).toBeGreaterThan(0);
+    expect(a!.queuedBytes).toBe(0);
+    expect(a!.peer.address).toBe('127.0.0.1');
+    expect(dump.process.rssBytes).toBeGreaterThan(0);
+
+    // The endpoint writes a reply in slices; joined, they are the same document.
+    const many = { ...dump, clients: Array.from({ length: 1_201 }, (_, i) => ({ ...dump.clients[0]!, id: `client-${i}` })) };
+    const reply = { ok: true, op: 'dump', id: 'x', dump: many } as const;
+    const line = [...replyPieces(reply)].join('');
+    expect(line.endsWith('}\n') && line.indexOf('\n') === line.length - 1).toBe(true);
+    expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(reply)));
+
+    const tree = renderDump(dump);
+    expect(tree).toContain('room-1  ref 1 "dev"  open  2 members');
+    expect(tree).toContain('├─ 0 a\n');
+    expect(tree).toContain('└─ 1 bee\n');
+    expect(tree).toMatch(/client-1 {2}127\.0\.0\.1:\d+ {2}ready {2}join id 1 {2}rooms 1 "dev" as bee/);
+    expect(tree).not.toContain('client-2');
+  });
+
+  it('answers dump on a 0600 Unix socket, with error replies for unknown or malformed requests', async () => {
+    const path = join(dir, 'admin.sock');
+    const server = await startServer({ admin: path });
+    expect(server.adminPath).toBe(path);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await playScenario(server.port);
+    await waitFor(server.actor, (snapshot) => !snapshot.context.clients.has(2), { timeout: 5_000 });
+
+    const reply = await askAdmin(path, { op: 'dump', id: 7 });
+    expect(reply.ok && reply.id === 7 && treeOf(reply.dump)).toEqual(EXPECTED_TREE);
+    expect(await askAdmin(path, { op: 'reboot' })).toEqual({ ok: false, error: { code: 'UNKNOWN_OP', message: 'no such operation: "reboot" (known: dump)' } });
+
+    await server.stop();
+    await expect(stat(path)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('replaces a stale socket file left by a dead daemon, and does not steal a live one', async () => {
+    const path = join(dir, 'admin.sock');
+    // A daemon killed outright leaves its socket file behind.
+    const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((resolve) => dead.on('exit', resolve));
+    expect((await stat(path)).isSocket()).toBe(true);
+
+    const first = await startServer({ admin: path });
+    expect(first.adminPath).toBe(path);
+    const { logger, lines } = memoryLogger('info');
+    const second = await startServer({ admin: path, logger });
+    expect(second.adminPath).toBeNull();
+    expect(lines.some((line) => line.level === 50 && String(line.msg).includes('in use by a running daemon'))).toBe(true);
+    const reply = await askAdmin(path, { op: 'dump' });
+    expect(reply.ok && reply.dump.server.address?.port).toBe(first.port);
+  });
+
+  it('refuses a path that is not a socket', async () => {
+    const path = join(dir, 'not-a-socket');
+    await writeFile(path, 'keep me');
+    const server = await startServer({ admin: path });
+    expect(server.adminPath).toBeNull();
+    expect((await stat(path)).isFile()).toBe(true);
+  });
+
+  it('returns a dump taken during a chat burst, and the burst is delivered whole', async () => {
+    const server = await startServer({ admin: join(dir, 'admin.sock') });
+    const CLIENTS = 30;
+    const MESSAGES = 50;
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(server.port)));
+    for (const [i, client] of clients.entries()) {
+      client.send(wire.join('burst', `c${i}`));
+      await client.readUntil(wire.hasJoined(0, `c${i}`));
+    }
+    for (let n = 0; n < MESSAGES; n++) for (const [i, client] of clients.entries()) client.send(wire.chat(0, i, `c${i}`, `m${n}`));
+    const [viaApi, viaSocket] = await Promise.all([server.dump(), askAdmin(server.adminPath!, { op: 'dump' })]);
+    expect(viaApi.clients).toHaveLength(CLIENTS);
+    expect(viaSocket.ok && viaSocket.dump.rooms[0]!.members).toHaveLength(CLIENTS);
+    const last = clients.at(-1)!;
+    await last.readUntil(wire.said(0, `c${CLIENTS - 1}`, `m${MESSAGES - 1}`));
+    const after = await server.dump();
+    expect(after.rooms[0]!.messagesRouted).toBe(CLIENTS * MESSAGES);
+  });
+
+  it('logs actor-to-actor messages at trace level, without message text', async () => {
+    const { logger, lines } = memoryLogger('trace');
+    const server = await startServer({ logger });
+    const client = await RawClient.connect(server.port);
+    client.send(wire.join('traced', 'tess') + wire.chat(0, 0, 'tess', 'secret words'));
+    await client.readUntil(wire.said(0, 'tess', 'secret words'));
+    const messages = lines.filter((line) => line.msg === 'actor message').map(({ from, to, event }) => ({ from, to, event }));
+    expect(messages).toEqual(expect.arrayContaining([
+      { from: 'client-0', to: 'server', event: 'client.join' },
+      { from: 'server', to: 'room-0', event: 'join' },
+      { from: 'room-0', to: 'client-0', event: 'room.joined' },
+      { from: 'client-0', to: 'room-0', event: 'chat' },
+    ]));
+    expect(JSON.stringify(lines)).not.toContain('secret words');
+  });
+
+  it('the dump command says in one line that no daemon answers, and exits 1', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const path = join(dir, 'nobody.sock');
+    expect(await dumpCommand(['--socket', path])).toBe(1);
+    expect(errors.mock.calls).toEqual([[`chat-server dump: no daemon at ${path} (ENOENT)`]]);
+    errors.mockRestore();
+  });
+});
