@@ -15,14 +15,22 @@ describe('load', () => {
     // Per member: the next sequence number expected from each sender of its room.
     const next = clients.map((_, i) => new Map(members(roomOf(i)).map((sender) => [`c${sender}`, 0])));
     const refs = new Map<number, number>();
+    // Anything unexpected, a duplicate arriving late included, is kept to fail the test at the end.
+    const violations: string[] = [];
+    const fences = clients.map(() => 0);
     const received = clients.map((client, i) => new Promise<void>((resolve, reject) => {
       let count = 0;
       client.events$.subscribe((event) => {
         if (event.type !== 'message') return;
+        if (event.text === 'fence') {
+          fences[i]!++;
+          return;
+        }
         const match = /^m (\d+) (\d+)$/.exec(event.text);
         const expected = next[i]!.get(event.clientName);
         if (!match || event.clientName !== `c${match[1]}` || event.roomRef !== refs.get(roomOf(i)) || Number(match[2]) !== expected) {
-          reject(new Error(`member c${i} got ${JSON.stringify(event)}, expected message ${expected} from ${event.clientName}`));
+          violations.push(`member c${i} got ${JSON.stringify(event)}, expected message ${expected} from ${event.clientName}`);
+          reject(new Error(violations[0]));
           return;
         }
         next[i]!.set(event.clientName, expected + 1);
@@ -36,6 +44,12 @@ describe('load', () => {
       for (const [i, client] of clients.entries()) sent.push(client.chat(refs.get(roomOf(i))!, `m ${i} ${n}`));
     }
     await Promise.all([...sent, ...received]);
+    // A fence from every sender: each member's room delivers its fences after anything still in flight.
+    await Promise.all(clients.map((client, i) => client.chat(refs.get(roomOf(i))!, 'fence')));
+    await Promise.all(clients.map(async (_, i) => {
+      while (fences[i]! < members(roomOf(i)).length) await new Promise((resolve) => setImmediate(resolve));
+    }));
+    expect(violations).toEqual([]);
     for (const counts of next) for (const count of counts.values()) expect(count).toBe(MESSAGES);
   }, 120_000);
 });
