@@ -120,9 +120,6 @@ export const clientMachine = setup({
     output: {} as ClientOutput,
   },
   actors: { inbound },
-  delays: {
-    flushLimit: ({ context }) => context.settings.flushMs,
-  },
   guards: {
     killAllowed: ({ context }) => {
       const policy = context.settings.killService;
@@ -269,10 +266,7 @@ export const clientMachine = setup({
       throw new Error('fault injected by a test');
     },
     closeOutbound: ({ context }) => {
-      context.connection.outbound.complete();
-    },
-    destroyConnection: ({ context }) => {
-      context.connection.destroy();
+      context.connection.close(context.settings.flushMs);
     },
     logDisconnect: ({ context }) => {
       context.log.info({ requests: context.stats.requests, bytesIn: context.connection.bytesIn(), bytesOut: context.connection.bytesOut() }, 'disconnected');
@@ -355,7 +349,6 @@ export const clientMachine = setup({
     closing: {
       entry: 'closeOutbound',
       always: { guard: 'socketClosed', target: 'closed' },
-      after: { flushLimit: { actions: 'destroyConnection' } },
       on: { 'socket.closed': 'closed' },
     },
     closed: {

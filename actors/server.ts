@@ -240,8 +240,7 @@ export const serverMachine = setup({
       const last = entry.actor.getSnapshot().context;
       context.log.error({ conn: connection.info.id, err: event.error }, 'client actor failed; closing its connection');
       connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
-      connection.outbound.complete();
-      setTimeout(() => connection.destroy(), context.options.shutdownFlushMs).unref();
+      connection.close(context.options.shutdownFlushMs);
       if (last.joinId === null) return;
       for (const membership of last.rooms.values()) {
         const room = context.rooms.get(membership.roomRef);

@@ -31,6 +31,8 @@ export interface Connection {
   queuedBytes(): number;
   /** False once the socket is closed: nothing written reaches the peer any more. */
   isOpen(): boolean;
+  /** Flush what is queued, then close; cut after `flushLimitMs` if the peer does not read it. */
+  close(flushLimitMs: number): void;
   /** Close now, dropping what is queued. */
   destroy(): void;
   onClose(listener: () => void): void;
@@ -90,6 +92,14 @@ export function socketConnection(id: number, socket: Socket, scheduler: FlushSch
     bytesOut: () => writer.bytesOut,
     queuedBytes: () => writer.queuedBytes(),
     isOpen: () => open,
+    close: (flushLimitMs) => {
+      writer.complete();
+      // A plain timer, not a state-machine delay: xstate cancels an actor's delayed events by
+      // scanning every delayed event in the system, which is quadratic when thousands close at once.
+      const cut = setTimeout(() => socket.destroy(), flushLimitMs);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    },
     destroy: () => socket.destroy(),
     onClose: (listener) => {
       if (!open) listener();
