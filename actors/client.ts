@@ -1,4 +1,4 @@
-import { assign, enqueueActions, fromCallback, sendParent, setup } from 'xstate';
+import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import type { Logger } from 'pino';
 import type { KillServicePolicy } from '../src/config.js';
 import { printable } from '../src/log.js';
@@ -58,17 +58,22 @@ export interface ClientContext {
   readonly stats: { requests: number; errors: number };
 }
 
-/** Requests from the connection's stream become this actor's events, in arrival order. */
-const inbound = fromCallback<ClientEvent, { connection: Connection }>(({ input, sendBack }) => {
-  const subscription = input.connection.requests$.subscribe({
-    next: (decoded) => sendBack(toRequestEvent(decoded)),
-    complete: () => sendBack({ type: 'request.end' }),
-    error: () => sendBack({ type: 'request.end' }),
+/**
+ * Feeds a client actor from its connection: each request from the inbound stream becomes one
+ * event, in arrival order, and the socket's close and overflow become events too. A plain
+ * subscription rather than an invoked child actor: at 10,000 connections a second actor per
+ * connection costs more memory than the connection itself. Returns the teardown.
+ */
+export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): () => void {
+  const subscription = connection.requests$.subscribe({
+    next: (decoded) => actor.send(toRequestEvent(decoded)),
+    complete: () => actor.send({ type: 'request.end' }),
+    error: () => actor.send({ type: 'request.end' }),
   });
-  input.connection.onClose(() => sendBack({ type: 'socket.closed' }));
-  input.connection.onOverflow(() => sendBack({ type: 'socket.overflow' }));
+  connection.onClose(() => actor.send({ type: 'socket.closed' }));
+  connection.onOverflow(() => actor.send({ type: 'socket.overflow' }));
   return () => subscription.unsubscribe();
-});
+}
 
 function toRequestEvent(decoded: Decoded): ClientRequestEvent {
   switch (decoded.kind) {
@@ -119,7 +124,6 @@ export const clientMachine = setup({
     input: {} as ClientInput,
     output: {} as ClientOutput,
   },
-  actors: { inbound },
   guards: {
     killAllowed: ({ context }) => {
       const policy = context.settings.killService;
@@ -287,7 +291,6 @@ export const clientMachine = setup({
     departing: new Set(),
     stats: { requests: 0, errors: 0 },
   }),
-  invoke: { src: 'inbound', input: ({ context }) => ({ connection: context.connection }) },
   initial: 'ready',
   on: {
     'server.shutdown': '.closing',

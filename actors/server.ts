@@ -9,7 +9,7 @@ import type { RoomRef } from '../src/protocol/types.js';
 import { isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
-import { clientMachine, type ClientOutput, type ClientSettings } from './client.js';
+import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';
 import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
@@ -170,11 +170,18 @@ export const serverMachine = setup({
         id: CLIENT_ID,
         input: { connection, settings: clientSettings(context.options), log },
       });
-      actor.subscribe({ error: (error) => self.send({ type: 'supervise.clientFailed', connectionId: id, error }) });
       context.clients.set(id, { actor, connection });
       context.counters.accepted++;
       log.info('connected');
       actor.start();
+      const stopFeeding = feedFromConnection(actor, connection);
+      actor.subscribe({
+        complete: stopFeeding,
+        error: (error) => {
+          stopFeeding();
+          self.send({ type: 'supervise.clientFailed', connectionId: id, error });
+        },
+      });
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'client.join') return;
