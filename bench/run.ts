@@ -406,7 +406,7 @@ async function main(): Promise<number> {
   const plan: Plan = { driver: opts.driver, driverPath, duration: opts.duration, total: opts.only.length * servers.length * repeats };
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
-      `${opts.ab ? `, A/B against the plain-Node baseline, ${opts.pairs} pair${opts.pairs === 1 ? "" : "s"}` : ''}\n`,
+      `${opts.ab ? `, A/B against the plain-Node baseline, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
   for (const workload of opts.only) {
