@@ -1,0 +1,455 @@
+/**
+ * `npm run bench [-- options]`: starts the server, drives the benchmark workloads against it and
+ * prints a table (throughput, latency, joins/s, memory per connection). With `--ab`, runs the
+ * project and the plain-Node baseline (../shared/bench/baseline-node.mjs) A B A B … and prints
+ * the median ratio project/baseline per workload. Uses chatload (../shared/bench/chatload.c)
+ * when it is there and `cc` is on PATH, else the project's own driver (bench/driver.ts).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DriverResult } from './driver.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHARED = resolve(ROOT, '../shared/bench');
+const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
+const BASELINE = join(SHARED, 'baseline-node.mjs');
+const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
+const NODE_DRIVER = join(ROOT, 'dist/bench/driver.js');
+
+interface Workload {
+  name: string;
+  label: string;
+  args: string[];
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { name: 'fanout-a', label: 'fan-out A', args: ['--rooms', '1', '--members', '100', '--senders', '4', '--window', '16'] },
+  { name: 'fanout-b', label: 'fan-out B', args: ['--rooms', '10', '--members', '50', '--senders', '2', '--window', '16'] },
+  { name: 'latency', label: 'latency', args: ['--rooms', '1', '--members', '100', '--senders', '10', '--rate', '100'] },
+  { name: 'scale', label: 'scale 10k', args: ['--rooms', '1000', '--members', '10', '--senders', '1', '--rate', '1'] },
+];
+/** The join storm is the setup of the scale run: its joins/s. */
+const JOIN_STORM = { name: 'join-storm', label: 'join storm', from: 'scale' };
+
+type ServerKind = 'project' | 'baseline';
+
+interface Run {
+  workload: string;
+  server: ServerKind;
+  result: DriverResult | null;
+  /** Server RSS growth during the run per connection, KiB. */
+  kbPerConn: number | null;
+  failure: string | null;
+}
+
+// ---------------------------------------------------------------- options
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --only NAME[,NAME]   workloads: ${[...WORKLOADS.map((w) => w.name), JOIN_STORM.name].join(', ')} (default all)
+  --duration S         measured seconds per run (default 5; 1 s warmup before)
+  --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
+  --ab                 compare with ../shared/bench/baseline-node.mjs, runs A B A B …
+  --pairs N            A/B pairs per workload (default 3)
+  --json               also print the runs and medians as one JSON line
+  --help               this text`;
+
+function options(): {
+  only: Workload[];
+  duration: number;
+  driver: 'chatload' | 'node';
+  ab: boolean;
+  pairs: number;
+  json: boolean;
+} {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      duration: { type: 'string', default: '5' },
+      driver: { type: 'string' },
+      ab: { type: 'boolean', default: false },
+      pairs: { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const names = values.only?.split(',').map((n) => (n.trim() === JOIN_STORM.name ? JOIN_STORM.from : n.trim()));
+  for (const name of names ?? []) {
+    if (!WORKLOADS.some((w) => w.name === name)) fail(`unknown workload "${name}"`);
+  }
+  const duration = Number(values.duration);
+  const pairs = Number(values.pairs);
+  if (!(duration > 0)) fail('--duration must be a positive number of seconds');
+  if (!Number.isInteger(pairs) || pairs < 1) fail('--pairs must be a positive integer');
+  if (values.driver !== undefined && values.driver !== 'chatload' && values.driver !== 'node') fail('--driver must be chatload or node');
+  if (values.ab && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
+  const driver = values.driver ?? (chatloadAvailable() ? 'chatload' : 'node');
+  if (driver === 'chatload' && !chatloadAvailable()) fail(`--driver chatload needs ${CHATLOAD_SOURCE} and cc on PATH`);
+  return {
+    only: names ? WORKLOADS.filter((w) => names.includes(w.name)) : [...WORKLOADS],
+    duration,
+    driver,
+    ab: values.ab,
+    pairs,
+    json: values.json,
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------- the driver
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
+}
+
+function chatloadAvailable(): boolean {
+  return existsSync(CHATLOAD_SOURCE) && onPath('cc');
+}
+
+/** Compiles chatload once per version of its source. */
+function buildChatload(): string {
+  const out = join(tmpdir(), `chatload-${Math.floor(statSync(CHATLOAD_SOURCE).mtimeMs)}`);
+  if (existsSync(out)) return out;
+  const partial = `${out}.${process.pid}`;
+  const cc = spawnSync('cc', ['-O2', '-o', partial, CHATLOAD_SOURCE, '-lm'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (cc.status !== 0) fail(`could not compile ${CHATLOAD_SOURCE}`);
+  renameSync(partial, out);
+  return out;
+}
+
+/** Runs a command with the descriptor limit raised to the hard limit, as start.sh does. */
+function spawnUnlimited(command: string, args: string[], stdout: 'ignore' | 'pipe'): ChildProcess {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', command, ...args], {
+    stdio: ['ignore', stdout, stdout],
+  });
+}
+
+// ---------------------------------------------------------------- servers
+
+const children = new Set<ChildProcess>();
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((answer) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      answer(true);
+    });
+    socket.once('error', () => answer(false));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
+async function startServer(kind: ServerKind): Promise<Server> {
+  const port = await freePort();
+  const args =
+    kind === 'project'
+      ? [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off']
+      : [BASELINE, String(port)];
+  // stdout ignored, never an unread pipe: pino writes synchronously and would block.
+  const child = spawnUnlimited(process.execPath, args, 'ignore');
+  children.add(child);
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopServer({ child, port }, kind);
+      throw new Error(`the ${kind} server did not start on port ${port}`);
+    }
+    await sleep(50);
+  }
+  return { child, port };
+}
+
+async function stopServer(server: Server, kind: ServerKind): Promise<void> {
+  server.child.kill(kind === 'project' ? 'SIGTERM' : 'SIGKILL');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await exited(server.child);
+  clearTimeout(timer);
+  children.delete(server.child);
+}
+
+/** VmRSS of a process in KiB, or null where there is no /proc. */
+function rssKb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- one run
+
+interface Plan {
+  driver: 'chatload' | 'node';
+  driverPath: string;
+  duration: number;
+  total: number;
+}
+
+let runIndex = 0;
+
+function connections(workload: Workload): number {
+  const value = (flag: string): number => Number(workload.args[workload.args.indexOf(flag) + 1]);
+  return value('--rooms') * value('--members');
+}
+
+async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promise<Run> {
+  runIndex++;
+  const started = Date.now();
+  const title = `bench: [${runIndex}/${plan.total}] ${kind} ${workload.label}`;
+  const tty = process.stderr.isTTY;
+  const progress = (): void => {
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (tty) process.stderr.write(`\r${title} … ${seconds}s   `);
+  };
+  if (tty) progress();
+  else process.stderr.write(`${title} …\n`);
+  const ticker = setInterval(progress, 1000);
+  const run: Run = { workload: workload.name, server: kind, result: null, kbPerConn: null, failure: null };
+  let server: Server | null = null;
+  try {
+    server = await startServer(kind);
+    const before = rssKb(server.child.pid);
+    let peak = before;
+    const args = [...workload.args, '--port', String(server.port), '--duration', String(plan.duration), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const driver =
+      plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
+    children.add(driver);
+    let stdout = '';
+    let stderr = '';
+    driver.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    driver.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const sampler = setInterval(() => {
+      const now = rssKb(server?.child.pid);
+      if (now !== null && (peak === null || now > peak)) peak = now;
+    }, 200);
+    const limit = setTimeout(() => driver.kill('SIGKILL'), (60 + 1 + plan.duration + 3 + 30) * 1000);
+    await exited(driver);
+    clearTimeout(limit);
+    clearInterval(sampler);
+    children.delete(driver);
+    const line = stdout.split('\n').find((l) => l.startsWith('{'));
+    if (line) run.result = JSON.parse(line) as DriverResult;
+    if (before !== null && peak !== null) run.kbPerConn = Math.round(((peak - before) / connections(workload)) * 10) / 10;
+    if (/EMFILE|ENFILE|Too many open files|out of file descriptors/.test(stderr)) {
+      run.failure = `out of file descriptors: raise \`ulimit -n\` (${connections(workload)} connections need as many descriptors)`;
+    } else if (driver.exitCode !== 0) {
+      run.failure = `driver exited ${driver.exitCode ?? driver.signalCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-2).join('; ')}` : ''}`;
+    }
+  } catch (error) {
+    run.failure = error instanceof Error ? error.message : String(error);
+  } finally {
+    clearInterval(ticker);
+    if (server) await stopServer(server, kind);
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const summary = run.failure ? `FAILED: ${run.failure}` : `${run.result?.delivered_per_s ?? 0} delivered/s`;
+  process.stderr.write(`${tty ? '\r' : ''}${title} … ${seconds}s, ${summary}${tty ? '   ' : ''}\n`);
+  return run;
+}
+
+// ---------------------------------------------------------------- figures
+
+interface Row {
+  workload: string;
+  label: string;
+  server: ServerKind;
+  runs: number;
+  delivered_per_s: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  joins_per_s: number | null;
+  kb_per_conn: number | null;
+  /** The worst of the runs. */
+  lost: number | null;
+  order_violations: number | null;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summarize(runs: Run[], workload: Workload, server: ServerKind): Row {
+  const mine = runs.filter((r) => r.workload === workload.name && r.server === server);
+  const results = mine.flatMap((r) => (r.result ? [r.result] : []));
+  const pick = (f: (r: DriverResult) => number): number | null => median(results.map(f));
+  const worst = (f: (r: DriverResult) => number): number | null => (results.length ? Math.max(...results.map(f)) : null);
+  return {
+    workload: workload.name,
+    label: workload.label,
+    server,
+    runs: results.length,
+    delivered_per_s: pick((r) => r.delivered_per_s),
+    p50_ms: pick((r) => r.p50_us / 1000),
+    p99_ms: pick((r) => r.p99_us / 1000),
+    joins_per_s: pick((r) => r.joins_per_s),
+    kb_per_conn: median(mine.flatMap((r) => (r.result && r.kbPerConn !== null ? [r.kbPerConn] : []))),
+    lost: worst((r) => r.lost),
+    order_violations: worst((r) => r.order_violations + r.order_divergent_rooms),
+  };
+}
+
+function joinStormRow(scale: Row): Row {
+  return {
+    ...scale,
+    workload: JOIN_STORM.name,
+    label: JOIN_STORM.label,
+    delivered_per_s: null,
+    p50_ms: null,
+    p99_ms: null,
+    kb_per_conn: null,
+    lost: null,
+    order_violations: null,
+  };
+}
+
+const fmt = (value: number | null, digits = 0): string => (value === null ? '-' : value.toFixed(digits));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+function figuresTable(rows: Row[]): string {
+  return table(
+    ['workload', 'server', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn', 'lost', 'order viol'],
+    rows.map((r) => [
+      r.label,
+      r.server,
+      fmt(r.delivered_per_s),
+      fmt(r.p50_ms, 2),
+      fmt(r.p99_ms, 2),
+      fmt(r.joins_per_s),
+      fmt(r.kb_per_conn, 1),
+      fmt(r.lost),
+      fmt(r.order_violations),
+    ]),
+  );
+}
+
+function ratio(a: number | null, b: number | null): string {
+  return a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`;
+}
+
+function ratioTable(rows: Row[]): string {
+  const labels = [...new Set(rows.map((r) => r.label))];
+  return table(
+    ['workload', 'project/baseline', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn'],
+    labels.map((label) => {
+      const a = rows.find((r) => r.label === label && r.server === 'project')!;
+      const b = rows.find((r) => r.label === label && r.server === 'baseline')!;
+      return [
+        label,
+        'median ratio',
+        ratio(a.delivered_per_s, b.delivered_per_s),
+        ratio(a.p50_ms, b.p50_ms),
+        ratio(a.p99_ms, b.p99_ms),
+        ratio(a.joins_per_s, b.joins_per_s),
+        ratio(a.kb_per_conn, b.kb_per_conn),
+      ];
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  const opts = options();
+  if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
+  const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
+  const servers: ServerKind[] = opts.ab ? ['project', 'baseline'] : ['project'];
+  const repeats = opts.ab ? opts.pairs : 1;
+  const plan: Plan = { driver: opts.driver, driverPath, duration: opts.duration, total: opts.only.length * servers.length * repeats };
+  process.stderr.write(
+    `bench: ${plan.total} runs of ${opts.duration} s with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
+      `${opts.ab ? `, A/B against the plain-Node baseline, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
+  );
+  const runs: Run[] = [];
+  for (const workload of opts.only) {
+    for (let pair = 0; pair < repeats; pair++) {
+      for (const server of servers) runs.push(await runOnce(plan, workload, server));
+    }
+  }
+  const rows: Row[] = [];
+  for (const workload of opts.only) {
+    for (const server of servers) {
+      const row = summarize(runs, workload, server);
+      rows.push(row);
+    }
+  }
+  for (const row of rows.filter((r) => r.workload === JOIN_STORM.from)) rows.push(joinStormRow(row));
+  console.log(`\n${figuresTable(rows)}`);
+  if (opts.ab) console.log(`\n${ratioTable(rows)}`);
+  console.log(
+    `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
+      `${opts.duration} s per run${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection`,
+  );
+  if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, ab: opts.ab, pairs: repeats, runs, rows }));
+  const failures = runs.filter((r) => r.failure);
+  for (const r of failures) process.stderr.write(`bench: ${r.server} ${r.workload} failed: ${r.failure}\n`);
+  const unsound = rows.filter((r) => (r.lost ?? 0) !== 0 || (r.order_violations ?? 0) !== 0);
+  for (const r of unsound) process.stderr.write(`bench: ${r.server} ${r.label}: ${r.lost} lost, ${r.order_violations} order violations\n`);
+  return failures.length || unsound.length ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    for (const child of children) child.kill('SIGKILL');
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
