@@ -59,7 +59,7 @@ export function plainAddress(address: string | undefined): string {
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
 export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null = null): Connection {
-  socket.setNoDelay(true);
+  // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
   socket.setKeepAlive(true, options.keepAliveMs);
   // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
   socket.on('error', () => {});
