@@ -57,57 +57,106 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+function ignore(): void {}
+
+/**
+ * One TCP connection behind the `Connection` face. A class with prototype methods rather than an
+ * object of closures: at 10,000 connections, every per-connection function object counts.
+ */
+class SocketConnection implements Connection {
+  readonly info: ConnectionInfo;
+  readonly requests$: Observable<Decoded>;
+  readonly outbound: SocketWriter;
+  private readonly throttle: ReadThrottle;
+  private bytesRead = 0;
+  private open: boolean;
+  private closeListener: (() => void) | undefined;
+  private overflowListener: (() => void) | undefined;
+  private cutTimer: NodeJS.Timeout | undefined;
+
+  constructor(id: number, private readonly socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null) {
+    // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
+    socket.setKeepAlive(true, options.keepAliveMs);
+    // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
+    socket.on('error', ignore);
+    this.open = !socket.destroyed;
+    socket.once('close', this.onSocketClose);
+    this.throttle = new ReadThrottle(socket, options.flood);
+    this.outbound = new SocketWriter(socket, scheduler, options.output, this.onOverflowed);
+    this.info = {
+      id,
+      peerAddress: peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress),
+      peerPort: peer ? peer.port : socket.remotePort ?? 0,
+      localAddress: plainAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+    };
+    this.requests$ = socketBytes(socket, this).pipe(decodeRequests(options.limits, options.quietMs, this.throttle));
+  }
+
+  /** Counts a read (for the dump) and charges it to the flood bucket. */
+  counted(bytes: number): void {
+    this.bytesRead += bytes;
+    this.throttle.consumed(bytes);
+  }
+
+  bytesIn(): number {
+    return this.bytesRead;
+  }
+
+  bytesOut(): number {
+    return this.outbound.bytesOut;
+  }
+
+  queuedBytes(): number {
+    return this.outbound.queuedBytes();
+  }
+
+  isOpen(): boolean {
+    return this.open;
+  }
+
+  close(flushLimitMs: number): void {
+    this.outbound.complete();
+    // A plain timer, not a state-machine delay: xstate cancels an actor's delayed events by
+    // scanning every delayed event in the system, which is quadratic when thousands close at once.
+    if (this.open && !this.cutTimer) {
+      this.cutTimer = setTimeout(() => this.socket.destroy(), flushLimitMs);
+      this.cutTimer.unref();
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** One listener: the client actor's feed. Called at once if the socket is already closed. */
+  onClose(listener: () => void): void {
+    if (!this.open) listener();
+    else this.closeListener = listener;
+  }
+
+  onOverflow(listener: () => void): void {
+    this.overflowListener = listener;
+  }
+
+  sendBeyondLimit(bytes: Buffer): void {
+    this.outbound.nextBeyondLimit(bytes);
+  }
+
+  private readonly onSocketClose = (): void => {
+    this.open = false;
+    this.throttle.stop();
+    this.outbound.socketClosed();
+    if (this.cutTimer) clearTimeout(this.cutTimer);
+    this.closeListener?.();
+  };
+
+  private readonly onOverflowed = (): void => {
+    this.overflowListener?.();
+  };
+}
+
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
 export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null = null): Connection {
-  // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
-  socket.setKeepAlive(true, options.keepAliveMs);
-  // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
-  socket.on('error', () => {});
-  let bytesIn = 0;
-  let open = !socket.destroyed;
-  const throttle = new ReadThrottle(socket, options.flood);
-  socket.once('close', () => {
-    open = false;
-    throttle.stop();
-  });
-  const overflowListeners: Array<() => void> = [];
-  const writer = new SocketWriter(socket, scheduler, options.output, () => {
-    for (const listener of overflowListeners) listener();
-  });
-  const info: ConnectionInfo = {
-    id,
-    peerAddress: peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress),
-    peerPort: peer ? peer.port : socket.remotePort ?? 0,
-    localAddress: plainAddress(socket.localAddress),
-    localPort: socket.localPort ?? 0,
-  };
-  return {
-    info,
-    requests$: socketBytes(socket, (count) => {
-      bytesIn += count;
-      throttle.consumed(count);
-    }).pipe(decodeRequests(options.limits, options.quietMs, () => throttle.holding)),
-    outbound: writer,
-    bytesIn: () => bytesIn,
-    bytesOut: () => writer.bytesOut,
-    queuedBytes: () => writer.queuedBytes(),
-    isOpen: () => open,
-    close: (flushLimitMs) => {
-      writer.complete();
-      // A plain timer, not a state-machine delay: xstate cancels an actor's delayed events by
-      // scanning every delayed event in the system, which is quadratic when thousands close at once.
-      const cut = setTimeout(() => socket.destroy(), flushLimitMs);
-      cut.unref();
-      socket.once('close', () => clearTimeout(cut));
-    },
-    destroy: () => socket.destroy(),
-    onClose: (listener) => {
-      if (!open) listener();
-      else socket.once('close', listener);
-    },
-    onOverflow: (listener) => {
-      overflowListeners.push(listener);
-    },
-    sendBeyondLimit: (bytes) => writer.nextBeyondLimit(bytes),
-  };
+  return new SocketConnection(id, socket, scheduler, options, peer);
 }

@@ -4,10 +4,10 @@ import { RequestDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 
 /** The bytes a socket reads, as a stream that completes when the peer stops sending or the socket closes. */
-export function socketBytes(socket: Socket, onBytes?: (count: number) => void): Observable<Buffer> {
+export function socketBytes(socket: Socket, meter?: { counted(bytes: number): void }): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
     const onData = (chunk: Buffer): void => {
-      onBytes?.(chunk.length);
+      meter?.counted(chunk.length);
       subscriber.next(chunk);
     };
     const onEnd = (): void => subscriber.complete();
@@ -28,9 +28,9 @@ export function socketBytes(socket: Socket, onBytes?: (count: number) => void): 
  * The framing operator: reads (cut anywhere) → typed requests or typed failures, in order.
  * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
  * when the input ends: one-shot clients often omit the last newline and wait for the answer.
- * `isHeldBack` says when unread bytes are being held back (flood control): no quiet then.
+ * `gate.holding` says when unread bytes are being held back (flood control): no quiet then.
  */
-export function decodeRequests(limits: DecoderLimits, quietMs: number, isHeldBack: () => boolean = () => false): OperatorFunction<Buffer, Decoded> {
+export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: { readonly holding: boolean } = { holding: false }): OperatorFunction<Buffer, Decoded> {
   return (bytes) =>
     new Observable<Decoded>((subscriber) => {
       const decoder = new RequestDecoder(limits);
@@ -41,7 +41,7 @@ export function decodeRequests(limits: DecoderLimits, quietMs: number, isHeldBac
       const onQuiet = (): void => {
         // Bytes the flood control has not read yet may be the rest: the quiet period counts
         // only while everything the socket holds has been read.
-        if (isHeldBack()) {
+        if (gate.holding) {
           quiet = setTimeout(onQuiet, quietMs);
           return;
         }

@@ -64,12 +64,14 @@ export class SocketWriter implements Observer<Buffer> {
     private readonly onOverflow: () => void = () => {},
   ) {
     socket.on('drain', this.onDrain);
-    socket.once('close', () => {
-      this.closed = true;
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.clearGrace();
-    });
+  }
+
+  /** The socket closed: nothing more can be written (the connection tells us; one listener less). */
+  socketClosed(): void {
+    this.closed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.clearGrace();
   }
 
   next(bytes: Buffer): void {
