@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { RawClient, startServer, wire } from './helpers.js';
+import { joinedClient, startServer, wire } from './helpers.js';
 
 /** Supervision: a failed actor is contained by the server actor; everything else carries on. */
 describe('actor faults', () => {
   it('a failed client actor: its connection gets INTERNAL and is closed, its departures announced', async () => {
     const server = await startServer({ testHooks: true });
     const port = server.port;
-    const victim = await RawClient.connect(port);
-    victim.send(wire.join('r', 'victim'));
-    await victim.readUntil(wire.hasJoined(0, 'victim'));
-    const witness = await RawClient.connect(port);
-    witness.send(wire.join('r', 'witness'));
-    await witness.readUntil(wire.hasJoined(0, 'witness'));
+    const victim = await joinedClient(port, 'r', 'victim');
+    const witness = await joinedClient(port, 'r', 'witness');
     await victim.readUntil(wire.hasJoined(0, 'witness'));
 
     const entry = server.actor.getSnapshot().context.clients.get(0);
@@ -28,12 +24,8 @@ describe('actor faults', () => {
   it('a failed room actor is restarted with its ref and membership; chat carries on', async () => {
     const server = await startServer({ testHooks: true });
     const port = server.port;
-    const a = await RawClient.connect(port);
-    a.send(wire.join('r', 'a'));
-    await a.readUntil(wire.hasJoined(0, 'a'));
-    const b = await RawClient.connect(port);
-    b.send(wire.join('r', 'b'));
-    await b.readUntil(wire.hasJoined(0, 'b'));
+    const a = await joinedClient(port, 'r', 'a');
+    const b = await joinedClient(port, 'r', 'b');
     await a.readUntil(wire.hasJoined(0, 'b'));
 
     const before = server.actor.getSnapshot().context.rooms.get(0)!;
@@ -52,9 +44,7 @@ describe('actor faults', () => {
 
   it('ignores the fault hook unless test hooks are on', async () => {
     const server = await startServer();
-    const a = await RawClient.connect(server.port);
-    a.send(wire.join('r', 'a'));
-    await a.readUntil(wire.hasJoined(0, 'a'));
+    const a = await joinedClient(server.port, 'r', 'a');
     server.actor.getSnapshot().context.clients.get(0)!.actor.send({ type: 'test.fault' });
     server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.fault' });
     a.send(wire.chat(0, 0, 'a', 'fine'));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RequestDecoder, type Decoded } from '../src/protocol/index.js';
-import { RawClient, startServer, wire } from './helpers.js';
+import { joinedClient, RawClient, startServer, wire } from './helpers.js';
 
 const limits = { maxLineBytes: 8192, maxRequestBytes: 65536 };
 
@@ -65,12 +65,8 @@ describe('server fuzz', () => {
   it('connections sending random bytes do not disturb well-behaved clients chatting', async () => {
     const server = await startServer({ quietMs: 20, maxLineBytes: 512 });
     const port = server.port;
-    const alice = await RawClient.connect(port);
-    alice.send(wire.join('calm', 'alice'));
-    await alice.readUntil(wire.hasJoined(0, 'alice'));
-    const bob = await RawClient.connect(port);
-    bob.send(wire.join('calm', 'bob'));
-    await bob.readUntil(wire.hasJoined(0, 'bob'));
+    const alice = await joinedClient(port, 'calm', 'alice');
+    const bob = await joinedClient(port, 'calm', 'bob');
     await alice.readUntil(wire.hasJoined(0, 'bob'));
 
     const junk = fc.sample(fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 20 }), { numRuns: 40, seed: 42 });

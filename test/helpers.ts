@@ -167,3 +167,11 @@ export async function readErrorCode(client: RawClient): Promise<number> {
   await client.readUntil('\n');
   return Number(match[1]);
 }
+
+/** A raw client that has joined `room` as `name` and read its own announcement (room ref `ref`). */
+export async function joinedClient(port: number, room: string, name: string, ref = 0): Promise<RawClient> {
+  const client = await RawClient.connect(port);
+  client.send(wire.join(room, name));
+  await client.readUntil(wire.hasJoined(ref, name));
+  return client;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+import { joinedClient, RawClient, readErrorCode, startServer, wire } from './helpers.js';
 
 describe('limits', () => {
   it('refuses a join past the rooms-per-connection limit and keeps the connection', async () => {
@@ -55,12 +55,8 @@ describe('limits', () => {
   it('cuts a reader that stopped reading, announces its departure, and the others get everything', async () => {
     const server = await startServer({ maxSendQueueBytes: 256 * 1024, slowConsumerGraceMs: 500, shutdownFlushMs: 500, floodBytesPerSecond: 256 << 20, floodBurstBytes: 256 << 20 });
     const port = server.port;
-    const slow = await RawClient.connect(port);
-    slow.send(wire.join('busy', 'slow'));
-    await slow.readUntil(wire.hasJoined(0, 'slow'));
-    const fast = await RawClient.connect(port);
-    fast.send(wire.join('busy', 'fast'));
-    await fast.readUntil(wire.hasJoined(0, 'fast'));
+    const slow = await joinedClient(port, 'busy', 'slow');
+    const fast = await joinedClient(port, 'busy', 'fast');
     slow.socket.pause();
     const body = 'x'.repeat(4000);
     const count = 5000; // 20 MB: more than loopback's socket buffers hold (tcp_rmem + tcp_wmem maxima)
