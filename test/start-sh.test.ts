@@ -77,6 +77,45 @@ describe('start.sh', () => {
     expect(failure).toMatchObject({ code: 1, stderr: `chat-server dump: no daemon at ${admin} (ENOENT)\n` });
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
+
+  // Also after the first test (dist/ is built). Descriptors run out: accepts fail, the server warns,
+  // keeps serving the connections it has, and accepts again once descriptors are free.
+  it('survives running out of file descriptors (EMFILE) and accepts again afterwards', async () => {
+    const daemon = spawn('bash', ['-c', 'ulimit -n 64 && exec ./start.sh 0 --host 127.0.0.1 --admin off --max-connections 1000'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: daemon.stdout });
+    const port = await new Promise<number>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
+      });
+      void exited.then((code) => reject(new Error(`start.sh exited with ${code} before listening`)));
+    });
+    const first = await RawClient.connect(port);
+    first.send('HELO first\n');
+    await first.readUntil('StudentID:actor-chat-server\n');
+    // More connections than descriptors: the kernel completes them; the server cannot take them
+    // all. libuv closes the ones it cannot take (with a reserved descriptor), so they are told at
+    // once rather than left hanging, and the loop does not spin.
+    const crowd = await Promise.all(Array.from({ length: 80 }, () => RawClient.connect(port)));
+    for (const client of crowd) client.send('HELO crowd\n');
+    const answered = await Promise.all(crowd.map((client) => client.readUntil('StudentID:').then(() => true, () => false)));
+    expect(answered.filter(Boolean).length).toBeLessThan(80);
+    expect(crowd.filter((client, i) => !answered[i] && !client.isClosed())).toEqual([]);
+    // The connection it had is unharmed.
+    first.send('HELO still here\n');
+    expect(await first.read(wire.helo('still here', port))).toBe(wire.helo('still here', port));
+    for (const client of crowd) client.destroy();
+    // Descriptors come back as the server sees the closes; then a new connection is served.
+    for (let attempt = 0; ; attempt++) {
+      const late = await RawClient.connect(port);
+      late.send('HELO late\n');
+      if (await late.readUntil('StudentID:').then(() => true, () => false)) break;
+      expect(attempt).toBeLessThan(50);
+    }
+    first.send('KILL_SERVICE\n');
+    expect(await exited).toBe(0);
+  }, 120_000);
 });
 
 function dumpCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
