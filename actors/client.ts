@@ -215,14 +215,14 @@ export const clientMachine = setup({
       enqueue.sendTo(membership.room, {
         type: 'leave',
         joinId: context.joinId!,
-        echoJoinId: request.joinId,
+        reply: encodeLeft(request.echo.roomRef, request.echo.joinId),
         client: self,
         outbound: context.connection.outbound,
       });
     }),
     answerLeaveOfNonMember: ({ context, event }) => {
       const { request } = eventOf(event, 'request.leave');
-      reply(context, encodeLeft(request.roomRef, request.joinId));
+      reply(context, encodeLeft(request.echo.roomRef, request.echo.joinId));
     },
     forgetMembership: ({ context, event }) => {
       const { roomRef } = eventOf(event, 'room.left');

@@ -69,7 +69,8 @@ export type RoomEvent =
   | { type: 'join'; member: RoomMember }
   | { type: 'chat'; joinId: JoinId; text: string }
   /** A LEAVE_CHATROOM: the reply echoes the request's ref and join id. */
-  | { type: 'leave'; joinId: JoinId; echoJoinId: JoinId; client: ClientActorRef; outbound: Observer<Buffer> }
+  /** `reply` is the LEFT_CHATROOM owed to the leaver, echoing the request's ref and join id. */
+  | { type: 'leave'; joinId: JoinId; reply: string; client: ClientActorRef; outbound: Observer<Buffer> }
   /** DISCONNECT or a closed connection: announce and remove, no reply. */
   | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
   | { type: 'test.fault' };

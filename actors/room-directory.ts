@@ -19,16 +19,18 @@ export class RoomDirectory {
     const ref = this.nextRef++;
     this.refByName.set(name, ref);
     this.nameByRef.set(ref, name);
-    if (this.refByName.size > this.remembered) this.forgetOldestEmpty(isActive);
+    // The new room is not active yet, but it is about to be: never forget it.
+    if (this.refByName.size > this.remembered) this.forgetOldestEmpty((candidate) => candidate === ref || isActive(candidate));
     return ref;
+  }
+
+  /** The name's ref if it has one, without handing one out. */
+  lookup(name: string): RoomRef | undefined {
+    return this.refByName.get(name);
   }
 
   knows(ref: RoomRef): boolean {
     return this.nameByRef.has(ref);
-  }
-
-  nameOf(ref: RoomRef): string | undefined {
-    return this.nameByRef.get(ref);
   }
 
   get size(): number {

@@ -17,8 +17,8 @@ import type { RoomEvent, RoomMember, ServerEvent } from './events.js';
 export type RoomRecord =
   | { readonly seq: number; readonly kind: 'joined'; readonly member: RoomMember }
   | { readonly seq: number; readonly kind: 'chat'; readonly joinId: JoinId; readonly text: string }
-  /** `echoJoinId` is null for a departure (DISCONNECT, closed connection): no reply is owed. */
-  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly echoJoinId: JoinId | null };
+  /** `reply` is null for a departure (DISCONNECT, closed connection): no reply is owed. */
+  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly reply: string | null };
 
 export interface RoomInput {
   readonly ref: RoomRef;
@@ -58,9 +58,9 @@ export function orderLocally(context: RoomContext, event: RoomEvent): RoomRecord
     case 'chat':
       return present ? { seq: ++context.lastSeq, kind: 'chat', joinId: event.joinId, text: event.text } : null;
     case 'leave':
-      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, echoJoinId: event.echoJoinId } : null;
+      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, reply: event.reply } : null;
     case 'depart':
-      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, echoJoinId: null } : null;
+      return present ? { seq: ++context.lastSeq, kind: 'left', joinId: event.joinId, reply: null } : null;
   }
 }
 
@@ -87,7 +87,7 @@ export function applyRecord(context: RoomContext, record: RoomRecord): void {
     case 'left': {
       const leaver = members.get(record.joinId);
       if (!leaver) return;
-      if (record.echoJoinId !== null) leaver.outbound.next(Buffer.from(encodeLeft(ref, record.echoJoinId)));
+      if (record.reply !== null) leaver.outbound.next(Buffer.from(record.reply));
       // Sent before the leaver is removed: the leaver hears its own departure too.
       broadcast(context, encodeChat(ref, leaver.clientName, leaveAnnouncement(leaver.clientName)));
       members.delete(record.joinId);
@@ -122,7 +122,7 @@ export const roomMachine = setup({
     },
     /** A leave the room has no member for (it raced a departure) is still owed its echo. */
     answerStrayLeave: ({ context, event }) => {
-      if (event.type === 'leave') event.outbound.next(Buffer.from(encodeLeft(context.ref, event.echoJoinId)));
+      if (event.type === 'leave') event.outbound.next(Buffer.from(event.reply));
     },
     confirmToClient: enqueueActions(({ context, event, enqueue, self }) => {
       switch (event.type) {

@@ -185,17 +185,19 @@ export const serverMachine = setup({
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'client.join') return;
+      const known = context.directory.lookup(event.roomName);
+      if ((known === undefined || !context.rooms.has(known)) && context.rooms.size >= context.options.maxRooms) {
+        // Refused before a ref is handed out: no room gets this name.
+        enqueue.sendTo(event.client, {
+          type: 'server.joinRefused',
+          error: protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`),
+        });
+        return;
+      }
       const joinId = event.joinId ?? context.counters.joinIds++;
-      const roomRef = context.directory.refFor(event.roomName, (ref) => context.rooms.has(ref));
+      const roomRef = known ?? context.directory.refFor(event.roomName, (ref) => context.rooms.has(ref));
       let room = context.rooms.get(roomRef);
       if (!room) {
-        if (context.rooms.size >= context.options.maxRooms) {
-          enqueue.sendTo(event.client, {
-            type: 'server.joinRefused',
-            error: protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`),
-          });
-          return;
-        }
         room = startRoom(self, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks });
         context.rooms.set(roomRef, room);
         context.log.info({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
@@ -220,7 +222,8 @@ export const serverMachine = setup({
     stopEmptyRoom: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'room.empty') return;
       const room = context.rooms.get(event.roomRef);
-      if (!room) return;
+      // A join may have reached it since it reported: then it is not empty any more.
+      if (!room || room.getSnapshot().context.members.size > 0) return;
       context.rooms.delete(event.roomRef);
       enqueue.stopChild(room);
       context.log.info({ room: event.roomRef }, 'room closed');

@@ -22,7 +22,7 @@ const SESSION_DECODED: Decoded[] = [
   { kind: 'HELO', line: 'HELO héllo wörld ✓' },
   { kind: 'JOIN', roomName: 'röom 1', clientName: 'ålice' },
   { kind: 'CHAT', roomRef: 0, joinId: 0, clientName: 'ålice', message: 'line one 👋\nline two', forgedLine: null },
-  { kind: 'LEAVE', roomRef: 0, joinId: 0, clientName: 'ålice' },
+  { kind: 'LEAVE', roomRef: 0, joinId: 0, clientName: 'ålice', echo: { roomRef: '0', joinId: '0' } },
   { kind: 'DISCONNECT', clientName: 'ålice' },
 ];
 
@@ -50,7 +50,7 @@ describe('request decoder', () => {
       { kind: 'JOIN', roomName: 'room1', clientName: 'client1' },
     ]);
     expect(decodeAll(['LEAVE_CHATROOM:   3   \nJOIN_ID:\t7\nCLIENT_NAME: bob  \n'])).toEqual([
-      { kind: 'LEAVE', roomRef: 3, joinId: 7, clientName: 'bob' },
+      { kind: 'LEAVE', roomRef: 3, joinId: 7, clientName: 'bob', echo: { roomRef: '3', joinId: '7' } },
     ]);
   });
 
@@ -140,5 +140,45 @@ describe('request decoder', () => {
     const decoder = new RequestDecoder({ maxLineBytes: 100, maxRequestBytes: 200 });
     const out = decoder.push(Buffer.from('CHAT: 1\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: start\n' + 'more text\n'.repeat(30)));
     expect(out).toEqual([expect.objectContaining({ kind: 'FAILURE', error: 'TOO_LONG' })]);
+  });
+
+  it('applies the quiet period only to a request that lacks nothing but its terminator', () => {
+    const decoder = new RequestDecoder(limits);
+    // A read cut inside a request's first line (a retransmission pause, say) must not be cut there.
+    expect(decoder.push(Buffer.from('JOIN_CHATROOM: ro'))).toEqual([]);
+    expect(decoder.hasCompletablePending()).toBe(false);
+    expect(decoder.push(Buffer.from('om1\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: a'))).toEqual([]);
+    expect(decoder.hasCompletablePending()).toBe(true);
+    expect(decoder.completeOnQuiet()).toEqual([{ kind: 'JOIN', roomName: 'room1', clientName: 'a' }]);
+    expect(decoder.push(Buffer.from('CHAT: 12'))).toEqual([]);
+    expect(decoder.hasCompletablePending()).toBe(false);
+    expect(decoder.push(Buffer.from('3\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: hi'))).toEqual([]);
+    expect(decoder.hasCompletablePending()).toBe(true);
+    expect(decoder.completeOnQuiet()).toEqual([{ kind: 'CHAT', roomRef: 123, joinId: 0, clientName: 'a', message: 'hi', forgedLine: null }]);
+    expect(decoder.push(Buffer.from('HEL'))).toEqual([]);
+    expect(decoder.hasCompletablePending()).toBe(false);
+  });
+
+  it('counts the line that starts the next request for that request, not the one it ends', () => {
+    const chat = 'CHAT: 1\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: ' + 'm'.repeat(60) + '\n';
+    const decoder = new RequestDecoder({ maxLineBytes: 200, maxRequestBytes: chat.length });
+    const out = decoder.push(Buffer.from(chat + 'HELO next\n'));
+    expect(out.map((item) => item.kind)).toEqual(['CHAT', 'HELO']);
+  });
+
+  it('sends TOO_LONG as soon as a request with its unended line passes the request limit', () => {
+    const decoder = new RequestDecoder({ maxLineBytes: 1000, maxRequestBytes: 100 });
+    expect(decoder.push(Buffer.from('CHAT: 1\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: ' + 'x'.repeat(80)))).toEqual([
+      expect.objectContaining({ kind: 'FAILURE', error: 'TOO_LONG' }),
+    ]);
+  });
+
+  it('finds a forged field after a bare carriage return inside a message line', () => {
+    const [first] = decodeAll(['CHAT: 0\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: hi\rCLIENT_NAME: bob\n\n']);
+    expect(first).toMatchObject({ kind: 'CHAT', forgedLine: expect.any(String) });
+    const [second] = decodeAll(['CHAT: 0\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: hi\r\n\rCLIENT_NAME: bob\rMESSAGE: pwned\r\n\n']);
+    expect(second).toMatchObject({ kind: 'CHAT', forgedLine: expect.any(String) });
+    const [plain] = decodeAll(['CHAT: 0\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: a\rb\n\n']);
+    expect(plain).toMatchObject({ kind: 'CHAT', forgedLine: null, message: 'a\rb' });
   });
 });

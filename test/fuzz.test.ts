@@ -17,7 +17,7 @@ const request: fc.Arbitrary<{ text: string; decoded: Decoded }> = fc.oneof(
     text: wire.chat(ref, id, client, lines.join('\n')),
     decoded: { kind: 'CHAT' as const, roomRef: ref, joinId: id, clientName: client, message: lines.join('\n'), forgedLine: null },
   })),
-  fc.tuple(integer, integer, name).map(([ref, id, client]) => ({ text: wire.leave(ref, id, client), decoded: { kind: 'LEAVE' as const, roomRef: ref, joinId: id, clientName: client } })),
+  fc.tuple(integer, integer, name).map(([ref, id, client]) => ({ text: wire.leave(ref, id, client), decoded: { kind: 'LEAVE' as const, roomRef: ref, joinId: id, clientName: client, echo: { roomRef: String(ref), joinId: String(id) } } })),
   name.map((client) => ({ text: wire.disconnect(client), decoded: { kind: 'DISCONNECT' as const, clientName: client } })),
 );
 

@@ -85,6 +85,9 @@ describe('rooms and membership', () => {
     expect(await a.read(wire.left(0, 5))).toBe(wire.left(0, 5));
     b.send('HELO check\n');
     expect(await b.read(wire.helo('check', port))).toBe(wire.helo('check', port));
+    // The echo is the request's ref and join id as sent.
+    a.send('LEAVE_CHATROOM: 00\nJOIN_ID: 99999999999999999999\nCLIENT_NAME: alice\n');
+    expect(await a.read('LEFT_CHATROOM: 00\nJOIN_ID: 99999999999999999999\n')).toBe('LEFT_CHATROOM: 00\nJOIN_ID: 99999999999999999999\n');
   });
 
   it('refuses names that are empty, too long or hold control characters', async () => {

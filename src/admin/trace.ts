@@ -2,7 +2,7 @@ import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 
 /** Numeric fields worth following a message by; names and message text are never logged here. */
-const TRACED_FIELDS = ['roomRef', 'joinId', 'echoJoinId'] as const;
+const TRACED_FIELDS = ['roomRef', 'joinId'] as const;
 
 /**
  * The control plane at log level `trace`: every message one actor sends another, as one line with

@@ -18,7 +18,10 @@ export class RequestDecoder {
   private readonly parser: RequestParser;
   private failed = false;
 
+  private readonly maxRequestBytes: number;
+
   constructor(limits: DecoderLimits) {
+    this.maxRequestBytes = limits.maxRequestBytes;
     this.lines = new LineSplitter(limits.maxLineBytes);
     this.parser = new RequestParser(limits.maxRequestBytes);
   }
@@ -30,17 +33,23 @@ export class RequestDecoder {
     const withinLimit = this.lines.push(chunk, (line, bytes) => this.parser.line(line, bytes, out));
     if (!withinLimit) this.tooLong(out, 'a line is over the line limit');
     else if (this.parser.isDead()) this.failed = true;
+    // "As soon as a size limit is passed": a request's unended last line counts too.
+    else if (this.parser.bytesInBlock() > 0 && this.parser.bytesInBlock() + this.lines.pendingBytes > this.maxRequestBytes) {
+      this.failed = true;
+      this.parser.tooLong(out);
+    }
     return out;
   }
 
-  /** True when the quiet period would complete something: a last line without its newline, a CHAT without its empty line, a bad block. */
+  /**
+   * True when what is buffered lacks only its terminator, so the quiet period would complete it:
+   * a last line without its newline that ends its request, a CHAT without its empty line, a bad
+   * block. A request that lacks more (`JOIN_CHATROOM: ro` then a pause) keeps waiting.
+   */
   hasCompletablePending(): boolean {
-    return !this.failed && (this.lines.hasPartial() || this.parser.awaitsOnlyTerminator());
-  }
-
-  /** True when bytes of an unfinished request are held. */
-  hasPending(): boolean {
-    return !this.failed && (this.lines.hasPartial() || !this.parser.isIdle());
+    if (this.failed) return false;
+    const partial = this.lines.peekPartial();
+    return partial === undefined ? this.parser.awaitsOnlyTerminator() : this.parser.completesWith(partial);
   }
 
   /** The quiet period passed (or the peer finished sending): take what is buffered as complete. */

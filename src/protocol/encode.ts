@@ -11,7 +11,7 @@ export function encodeJoined(roomName: string, serverIp: string, serverPort: num
   return `JOINED_CHATROOM: ${roomName}\nSERVER_IP: ${serverIp}\nPORT: ${serverPort}\nROOM_REF: ${roomRef}\nJOIN_ID: ${joinId}\n`;
 }
 
-export function encodeLeft(roomRef: RoomRef, joinId: JoinId): string {
+export function encodeLeft(roomRef: RoomRef | string, joinId: JoinId | string): string {
   return `LEFT_CHATROOM: ${roomRef}\nJOIN_ID: ${joinId}\n`;
 }
 

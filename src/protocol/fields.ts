@@ -58,8 +58,15 @@ const FORGED = /^(?:[A-Z_]+:|IP:|Port:|StudentID:)/;
 
 /**
  * A message continuation line that a line-by-line client would read as a reply field: letting it
- * through would let the sender forge a message in another name.
+ * through would let the sender forge a message in another name. A bare `\r` inside a line starts
+ * a new line for clients that read with universal newlines, so what follows one is checked too.
  */
 export function isForgedContinuation(line: string): boolean {
-  return FORGED.test(line);
+  return FORGED.test(line) || forgedAfterCarriageReturn(line);
+}
+
+/** A forged field after a bare `\r` in the first line of a message (its start is `MESSAGE:`'s). */
+export function forgedAfterCarriageReturn(text: string): boolean {
+  if (!text.includes('\r')) return false;
+  return text.split('\r').slice(1).some((segment) => FORGED.test(segment));
 }

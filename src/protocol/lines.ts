@@ -51,6 +51,17 @@ export class LineSplitter {
     return this.partialBytes > 0;
   }
 
+  /** Bytes after the last newline. */
+  get pendingBytes(): number {
+    return this.partialBytes;
+  }
+
+  /** The bytes after the last newline as a line, left in place. */
+  peekPartial(): Line | undefined {
+    if (this.partialBytes === 0) return undefined;
+    return decodeLine(this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial, this.partialBytes));
+  }
+
   /** The bytes after the last newline, as a line: for a request missing its final newline. */
   takePartial(): { line: Line; bytes: number } | undefined {
     if (this.partialBytes === 0) return undefined;

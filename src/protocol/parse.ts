@@ -1,4 +1,4 @@
-import { isForgedContinuation, keywordOf, parseField, type Keyword } from './fields.js';
+import { forgedAfterCarriageReturn, isForgedContinuation, keywordOf, parseField, type FieldLine, type Keyword } from './fields.js';
 import type { Line } from './lines.js';
 import type { Decoded, Request } from './types.js';
 
@@ -31,16 +31,54 @@ export class RequestParser {
   line(line: Line, bytes: number, out: Decoded[]): boolean {
     if (this.dead) return false;
     this.lineBytes = bytes;
-    if (this.block.at !== 'idle' || (line !== null && line !== '')) {
-      this.blockBytes += bytes;
-      if (this.blockBytes > this.maxRequestBytes) {
-        this.dead = true;
-        out.push({ kind: 'FAILURE', error: 'TOO_LONG', description: `a request is over ${this.maxRequestBytes} bytes` });
-        return false;
-      }
-    }
-    this.consume(line, out);
+    const field = line === null ? null : parseField(line);
+    const keyword = line === null ? null : keywordOf(line, field);
+    // A line that starts a request ends the block before it: it counts for the new one (in `become`).
+    if (keyword === null && (this.block.at !== 'idle' || (line !== null && line !== ''))) this.blockBytes += bytes;
+    else if (keyword !== null && bytes > this.maxRequestBytes) this.blockBytes = bytes;
+    if (this.blockBytes > this.maxRequestBytes) return this.tooLong(out);
+    this.consume(line, field, keyword, out);
     return true;
+  }
+
+  /** Bytes of the block being read so far (a partial line not included). */
+  bytesInBlock(): number {
+    return this.block.at === 'idle' ? 0 : this.blockBytes;
+  }
+
+  /** The request limit, passed by a block and a line not yet ended: TOO_LONG at once. */
+  tooLong(out: Decoded[]): false {
+    this.dead = true;
+    out.push({ kind: 'FAILURE', error: 'TOO_LONG', description: `a request is over ${this.maxRequestBytes} bytes` });
+    return false;
+  }
+
+  /**
+   * Whether `line`, taken as ended, would complete what is buffered: a request that then lacks
+   * nothing, a CHAT that lacks only its empty line, or the end of a bad block. The quiet-period
+   * rule applies only then: a request that lacks more than its terminator keeps waiting.
+   */
+  completesWith(line: Line): boolean {
+    if (this.dead) return false;
+    const block = this.block;
+    if (block.at === 'bad' || (block.at === 'chat' && block.message !== undefined)) return true;
+    if (line === null) return false;
+    const field = parseField(line);
+    const keyword = keywordOf(line, field);
+    if (keyword === 'HELO' || keyword === 'KILL_SERVICE') return true;
+    if (keyword !== null) return false;
+    switch (block.at) {
+      case 'idle':
+        // Not a request, or not one yet (`HEL`): wait for more rather than answer a fragment.
+        return false;
+      case 'join':
+      case 'disconnect':
+        return field?.name === 'CLIENT_NAME';
+      case 'leave':
+        return block.joinId !== undefined && field?.name === 'CLIENT_NAME';
+      case 'chat':
+        return block.clientName !== undefined && field?.name === 'MESSAGE';
+    }
   }
 
   /**
@@ -63,11 +101,8 @@ export class RequestParser {
     return this.dead;
   }
 
-  isIdle(): boolean {
-    return this.block.at === 'idle';
-  }
 
-  private consume(line: Line, out: Decoded[]): void {
+  private consume(line: Line, field: FieldLine | null, keyword: Keyword | null, out: Decoded[]): void {
     const block = this.block;
     if (line === null) {
       // Bytes that are not UTF-8: inside a message the block runs on to its empty line.
@@ -75,8 +110,6 @@ export class RequestParser {
       else if (block.at !== 'bad') this.become({ at: 'bad', reason: 'a line is not valid UTF-8' });
       return;
     }
-    const field = parseField(line);
-    const keyword = keywordOf(line, field);
     if (line === '' || keyword !== null) {
       if (block.at === 'chat' && block.message !== undefined) this.finishChat(block, out);
       else if (block.at === 'bad') this.fail(block.reason, out);
@@ -106,7 +139,10 @@ export class RequestParser {
         } else if (block.clientName === undefined) {
           if (field?.name === 'CLIENT_NAME') block.clientName = field.value;
           else this.misplaced(line, 'CLIENT_NAME');
-        } else if (field?.name === 'MESSAGE') block.message = [field.value];
+        } else if (field?.name === 'MESSAGE') {
+          block.message = [field.value];
+          if (forgedAfterCarriageReturn(field.value)) block.forged = field.value;
+        }
         else this.misplaced(line, 'MESSAGE');
         return;
       case 'leave':
@@ -152,7 +188,7 @@ export class RequestParser {
   private finishLeave(ref: string, joinId: string, clientName: string, out: Decoded[]): void {
     if (!INTEGER.test(ref)) return this.fail(`LEAVE_CHATROOM needs a room ref (a non-negative integer)`, out);
     if (!INTEGER.test(joinId)) return this.fail(`JOIN_ID must be a non-negative integer`, out);
-    this.emit({ kind: 'LEAVE', roomRef: toInteger(ref), joinId: toInteger(joinId), clientName }, out);
+    this.emit({ kind: 'LEAVE', roomRef: toInteger(ref), joinId: toInteger(joinId), clientName, echo: { roomRef: ref, joinId } }, out);
   }
 
   private misplaced(line: string, expected: string): void {

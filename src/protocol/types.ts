@@ -37,6 +37,8 @@ export interface LeaveRequest {
   readonly roomRef: RoomRef;
   readonly joinId: JoinId;
   readonly clientName: string;
+  /** The ref and join id as sent (`007` stays `007`): LEFT_CHATROOM echoes them. */
+  readonly echo: { readonly roomRef: string; readonly joinId: string };
 }
 
 export interface DisconnectRequest {
