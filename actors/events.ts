@@ -73,7 +73,9 @@ export type RoomEvent =
   | { type: 'leave'; joinId: JoinId; reply: string; client: ClientActorRef; outbound: Observer<Buffer> }
   /** DISCONNECT or a closed connection: announce and remove, no reply. */
   | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
-  | { type: 'test.fault' };
+  /** Test-only (with `testHooks`): fail now, or fail on the next event. */
+  | { type: 'test.fault' }
+  | { type: 'test.failNext' };
 
 // ---- to the server actor ----------------------------------------------------------------
 

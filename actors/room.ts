@@ -28,6 +28,17 @@ export interface RoomInput {
   readonly restore?: { readonly members: ReadonlyMap<JoinId, RoomMember>; readonly lastSeq: number };
 }
 
+/**
+ * A room actor's failure, with the event it was handling: the supervisor restarts the room and
+ * hands a control event (join, leave, departure) to the new one, so no client waits forever.
+ */
+export class RoomFault extends Error {
+  override readonly name = 'RoomFault';
+  constructor(readonly event: RoomEvent, options?: { cause?: unknown }) {
+    super(`room failed while handling ${event.type}`, options);
+  }
+}
+
 export interface RoomStats {
   messagesRouted: number;
   deliveries: number;
@@ -46,11 +57,13 @@ export interface RoomContext {
   lastSeq: number;
   readonly stats: RoomStats;
   readonly testHooks: boolean;
+  /** Test-only: the next event fails (a fault in the middle of real work). */
+  failNext: boolean;
 }
 
 /** The local ordering point: gives a command its place in the room's order (or none). */
 export function orderLocally(context: RoomContext, event: RoomEvent): RoomRecord | null {
-  if (event.type === 'test.fault') return null;
+  if (event.type === 'test.fault' || event.type === 'test.failNext') return null;
   const present = context.members.has(event.type === 'join' ? event.member.joinId : event.joinId);
   switch (event.type) {
     case 'join':
@@ -111,8 +124,19 @@ export const roomMachine = setup({
   },
   actions: {
     orderAndApply: ({ context, event }) => {
-      const record = orderLocally(context, event);
-      if (record) applyRecord(context, record);
+      try {
+        if (context.failNext) {
+          context.failNext = false;
+          throw new Error('fault injected by a test');
+        }
+        const record = orderLocally(context, event);
+        if (record) applyRecord(context, record);
+      } catch (cause) {
+        throw new RoomFault(event, { cause });
+      }
+    },
+    armFault: ({ context }) => {
+      context.failNext = true;
     },
     /** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
     answerRepeatedJoin: ({ context, event }) => {
@@ -154,7 +178,8 @@ export const roomMachine = setup({
     reportEmpty: sendParent(({ context }): ServerEvent => ({ type: 'room.empty', roomRef: context.ref })),
   },
   guards: {
-    isMember: ({ context, event }) => event.type !== 'test.fault' && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
+    isMember: ({ context, event }) =>
+      event.type !== 'test.fault' && event.type !== 'test.failNext' && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
     testHooksEnabled: ({ context }) => context.testHooks,
     isEmpty: ({ context }) => context.members.size === 0,
   },
@@ -167,9 +192,11 @@ export const roomMachine = setup({
     lastSeq: input.restore?.lastSeq ?? 0,
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     testHooks: input.testHooks ?? false,
+    failNext: false,
   }),
   on: {
     'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },
+    'test.failNext': { guard: 'testHooksEnabled', actions: 'armFault' },
   },
   initial: 'open',
   states: {

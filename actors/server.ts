@@ -14,7 +14,7 @@ import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
-import { roomMachine, type RoomInput } from './room.js';
+import { RoomFault, roomMachine, type RoomInput } from './room.js';
 
 export interface ServerInput {
   readonly options: ResolvedOptions;
@@ -46,6 +46,8 @@ export interface ServerContext {
   readonly counters: { connections: number; joinIds: number; accepted: number; refused: number; failures: number; acceptFailures: number };
   lastAcceptWarning: number;
   readonly transport: TransportOptions;
+  /** Events already handed to a restarted room once. */
+  readonly retried: WeakSet<object>;
 }
 
 /**
@@ -268,7 +270,18 @@ export const serverMachine = setup({
       if (!failed) return;
       context.counters.failures++;
       const last = failed.getSnapshot().context;
-      context.log.error({ room: roomRef, members: last.members.size, err: event.error }, 'room actor failed; restarting it with its membership (the event in flight is lost)');
+      const inFlight = event.error instanceof RoomFault ? event.error.event : null;
+      // A join, leave or departure is handed to the restarted room once (its client waits for the
+      // answer); a chat in flight is lost. An event that fails twice is dropped.
+      const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : null;
+      context.log.error(
+        { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
+        retry ? 'room actor failed; restarting it with its membership and retrying the event in flight' : 'room actor failed; restarting it with its membership (the event in flight is lost)',
+      );
+      if (last.members.size === 0 && !retry) {
+        context.rooms.delete(roomRef);
+        return;
+      }
       const room = startRoom(self, roomRef, {
         ref: roomRef,
         name: last.name,
@@ -277,6 +290,10 @@ export const serverMachine = setup({
       });
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
+      if (retry) {
+        context.retried.add(retry);
+        enqueue.sendTo(room, retry);
+      }
     }),
     /** At most one warning a second: a descriptor shortage fails every accept while it lasts. */
     logAcceptFailure: ({ context, event }) => {
@@ -332,6 +349,7 @@ export const serverMachine = setup({
     counters: { connections: 0, joinIds: 0, accepted: 0, refused: 0, failures: 0, acceptFailures: 0 },
     lastAcceptWarning: 0,
     transport: transportOptions(input.options),
+    retried: new WeakSet(),
   }),
   initial: 'running',
   states: {

@@ -42,6 +42,22 @@ describe('actor faults', () => {
     expect(await a.read(wire.hasLeft(0, 'b'))).toBe(wire.hasLeft(0, 'b'));
   });
 
+  it('a room that fails in the middle of a leave is restarted and the leave carried out', async () => {
+    const server = await startServer({ testHooks: true });
+    const port = server.port;
+    const a = await joinedClient(port, 'r', 'a');
+    const b = await joinedClient(port, 'r', 'b');
+    await a.readUntil(wire.hasJoined(0, 'b'));
+    server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.failNext' });
+    b.send(wire.leave(0, 1, 'b'));
+    expect(await b.read(wire.left(0, 1) + wire.hasLeft(0, 'b'))).toBe(wire.left(0, 1) + wire.hasLeft(0, 'b'));
+    expect(await a.read(wire.hasLeft(0, 'b'))).toBe(wire.hasLeft(0, 'b'));
+    // b's connection is not stuck waiting: it is answered at once.
+    b.send('HELO after\n');
+    expect(await b.read(wire.helo('after', port))).toBe(wire.helo('after', port));
+    expect([...server.actor.getSnapshot().context.rooms.get(0)!.getSnapshot().context.members.keys()]).toEqual([0]);
+  });
+
   it('ignores the fault hook unless test hooks are on', async () => {
     const server = await startServer();
     const a = await joinedClient(server.port, 'r', 'a');
