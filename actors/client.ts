@@ -155,7 +155,8 @@ export const clientMachine = setup({
     },
     askServerToStop: sendParent(({ context }): ServerEvent => ({ type: 'client.killService', peer: context.connection.info.peerAddress })),
     refuseKill: ({ context }) => {
-      context.log.warn({ peer: context.connection.info.peerAddress, policy: context.settings.killService }, 'KILL_SERVICE refused');
+      // The connection's logger already names the peer.
+      context.log.warn({ policy: context.settings.killService }, 'KILL_SERVICE refused');
       replyError(context, protocolError('NOT_PERMITTED', `KILL_SERVICE is not permitted from this address (policy: ${context.settings.killService})`));
     },
     refuseJoinValue: ({ context, event }) => {

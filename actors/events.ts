@@ -17,7 +17,6 @@ import type {
 
 export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
 export type RoomActorRef = ActorRef<Snapshot<unknown>, RoomEvent>;
-export type ServerActorRef = ActorRef<Snapshot<unknown>, ServerEvent>;
 
 /** What a room needs to know of a member: who, and where its bytes go. */
 export interface RoomMember {

@@ -21,6 +21,7 @@ export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendB
   // Half-open: a peer that sends its requests and shuts down its side still gets its replies.
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
   let listening = false;
+  let stopped = false;
   const accept = (socket: Socket): void => {
     const { trustedProxies } = input;
     if (!trustedProxies || !isTrusted(trustedProxies, plainAddress(socket.remoteAddress))) {
@@ -29,9 +30,10 @@ export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendB
     }
     socket.on('error', () => {});
     readProxyHeader(socket, input.proxyHeaderTimeoutMs).then(
-      (peer) => sendBack({ type: 'listener.connection', socket, peer }),
+      // A header that completes after the listener stopped has nobody to hand its socket to.
+      (peer) => (stopped ? socket.destroy() : sendBack({ type: 'listener.connection', socket, peer })),
       (error: Error) => {
-        sendBack({ type: 'listener.proxyRefused', peer: plainAddress(socket.remoteAddress), reason: error.message });
+        if (!stopped) sendBack({ type: 'listener.proxyRefused', peer: plainAddress(socket.remoteAddress), reason: error.message });
         socket.destroy();
       },
     );
@@ -50,6 +52,7 @@ export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendB
     if (address && typeof address === 'object') sendBack({ type: 'listener.listening', host: address.address, port: address.port });
   });
   return () => {
+    stopped = true;
     server.close();
   };
 });

@@ -11,7 +11,7 @@ import type { RoomEvent, RoomMember, ServerEvent } from './events.js';
 
 /**
  * A room event with its place in the room's order. The ordering point (here: this actor's own
- * counter; in a cluster: a Redis script) assigns `seq`; fan-out only applies records in `seq`
+ * counter; in the planned cluster mode: a Redis script) assigns `seq`; fan-out only applies records in `seq`
  * order, so the same `applyRecord` serves both.
  */
 export type RoomRecord =

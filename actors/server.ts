@@ -68,9 +68,6 @@ type SupervisionEvent =
   | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown };
 type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
-/** How long a trusted proxy may take to send its PROXY header. */
-const PROXY_HEADER_TIMEOUT_MS = 5_000;
-
 /** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
 const HARD_OUTPUT_FACTOR = 8;
 
@@ -361,7 +358,7 @@ export const serverMachine = setup({
           port: context.options.port,
           host: context.options.host,
           trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
-          proxyHeaderTimeoutMs: PROXY_HEADER_TIMEOUT_MS,
+          proxyHeaderTimeoutMs: context.options.proxyHeaderTimeoutMs,
         }),
       },
       initial: 'binding',

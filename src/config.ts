@@ -52,6 +52,8 @@ export interface ChatServerOptions {
   floodBurstBytes?: number;
   /** `CIDR[,CIDR]`: peers whose PROXY protocol header (v1 or v2) names the real client. */
   trustedProxy?: string;
+  /** How long a trusted proxy may take to send its PROXY header before the connection is dropped. */
+  proxyHeaderTimeoutMs?: number;
   /** Test-only: actors accept a `test.fault` event that makes them throw (supervision tests). */
   testHooks?: boolean;
   /**
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   // A reader this far behind has stopped reading; more would only grow the heap.
   maxSendQueueBytes: 1024 * 1024,
   slowConsumerGraceMs: 2_000,
+  proxyHeaderTimeoutMs: 5_000,
   floodBytesPerSecond: 1024 * 1024,
   floodBurstBytes: 4 * 1024 * 1024,
   testHooks: false,
@@ -119,6 +122,21 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
+  if (!LOG_LEVELS.includes(resolved.logLevel)) throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${resolved.logLevel}"`);
+  for (const key of AT_LEAST_ONE) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
+  }
+  for (const key of PERIODS) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
+  }
   return resolved;
 }
+
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Limits where 0 would refuse everything (or, for a rate, divide by zero). */
+const AT_LEAST_ONE = [
+  'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',
+  'maxConnectionsPerAddress', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
+] as const;
+const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs'] as const;
 

@@ -63,3 +63,23 @@ describe('behind a trusted proxy', () => {
     expect(await plain.read(wire.helo('plain', untrusted.port))).toBe(wire.helo('plain', untrusted.port));
   });
 });
+
+describe('PROXY protocol addresses', () => {
+  it('names an IPv6 client the same way in v1 and v2, in canonical form', () => {
+    const v1 = parseProxyHeader(Buffer.from('PROXY TCP6 0:0:0:0:0:0:0:1 ::1 40000 5000\r\n'));
+    expect(v1).toMatchObject({ kind: 'header', source: { address: '::1', port: 40000 } });
+    const mapped = parseProxyHeader(Buffer.from('PROXY TCP6 ::ffff:10.1.2.3 ::1 40000 5000\r\n'));
+    expect(mapped).toMatchObject({ kind: 'header', source: { address: '10.1.2.3' } });
+    const header = Buffer.alloc(16 + 36);
+    Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]).copy(header);
+    header[12] = 0x21;
+    header[13] = 0x21; // TCP over IPv6
+    header.writeUInt16BE(36, 14);
+    header.writeUInt16BE(0x2001, 16);
+    header.writeUInt16BE(0x0db8, 18);
+    header.writeUInt16BE(7, 30);
+    header.writeUInt16BE(1, 47);
+    header.writeUInt16BE(41000, 48);
+    expect(parseProxyHeader(header)).toMatchObject({ kind: 'header', source: { address: '2001:db8::7', port: 41000 } });
+  });
+});

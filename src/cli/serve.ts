@@ -22,6 +22,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'flood-burst-bytes', key: 'floodBurstBytes', help: 'receive burst per connection (4 MiB)' },
   { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes (60000)' },
   { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing (5000)' },
+  { flag: 'proxy-header-timeout-ms', key: 'proxyHeaderTimeoutMs', help: 'time a trusted proxy has to send its PROXY header (5000)' },
 ];
 
 function envName(flag: string): string {
