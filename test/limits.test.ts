@@ -114,4 +114,20 @@ describe('limits', () => {
     // It cannot be faster than the bucket allows: all but the burst and the last read (64 KiB) at the rate.
     expect(elapsedSeconds).toBeGreaterThan((messages * 4000 - 2 * rate) / rate * 0.9);
   }, 30_000);
+
+  it('works through one connection\'s burst of requests a few at a time, answering others in between', async () => {
+    const server = await startServer();
+    const burster = await RawClient.connect(server.port);
+    const pairs = 3000; // ~300 KB of join/leave pairs in one write: within the flood burst, so never throttled
+    let burst = '';
+    for (let i = 0; i < pairs; i++) burst += wire.join(`r${i % 20}`, 'b') + wire.leave(i % 20, 0, 'b');
+    burster.send(burst);
+    const bystander = await RawClient.connect(server.port);
+    bystander.send('HELO in between\n');
+    expect(await bystander.read(wire.helo('in between', server.port))).toBe(wire.helo('in between', server.port));
+    // Answered while the burst was still being worked through (the server runs in this process).
+    const handled = server.actor.getSnapshot().context.clients.get(0)!.actor.getSnapshot().context.stats.requests;
+    expect(handled).toBeLessThan(2 * pairs);
+    for (let i = 0; i < pairs; i++) await burster.readUntil('has left this chatroom.\n\n');
+  }, 60_000);
 });

@@ -12,10 +12,20 @@ export interface FloodLimit {
  * bucket refills, so TCP backpressure slows the sender; nothing it sent is dropped, and no other
  * connection is slowed.
  */
+/**
+ * A read this big means the peer is sending in bulk: after it, the socket waits one turn of the
+ * event loop, so libuv's loop of up to 32 reads on one socket cannot hold up every other
+ * connection for a whole burst. Chat traffic reads far less at a time and never waits.
+ */
+const BULK_READ_BYTES = 16 * 1024;
+
 export class ReadThrottle {
   private tokens: number;
   private last = performance.now();
   private timer: NodeJS.Timeout | undefined;
+  private turn: NodeJS.Immediate | undefined;
+  /** Held by the reader while requests already read wait their turn. */
+  private held = false;
 
   constructor(
     private readonly socket: Socket,
@@ -26,7 +36,17 @@ export class ReadThrottle {
 
   /** True while the socket is paused by this throttle. */
   get holding(): boolean {
-    return this.timer !== undefined;
+    return this.timer !== undefined || this.turn !== undefined || this.held;
+  }
+
+  hold(): void {
+    this.held = true;
+    this.socket.pause();
+  }
+
+  release(): void {
+    this.held = false;
+    this.resumeIfFree();
   }
 
   /** Counts one read; pauses the socket when the bucket runs dry. */
@@ -35,19 +55,35 @@ export class ReadThrottle {
     this.tokens = Math.min(this.limit.burstBytes, this.tokens + ((now - this.last) / 1000) * this.limit.bytesPerSecond);
     this.last = now;
     this.tokens -= bytes;
-    if (this.tokens >= 0 || this.timer) return;
-    this.socket.pause();
-    const waitMs = Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
-    this.timer = setTimeout(this.release, waitMs);
+    if (this.timer) return;
+    if (this.tokens < 0) {
+      this.socket.pause();
+      const waitMs = Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
+      this.timer = setTimeout(this.refilled, waitMs);
+    } else if (bytes >= BULK_READ_BYTES && !this.turn) {
+      this.socket.pause();
+      this.turn = setImmediate(this.endTurn);
+    }
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.turn) clearImmediate(this.turn);
     this.timer = undefined;
+    this.turn = undefined;
   }
 
-  private readonly release = (): void => {
+  private readonly refilled = (): void => {
     this.timer = undefined;
-    if (!this.socket.destroyed) this.socket.resume();
+    this.resumeIfFree();
   };
+
+  private readonly endTurn = (): void => {
+    this.turn = undefined;
+    this.resumeIfFree();
+  };
+
+  private resumeIfFree(): void {
+    if (!this.timer && !this.turn && !this.held && !this.socket.destroyed) this.socket.resume();
+  }
 }

@@ -28,15 +28,63 @@ export function socketBytes(socket: Socket, meter?: { counted(bytes: number): vo
  * The framing operator: reads (cut anywhere) → typed requests or typed failures, in order.
  * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
  * when the input ends: one-shot clients often omit the last newline and wait for the answer.
- * `gate.holding` says when unread bytes are being held back (flood control): no quiet then.
+ * `gate.holding` says when unread bytes are being held back (flood control, or requests waiting
+ * their turn): no quiet then.
  */
-export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: { readonly holding: boolean } = { holding: false }): OperatorFunction<Buffer, Decoded> {
+/** Holds a socket back while requests it already sent wait their turn (see ReadThrottle). */
+export interface ReadGate {
+  readonly holding: boolean;
+  hold(): void;
+  release(): void;
+}
+
+const NO_GATE: ReadGate = { holding: false, hold() {}, release() {} };
+
+/**
+ * Requests one connection may have handled per turn of the event loop. A read of 64 KiB of tiny
+ * requests is hundreds of them: the rest wait for the next turn (the socket is held meanwhile),
+ * so one client's burst cannot hold every other connection up while it is worked through.
+ */
+const REQUESTS_PER_TURN = 64;
+
+export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: ReadGate = NO_GATE): OperatorFunction<Buffer, Decoded> {
   return (bytes) =>
     new Observable<Decoded>((subscriber) => {
       const decoder = new RequestDecoder(limits);
       let quiet: NodeJS.Timeout | undefined;
+      let handledThisTurn = 0;
+      let backlog: Decoded[] = [];
+      let next = 0;
+      let turn: NodeJS.Immediate | undefined;
+      let ended = false;
       const emit = (decoded: Decoded[]): void => {
-        for (const item of decoded) subscriber.next(item);
+        for (const item of decoded) {
+          if (turn !== undefined || handledThisTurn >= REQUESTS_PER_TURN) backlog.push(item);
+          else {
+            handledThisTurn++;
+            subscriber.next(item);
+          }
+        }
+        if (backlog.length > next && turn === undefined) {
+          gate.hold();
+          turn = setImmediate(nextTurn);
+        }
+      };
+      const nextTurn = (): void => {
+        turn = undefined;
+        handledThisTurn = 0;
+        while (next < backlog.length && handledThisTurn < REQUESTS_PER_TURN) {
+          handledThisTurn++;
+          subscriber.next(backlog[next++]!);
+        }
+        if (next < backlog.length) {
+          turn = setImmediate(nextTurn);
+          return;
+        }
+        backlog = [];
+        next = 0;
+        gate.release();
+        if (ended) subscriber.complete();
       };
       const onQuiet = (): void => {
         // Bytes the flood control has not read yet may be the rest: the quiet period counts
@@ -52,6 +100,7 @@ export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: { r
         next(chunk) {
           if (quiet) clearTimeout(quiet);
           quiet = undefined;
+          if (turn === undefined) handledThisTurn = 0;
           emit(decoder.push(chunk));
           if (decoder.hasCompletablePending()) quiet = setTimeout(onQuiet, quietMs);
         },
@@ -62,11 +111,14 @@ export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: { r
           if (quiet) clearTimeout(quiet);
           quiet = undefined;
           emit(decoder.completeOnQuiet());
-          subscriber.complete();
+          // What waits its turn is still handled, in order, before the end.
+          if (turn === undefined) subscriber.complete();
+          else ended = true;
         },
       });
       return () => {
         if (quiet) clearTimeout(quiet);
+        if (turn) clearImmediate(turn);
         subscription.unsubscribe();
       };
     });
