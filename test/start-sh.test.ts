@@ -14,16 +14,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('start.sh', () => {
   it('builds on first run, serves the protocol, and exits 0 on KILL_SERVICE', async () => {
-    const daemon = spawn('./start.sh', ['0', '--host', '127.0.0.1', '--student-id', 'from-start-sh'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
-    const lines = createInterface({ input: daemon.stdout });
-    const port = await new Promise<number>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
-      });
-      void exited.then((code) => reject(new Error(`start.sh exited with ${code} before listening`)));
-    });
+    const { port, exited } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--student-id', 'from-start-sh']);
     const client = await RawClient.connect(port);
     client.send('HELO from a test\n');
     expect(await client.read(wire.helo('from a test', port, 'from-start-sh'))).toBe(wire.helo('from a test', port, 'from-start-sh'));
@@ -81,16 +72,7 @@ describe('start.sh', () => {
   // Also after the first test (dist/ is built). Descriptors run out: accepts fail, the server warns,
   // keeps serving the connections it has, and accepts again once descriptors are free.
   it('survives running out of file descriptors (EMFILE) and accepts again afterwards', async () => {
-    const daemon = spawn('bash', ['-c', 'ulimit -n 64 && exec ./start.sh 0 --host 127.0.0.1 --admin off --max-connections 1000'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
-    const lines = createInterface({ input: daemon.stdout });
-    const port = await new Promise<number>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
-      });
-      void exited.then((code) => reject(new Error(`start.sh exited with ${code} before listening`)));
-    });
+    const { port, exited } = await startDaemon('bash', ['-c', 'ulimit -n 64 && exec ./start.sh 0 --host 127.0.0.1 --admin off --max-connections 1000']);
     const first = await RawClient.connect(port);
     first.send('HELO first\n');
     await first.readUntil('StudentID:actor-chat-server\n');
@@ -117,6 +99,21 @@ describe('start.sh', () => {
     expect(await exited).toBe(0);
   }, 120_000);
 });
+
+/** Runs the daemon (through start.sh) and resolves once its log says which port it listens on. */
+async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null> }> {
+  const daemon = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: daemon.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'listening' && entry.port) resolve(entry.port);
+    });
+    void exited.then((code) => reject(new Error(`start.sh exited with ${code} before listening`)));
+  });
+  return { port, exited };
+}
 
 function dumpCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, ['dist/src/cli/main.js', 'dump', ...args], { cwd: root });
