@@ -8,7 +8,8 @@ import { RawClient, startServer, wire } from './helpers.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 // A build of its own: start.sh (another test) builds into dist/ at the same time.
 const buildDir = fileURLToPath(new URL('../.test-build/client-cli', import.meta.url));
-const WAIT_MS = 5_000;
+// Only a failing test waits this long; a busy 2-core machine can be slow to start a process.
+const WAIT_MS = 20_000;
 
 beforeAll(async () => {
   await rm(buildDir, { recursive: true, force: true });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ChatClient, ChatClientError, ConnectionClosedError, connect, type ChatEvent } from '../src/index.js';
 import { RawClient, startServer, wire } from './helpers.js';
 
-const WAIT_MS = 5_000;
+// Only a failing test waits this long; a busy 2-core machine can be slow to start a process.
+const WAIT_MS = 20_000;
 
 /** Every event a client emits, from its connection on; tests wait for the ones they expect. */
 class EventLog {
