@@ -1,7 +1,7 @@
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import type { Logger } from 'pino';
 import type { KillServicePolicy } from '../src/config.js';
-import { printable } from '../src/log.js';
+import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
@@ -55,6 +55,13 @@ export interface ClientContext {
   /** Rooms asked to announce this connection's departure and not yet done. */
   departing: Set<RoomRef> | null;
   readonly stats: { requests: number; errors: number };
+  /** Made on the first join: most connections never need one. */
+  logBudget: LogBudget | null;
+}
+
+/** Joins and leaves logged at info per connection: 50 at once, then 10 a second. */
+function membershipLogBudget(context: ClientContext): LogBudget {
+  return (context.logBudget ??= new LogBudget(10, 50));
 }
 
 /**
@@ -146,8 +153,10 @@ export const clientMachine = setup({
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
-    countRequest: ({ context }) => {
+    countRequest: ({ context, event }) => {
       context.stats.requests++;
+      // The kind only: what clients send stays out of the log.
+      if (context.log.isLevelEnabled('debug')) context.log.debug({ request: event.type.slice('request.'.length) }, 'request');
     },
     answerHelo: ({ context, event }) => {
       const { request } = eventOf(event, 'request.helo');
@@ -188,7 +197,7 @@ export const clientMachine = setup({
       const joined = eventOf(event, 'room.joined');
       if (!context.rooms.has(joined.roomRef)) {
         context.rooms.set(joined.roomRef, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
-        context.log.info({ room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined');
+        logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined');
       }
       return { joinId: joined.joinId };
     }),
@@ -230,7 +239,7 @@ export const clientMachine = setup({
       const membership = context.rooms.get(roomRef);
       if (!membership) return;
       context.rooms.delete(roomRef);
-      context.log.info({ room: roomRef }, 'left');
+      logWithin(membershipLogBudget(context), context.log, 'info', { room: roomRef }, 'left');
     },
     answerJoinRefused: ({ context, event }) => {
       replyError(context, eventOf(event, 'server.joinRefused').error);
@@ -292,6 +301,7 @@ export const clientMachine = setup({
     deferred: [],
     departing: null,
     stats: { requests: 0, errors: 0 },
+    logBudget: null,
   }),
   initial: 'ready',
   on: {

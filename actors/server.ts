@@ -2,7 +2,7 @@ import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResolvedOptions } from '../src/config.js';
-import { printable } from '../src/log.js';
+import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
@@ -45,6 +45,8 @@ export interface ServerContext {
   readonly connectionsByAddress: Map<string, number>;
   readonly counters: { connections: number; joinIds: number; accepted: number; refused: number; failures: number; acceptFailures: number };
   lastAcceptWarning: number;
+  /** Refused connections logged at warn: 10 at once, then 1 a second. */
+  readonly refusalLogBudget: LogBudget;
   readonly transport: TransportOptions;
   /** Events already handed to a restarted room once. */
   readonly retried: WeakSet<object>;
@@ -156,7 +158,7 @@ export const serverMachine = setup({
       const refusal = connectionRefusal(context, address);
       if (refusal) {
         context.counters.refused++;
-        context.log.warn({ peer: address, reason: refusal }, 'connection refused');
+        logWithin(context.refusalLogBudget, context.log, 'warn', { peer: address, reason: refusal }, 'connection refused');
         refuseConnection(event.socket, refusal);
         return;
       }
@@ -199,7 +201,7 @@ export const serverMachine = setup({
       if (!room) {
         room = startRoom(self, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks });
         context.rooms.set(roomRef, room);
-        context.log.info({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
+        context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
       }
       enqueue.sendTo(room, {
         type: 'join',
@@ -225,7 +227,7 @@ export const serverMachine = setup({
       if (!room || room.getSnapshot().context.members.size > 0) return;
       context.rooms.delete(event.roomRef);
       enqueue.stopChild(room);
-      context.log.info({ room: event.roomRef }, 'room closed');
+      context.log.debug({ room: event.roomRef }, 'room closed');
     }),
     forgetClient: ({ context, event }) => {
       if (event.type !== 'xstate.done.actor.client') return;
@@ -345,6 +347,7 @@ export const serverMachine = setup({
     connectionsByAddress: new Map(),
     counters: { connections: 0, joinIds: 0, accepted: 0, refused: 0, failures: 0, acceptFailures: 0 },
     lastAcceptWarning: 0,
+    refusalLogBudget: new LogBudget(1, 10),
     transport: transportOptions(input.options),
     retried: new WeakSet(),
   }),

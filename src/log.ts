@@ -27,3 +27,46 @@ export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/**
+ * How many lines one source (a connection, a kind of warning) may log at its usual level: a
+ * burst, then a steady rate; past it, lines go to `debug`, so one client joining and leaving in a
+ * loop cannot fill the log or slow everyone with synchronous writes. `suppressed` counts the
+ * lines moved since the last one allowed, to be reported with it.
+ */
+export class LogBudget {
+  private tokens: number;
+  private last = Date.now();
+  suppressed = 0;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      return false;
+    }
+    this.tokens--;
+    return true;
+  }
+}
+
+/** Logs at `level` while the budget lasts, at `debug` past it; reports how many were moved down. */
+export function logWithin(budget: LogBudget, log: Logger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
+  if (!budget.take()) {
+    log.debug(fields, message);
+    return;
+  }
+  if (budget.suppressed > 0) {
+    log[level]({ ...fields, suppressedToDebug: budget.suppressed }, message);
+    budget.suppressed = 0;
+  } else log[level](fields, message);
+}
