@@ -2,7 +2,6 @@ import { enqueueActions, sendParent, setup } from 'xstate';
 import {
   encodeChat,
   encodeJoined,
-  encodeLeft,
   joinAnnouncement,
   leaveAnnouncement,
 } from '../src/protocol/encode.js';
@@ -145,7 +144,7 @@ export const roomMachine = setup({
       member.outbound.next(Buffer.from(encodeJoined(context.name, member.serverIp, member.serverPort, context.ref, member.joinId)));
     },
     /** A leave the room has no member for (it raced a departure) is still owed its echo. */
-    answerStrayLeave: ({ context, event }) => {
+    answerStrayLeave: ({ event }) => {
       if (event.type === 'leave') event.outbound.next(Buffer.from(event.reply));
     },
     confirmToClient: enqueueActions(({ context, event, enqueue, self }) => {

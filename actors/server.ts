@@ -10,7 +10,7 @@ import { isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
 import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';
-import type { ClientActorRef, RoomActorRef, ServerEvent } from './events.js';
+import type { ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
@@ -48,6 +48,8 @@ export interface ServerContext {
   /** Refused connections logged at warn: 10 at once, then 1 a second. */
   readonly refusalLogBudget: LogBudget;
   readonly transport: TransportOptions;
+  /** The same for every client actor: made once, not per accepted connection. */
+  readonly clientSettings: ClientSettings;
   /** Events already handed to a restarted room once. */
   readonly retried: WeakSet<object>;
 }
@@ -169,7 +171,7 @@ export const serverMachine = setup({
       const actor = createActor(clientMachine, {
         parent: self as AnyActorRef,
         id: CLIENT_ID,
-        input: { connection, settings: clientSettings(context.options), log },
+        input: { connection, settings: context.clientSettings, log },
       });
       context.clients.set(id, { actor, connection });
       context.counters.accepted++;
@@ -349,6 +351,7 @@ export const serverMachine = setup({
     lastAcceptWarning: 0,
     refusalLogBudget: new LogBudget(1, 10),
     transport: transportOptions(input.options),
+    clientSettings: clientSettings(input.options),
     retried: new WeakSet(),
   }),
   initial: 'running',

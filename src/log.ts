@@ -11,11 +11,6 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { pid: process.pid } });
 }
 
-/** Resolves once every line logged so far has been written. */
-export function flushLog(log: Logger): Promise<void> {
-  return new Promise((resolve) => log.flush(() => resolve()));
-}
-
 const MAX_LOGGED_CHARS = 200;
 
 /**

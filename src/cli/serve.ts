@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { KILL_SERVICE_POLICIES, OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
-import { flushLog } from '../log.js';
 import { ListenError, startChatServer } from '../server.js';
 
 type NumericOption = keyof {
@@ -135,6 +134,5 @@ export async function serve(argv: string[]): Promise<number> {
   process.on('SIGUSR2', logDump);
   await server.closed;
   process.off('SIGUSR2', logDump);
-  await flushLog(server.log);
   return server.actor.getSnapshot().status === 'error' ? 1 : 0;
 }
