@@ -278,6 +278,12 @@ export const clientMachine = setup({
       // Behind the output already queued; the close is bounded by the flush limit either way.
       context.connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('SLOW_CONSUMER'))));
     },
+    answerOrderLost: ({ context, event }) => {
+      const { roomRef } = eventOf(event, 'room.orderLost');
+      context.rooms.delete(roomRef);
+      context.log.warn({ room: roomRef }, 'cluster: room events missed beyond its log; closing the connection');
+      replyError(context, protocolError('UNAVAILABLE', `this node missed events of room ${roomRef}; reconnect`));
+    },
     failOnPurpose: () => {
       throw new Error('fault injected by a test');
     },
@@ -339,6 +345,7 @@ export const clientMachine = setup({
           { actions: ['countRequest', 'answerFailure'] },
         ],
         'socket.overflow': { target: 'departing', actions: 'answerSlowConsumer' },
+        'room.orderLost': { target: 'departing', actions: 'answerOrderLost' },
       },
     },
     /** One request is with a room or the server; later ones wait their turn. */
@@ -351,6 +358,7 @@ export const clientMachine = setup({
         'server.roomLookedUp': { target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
         // The reply it waits for comes synchronously; leaving now would strand it.
         'socket.overflow': { actions: 'defer' },
+        'room.orderLost': { target: 'departing', actions: 'answerOrderLost' },
       },
     },
     /** Leaving every room, in join order, before the connection is closed. */

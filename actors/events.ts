@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { ActorRef, Snapshot } from 'xstate';
 import type { Observer } from 'rxjs';
 import type { PeerAddress } from '../src/transport/proxy-reader.js';
+import type { LogRead, OrderResult, RoomClusterEvent } from '../src/cluster/link.js';
 import type { ProtocolError } from '../src/protocol/errors.js';
 import type {
   ChatRequest,
@@ -51,6 +52,8 @@ export type ClientEvent =
   | { type: 'room.joined'; roomRef: RoomRef; roomName: string; clientName: string; joinId: JoinId; room: RoomActorRef }
   | { type: 'room.left'; roomRef: RoomRef }
   | { type: 'room.departed'; roomRef: RoomRef }
+  /** Cluster mode: this node missed room events the room's log no longer holds; the connection is closed. */
+  | { type: 'room.orderLost'; roomRef: RoomRef }
   /** The room's actor failed and was restarted: its messages go to the new one. */
   | { type: 'room.restarted'; roomRef: RoomRef; room: RoomActorRef }
   | { type: 'server.joinRefused'; error: ProtocolError }
@@ -74,7 +77,15 @@ export type RoomEvent =
   | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
   /** Test-only (with `testHooks`): fail now, or fail on the next event. */
   | { type: 'test.fault' }
-  | { type: 'test.failNext' };
+  | { type: 'test.failNext' }
+  // Cluster mode: the ordering point's answers, records from other nodes, and log reads.
+  | RoomClusterEvent
+  | { type: 'cluster.ordered'; command: RoomCommand; result: OrderResult }
+  | { type: 'cluster.unavailable'; command: RoomCommand }
+  | { type: 'cluster.logRead'; read: LogRead | null };
+
+/** The events a room puts in its order: a client's join, chat, leave or departure. */
+export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' | 'depart' }>;
 
 // ---- to the server actor ----------------------------------------------------------------
 

@@ -24,6 +24,14 @@ export class RoomDirectory {
     return ref;
   }
 
+  /** Cluster mode: a ref handed out in Redis, remembered here like one handed out locally. */
+  remember(name: string, ref: RoomRef, isActive: (ref: RoomRef) => boolean): void {
+    if (this.refByName.get(name) === ref) return;
+    this.refByName.set(name, ref);
+    this.nameByRef.set(ref, name);
+    if (this.refByName.size > this.remembered) this.forgetOldestEmpty((candidate) => candidate === ref || isActive(candidate));
+  }
+
   /** The name's ref if it has one, without handing one out. */
   lookup(name: string): RoomRef | undefined {
     return this.refByName.get(name);

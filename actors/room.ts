@@ -6,7 +6,10 @@ import {
   leaveAnnouncement,
 } from '../src/protocol/encode.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
-import type { RoomEvent, RoomMember, ServerEvent } from './events.js';
+import type { ClusterLink } from '../src/cluster/link.js';
+import type { RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import * as clustered from './room-cluster.js';
+import type { ClusterRoom, ClusterRoomState, RoomIo } from './room-cluster.js';
 
 /**
  * A room event with its place in the room's order. The ordering point (here: this actor's own
@@ -23,6 +26,8 @@ export interface RoomInput {
   readonly ref: RoomRef;
   readonly name: string;
   readonly testHooks?: boolean;
+  /** Cluster mode: the link to the ordering point in Redis. Absent: this actor orders its events itself. */
+  readonly cluster?: ClusterLink;
   /** A restart after a failure: the membership and order the failed actor had. */
   readonly restore?: { readonly members: ReadonlyMap<JoinId, RoomMember>; readonly lastSeq: number };
 }
@@ -58,11 +63,12 @@ export interface RoomContext {
   readonly testHooks: boolean;
   /** Test-only: the next event fails (a fault in the middle of real work). */
   failNext: boolean;
+  /** Cluster mode's side of the room; null on a single server. */
+  readonly cluster: ClusterRoomState | null;
 }
 
 /** The local ordering point: gives a command its place in the room's order (or none). */
-export function orderLocally(context: RoomContext, event: RoomEvent): RoomRecord | null {
-  if (event.type === 'test.fault' || event.type === 'test.failNext') return null;
+export function orderLocally(context: RoomContext, event: RoomCommand): RoomRecord | null {
   const present = context.members.has(event.type === 'join' ? event.member.joinId : event.joinId);
   switch (event.type) {
     case 'join':
@@ -115,6 +121,20 @@ function broadcast(context: RoomContext, text: string): void {
   context.stats.deliveries += context.members.size;
 }
 
+/** Nothing of the room left on this node: no member, nothing in flight to the ordering point. */
+export function roomIsIdle(context: RoomContext): boolean {
+  return context.cluster ? clustered.clusterRoomIdle(context as ClusterRoom) : context.members.size === 0;
+}
+
+function isCommand(event: RoomEvent): event is RoomCommand {
+  return event.type === 'join' || event.type === 'chat' || event.type === 'leave' || event.type === 'depart';
+}
+
+function clusterRoom(context: RoomContext): ClusterRoom {
+  if (!context.cluster) throw new Error('a cluster action ran in a single-server room');
+  return context as ClusterRoom;
+}
+
 export const roomMachine = setup({
   types: {
     context: {} as RoomContext,
@@ -128,6 +148,7 @@ export const roomMachine = setup({
           context.failNext = false;
           throw new Error('fault injected by a test');
         }
+        if (!isCommand(event)) return;
         const record = orderLocally(context, event);
         if (record) applyRecord(context, record);
       } catch (cause) {
@@ -175,12 +196,27 @@ export const roomMachine = setup({
       throw new Error('fault injected by a test');
     },
     reportEmpty: sendParent(({ context }): ServerEvent => ({ type: 'room.empty', roomRef: context.ref })),
+    submitToCluster: enqueueActions(({ context, event, enqueue, self }) => {
+      const io: RoomIo = { self, notify: (client, message) => enqueue.sendTo(client, message) };
+      if (isCommand(event)) clustered.submit(clusterRoom(context), event, io);
+    }),
+    applyOrdered: enqueueActions(({ context, event, enqueue, self }) => {
+      const io: RoomIo = { self, notify: (client, message) => enqueue.sendTo(client, message) };
+      if (event.type === 'cluster.ordered') clustered.onOrdered(clusterRoom(context), event.command, event.result, io);
+      else if (event.type === 'cluster.unavailable') clustered.onUnavailable(clusterRoom(context), event.command, io);
+    }),
+    applyRecords: enqueueActions(({ context, event, enqueue, self }) => {
+      const io: RoomIo = { self, notify: (client, message) => enqueue.sendTo(client, message) };
+      if (event.type === 'cluster.records') clustered.onRecords(clusterRoom(context), event.records, io);
+      else if (event.type === 'cluster.logRead') clustered.onLogRead(clusterRoom(context), event.read, io);
+    }),
+    catchUp: ({ context, self }) => clustered.catchUp(clusterRoom(context), { self, notify: () => {} }),
   },
   guards: {
-    isMember: ({ context, event }) =>
-      event.type !== 'test.fault' && event.type !== 'test.failNext' && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
+    isMember: ({ context, event }) => isCommand(event) && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
     testHooksEnabled: ({ context }) => context.testHooks,
-    isEmpty: ({ context }) => context.members.size === 0,
+    isEmpty: ({ context }) => roomIsIdle(context),
+    clustered: ({ context }) => context.cluster !== null,
   },
 }).createMachine({
   id: 'room',
@@ -192,10 +228,18 @@ export const roomMachine = setup({
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     testHooks: input.testHooks ?? false,
     failNext: false,
+    cluster: input.cluster ? clustered.clusterRoomState(input.cluster, input.restore && input.restore.members.size > 0 ? input.restore.lastSeq + 1 : null) : null,
   }),
   on: {
     'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },
     'test.failNext': { guard: 'testHooksEnabled', actions: 'armFault' },
+    // Cluster mode: answers from the ordering point and records from every node; after each, the
+    // room may have emptied on this node.
+    'cluster.ordered': { target: '.checkingEmpty', actions: 'applyOrdered' },
+    'cluster.unavailable': { target: '.checkingEmpty', actions: 'applyOrdered' },
+    'cluster.records': { target: '.checkingEmpty', actions: 'applyRecords' },
+    'cluster.logRead': { target: '.checkingEmpty', actions: 'applyRecords' },
+    'cluster.catchUp': { actions: 'catchUp' },
   },
   initial: 'open',
   states: {
@@ -203,14 +247,22 @@ export const roomMachine = setup({
       on: {
         join: [
           { guard: 'isMember', actions: ['answerRepeatedJoin', 'confirmToClient'] },
+          { guard: 'clustered', actions: 'submitToCluster' },
           { actions: ['orderAndApply', 'confirmToClient'] },
         ],
-        chat: { actions: 'orderAndApply' },
+        chat: [
+          { guard: 'clustered', actions: 'submitToCluster' },
+          { actions: 'orderAndApply' },
+        ],
         leave: [
+          { guard: 'clustered', target: 'checkingEmpty', actions: 'submitToCluster' },
           { guard: 'isMember', target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
           { actions: ['answerStrayLeave', 'confirmToClient'] },
         ],
-        depart: { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
+        depart: [
+          { guard: 'clustered', target: 'checkingEmpty', actions: 'submitToCluster' },
+          { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
+        ],
       },
     },
     /** After a departure: an empty room asks the server to stop it (its ref stays reserved). */
@@ -219,7 +271,10 @@ export const roomMachine = setup({
     },
     empty: {
       on: {
-        join: { target: 'open', actions: ['orderAndApply', 'confirmToClient'] },
+        join: [
+          { guard: 'clustered', target: 'open', actions: 'submitToCluster' },
+          { target: 'open', actions: ['orderAndApply', 'confirmToClient'] },
+        ],
       },
     },
   },

@@ -14,11 +14,15 @@ import type { ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
-import { RoomFault, roomMachine, type RoomInput } from './room.js';
+import { RoomFault, roomIsIdle, roomMachine, type RoomInput } from './room.js';
+import type { ClusterLink } from '../src/cluster/link.js';
+import type { ClientActorRef } from './events.js';
 
 export interface ServerInput {
   readonly options: ResolvedOptions;
   readonly log: Logger;
+  /** Cluster mode: the link to the shared state in Redis; null on a single server. */
+  readonly cluster: ClusterLink | null;
 }
 
 interface ClientEntry {
@@ -52,7 +56,10 @@ export interface ServerContext {
   readonly clientSettings: ClientSettings;
   /** Events already handed to a restarted room once. */
   readonly retried: WeakSet<object>;
+  readonly cluster: ClusterLink | null;
 }
+
+type JoinEvent = Extract<ServerEvent, { type: 'client.join' }>;
 
 /**
  * Every client actor has the id `client` and every room actor `room`: xstate memoizes the
@@ -69,7 +76,12 @@ type SupervisionEvent =
   | { type: 'xstate.error.actor.room'; error: unknown }
   | { type: 'xstate.error.actor.listener'; error: unknown }
   | { type: 'supervise.clientFailed'; connectionId: number; error: unknown }
-  | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown };
+  | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown }
+  // Cluster mode: a join's ref and join id as Redis handed them out, or Redis out of reach.
+  | { type: 'cluster.joinResolved'; join: JoinEvent; roomRef: RoomRef; joinId: number }
+  | { type: 'cluster.joinUnavailable'; client: ClientActorRef }
+  /** This node's lease was lost: its connections are closed (the cluster announces its members gone). */
+  | { type: 'cluster.fenced' };
 type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
@@ -110,7 +122,44 @@ function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Act
   const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
   room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
   room.start();
+  input.cluster?.watchRoom(roomRef, room);
   return room;
+}
+
+const UNAVAILABLE = () => protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
+
+/** The room's limit: refused before a ref is handed out, so no room gets this name. */
+function roomLimitRefusal(context: ServerContext, roomName: string) {
+  const known = context.directory.lookup(roomName);
+  if ((known === undefined || !context.rooms.has(known)) && context.rooms.size >= context.options.maxRooms) {
+    return protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`);
+  }
+  return null;
+}
+
+/** Hands a join to its room's actor, starting the actor on the room's first local join. */
+function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent, roomRef: RoomRef, joinId: number) {
+  let room = context.rooms.get(roomRef);
+  if (!room) {
+    room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, cluster: context.cluster ?? undefined });
+    context.rooms.set(roomRef, room);
+    context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
+  }
+  return {
+    room,
+    message: {
+      type: 'join' as const,
+      member: {
+        joinId,
+        connectionId: event.connectionId,
+        clientName: event.clientName,
+        client: event.client,
+        outbound: event.outbound,
+        serverIp: event.serverIp,
+        serverPort: event.serverPort,
+      },
+    },
+  };
 }
 
 function forgetConnection(context: ServerContext, entry: ClientEntry): void {
@@ -188,46 +237,65 @@ export const serverMachine = setup({
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'client.join') return;
+      const refusal = roomLimitRefusal(context, event.roomName);
+      if (refusal) {
+        enqueue.sendTo(event.client, { type: 'server.joinRefused', error: refusal });
+        return;
+      }
       const known = context.directory.lookup(event.roomName);
-      if ((known === undefined || !context.rooms.has(known)) && context.rooms.size >= context.options.maxRooms) {
-        // Refused before a ref is handed out: no room gets this name.
-        enqueue.sendTo(event.client, {
-          type: 'server.joinRefused',
-          error: protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`),
-        });
+      const { cluster } = context;
+      if (cluster && (known === undefined || event.joinId === null)) {
+        // Refs and join ids are the cluster's: handed out once, in Redis. A ref, once known, never changes.
+        cluster.resolveJoin(event.roomName, event.joinId).then(
+          ({ ref, joinId }) => self.send({ type: 'cluster.joinResolved', join: event, roomRef: ref, joinId }),
+          () => self.send({ type: 'cluster.joinUnavailable', client: event.client }),
+        );
         return;
       }
       const joinId = event.joinId ?? context.counters.joinIds++;
       const roomRef = known ?? context.directory.refFor(event.roomName, (ref) => context.rooms.has(ref));
-      let room = context.rooms.get(roomRef);
-      if (!room) {
-        room = startRoom(self, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks });
-        context.rooms.set(roomRef, room);
-        context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
+      const { room, message } = joinRoom(context, self, event, roomRef, joinId);
+      enqueue.sendTo(room, message);
+    }),
+    joinResolvedRoom: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'cluster.joinResolved') return;
+      context.directory.remember(event.join.roomName, event.roomRef, (ref) => context.rooms.has(ref));
+      const { room, message } = joinRoom(context, self, event.join, event.roomRef, event.joinId);
+      enqueue.sendTo(room, message);
+    }),
+    refuseUnavailableJoin: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'cluster.joinUnavailable') enqueue.sendTo(event.client, { type: 'server.joinRefused', error: UNAVAILABLE() });
+    }),
+    /** Lease lost: this node's connections go; the cluster announces their departures once. */
+    dropFencedNode: enqueueActions(({ context, enqueue }) => {
+      context.log.warn({ connections: context.clients.size }, 'cluster: closing every connection of a fenced node');
+      for (const { actor, connection } of context.clients.values()) {
+        connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('UNAVAILABLE', 'this node lost its place in the cluster; reconnect'))));
+        enqueue.sendTo(actor, { type: 'server.shutdown' });
       }
-      enqueue.sendTo(room, {
-        type: 'join',
-        member: {
-          joinId,
-          connectionId: event.connectionId,
-          clientName: event.clientName,
-          client: event.client,
-          outbound: event.outbound,
-          serverIp: event.serverIp,
-          serverPort: event.serverPort,
-        },
-      });
+      for (const room of context.rooms.values()) enqueue.stopChild(room);
+      context.rooms.clear();
     }),
     answerLookup: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'client.lookupRoom') return;
-      enqueue.sendTo(event.client, { type: 'server.roomLookedUp', roomRef: event.roomRef, known: context.directory.knows(event.roomRef) });
+      const { client, roomRef } = event;
+      if (context.cluster && !context.directory.knows(roomRef)) {
+        // Another node may have handed this ref out. The answer goes straight back to the client, which waits for it.
+        context.cluster.roomExists(roomRef).then(
+          (known) => client.send({ type: 'server.roomLookedUp', roomRef, known }),
+          () => client.send({ type: 'server.joinRefused', error: UNAVAILABLE() }),
+        );
+        return;
+      }
+      enqueue.sendTo(client, { type: 'server.roomLookedUp', roomRef, known: context.directory.knows(roomRef) });
     }),
     stopEmptyRoom: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'room.empty') return;
       const room = context.rooms.get(event.roomRef);
       // A join may have reached it since it reported: then it is not empty any more.
-      if (!room || room.getSnapshot().context.members.size > 0) return;
+      if (!room || !roomIsIdle(room.getSnapshot().context)) return;
       context.rooms.delete(event.roomRef);
+      context.cluster?.unwatchRoom(event.roomRef);
       enqueue.stopChild(room);
       context.log.debug({ room: event.roomRef }, 'room closed');
     }),
@@ -287,6 +355,7 @@ export const serverMachine = setup({
         ref: roomRef,
         name: last.name,
         testHooks: context.options.testHooks,
+        cluster: context.cluster ?? undefined,
         restore: { members: last.members, lastSeq: last.lastSeq },
       });
       context.rooms.set(roomRef, room);
@@ -353,6 +422,7 @@ export const serverMachine = setup({
     transport: transportOptions(input.options),
     clientSettings: clientSettings(input.options),
     retried: new WeakSet(),
+    cluster: input.cluster,
   }),
   initial: 'running',
   states: {
@@ -385,6 +455,9 @@ export const serverMachine = setup({
       },
       on: {
         'client.join': { actions: 'routeJoin' },
+        'cluster.joinResolved': { actions: 'joinResolvedRoom' },
+        'cluster.joinUnavailable': { actions: 'refuseUnavailableJoin' },
+        'cluster.fenced': { actions: 'dropFencedNode' },
         'client.lookupRoom': { actions: 'answerLookup' },
         'room.empty': { actions: 'stopEmptyRoom' },
         'client.killService': { target: 'stopping', actions: 'logKill' },

@@ -61,9 +61,23 @@ export interface ChatServerOptions {
    * derived from the bound port, or `false` for none. Default `false` here; the CLI daemon turns it on.
    */
   admin?: string | boolean;
+  /**
+   * Cluster mode: the Redis that several servers share rooms through (`redis://`, `rediss://` or
+   * `unix:///path`). Absent: a single server, no Redis.
+   */
+  redis?: string;
+  /** Cluster mode: prefix of every key and channel, so deployments (or tests) can share a Redis. */
+  clusterPrefix?: string;
+  /** Cluster mode: a node whose lease is not renewed for this long is dead; its members are announced gone. */
+  leaseMs?: number;
+  /** Cluster mode: how long a request waits for Redis before it gets UNAVAILABLE. */
+  redisWaitMs?: number;
+  /** Cluster mode: events kept in each room's log in Redis, for nodes catching up after a gap. */
+  roomLogLength?: number;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis'>>> & {
+  readonly redis: string | undefined;
   readonly advertiseIp: string | undefined;
   readonly host: string | undefined;
   readonly trustedProxy: string | undefined;
@@ -94,6 +108,10 @@ export const DEFAULTS = {
   testHooks: false,
   // Off when embedded: tests and embedders run many servers in one process; `serve` turns it on.
   admin: false,
+  clusterPrefix: 'chat:',
+  leaseMs: 10_000,
+  redisWaitMs: 3_000,
+  roomLogLength: 10_000,
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
@@ -114,7 +132,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
   }
@@ -126,6 +144,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   for (const key of AT_LEAST_ONE) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
   }
+  if (/[{}]/.test(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
   for (const key of PERIODS) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
   }
@@ -137,6 +156,7 @@ const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug'
 const AT_LEAST_ONE = [
   'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',
   'maxConnectionsPerAddress', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
+  'leaseMs', 'redisWaitMs', 'roomLogLength',
 ] as const;
 const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs'] as const;
 

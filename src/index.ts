@@ -1,4 +1,4 @@
-export { startChatServer, ListenError, type ChatServerHandle, type StartOptions, type ServerActor } from './server.js';
+export { startChatServer, ListenError, ClusterStartError, type ChatServerHandle, type StartOptions, type ServerActor } from './server.js';
 export { DEFAULTS, OptionError, type ChatServerOptions, type KillServicePolicy } from './config.js';
 export * from './protocol/index.js';
 export * from './client/index.js';

@@ -7,6 +7,7 @@ import { defaultAdminPath } from './admin/protocol.js';
 import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { ClusterLink } from './cluster/link.js';
 
 export type ServerActor = Actor<typeof serverMachine>;
 
@@ -20,6 +21,8 @@ export interface ChatServerHandle {
   readonly log: Logger;
   /** The admin endpoint's socket path, or null when it is off (or could not be opened: logged). */
   readonly adminPath: string | null;
+  /** Cluster mode: the link to Redis (this node's id, the cluster's nodes and rooms); null on a single server. */
+  readonly cluster: ClusterLink | null;
   /** What the actor tree is doing right now: the same document the admin endpoint's `dump` returns. */
   dump(): Promise<DumpDocument>;
   /** Stop accepting, flush and close every connection; resolves when every socket and actor is gone. */
@@ -41,6 +44,11 @@ export class ListenError extends Error {
   }
 }
 
+/** Cluster mode could not start: Redis not reachable, or refused the node. */
+export class ClusterStartError extends Error {
+  override readonly name = 'ClusterStartError';
+}
+
 /** Starts the whole supervisor in-process; resolves once it listens. */
 export async function startChatServer(options: StartOptions = {}): Promise<ChatServerHandle> {
   const resolved = resolveOptions(options);
@@ -48,7 +56,18 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   // At `trace`, every actor-to-actor message is logged through xstate's inspection hook; client and
   // room actors are created with this actor as parent, so they share its system and its inspector.
   const inspect = log.isLevelEnabled('trace') ? traceActorMessages(log) : undefined;
-  const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log }, inspect });
+  const cluster = resolved.redis === undefined ? null : await joinCluster(resolved, log);
+  const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log, cluster }, inspect });
+  // A stopping node announces its members' departures to the other nodes before its sockets close.
+  let leaving: Promise<void> = Promise.resolve();
+  if (cluster) {
+    cluster.onFenced(() => actor.send({ type: 'cluster.fenced' }));
+    const watch = actor.subscribe((snapshot) => {
+      if (!snapshot.matches('stopping') && snapshot.status === 'active') return;
+      watch.unsubscribe();
+      leaving = cluster.close(true);
+    });
+  }
   const dumper = createDumper(actor);
   let admin: Promise<AdminEndpoint | null> = Promise.resolve(null);
 
@@ -64,6 +83,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   });
   const closed = stopped.then(async () => {
     dumper.close();
+    await (cluster ? leaving.then(() => cluster.close(true)) : undefined);
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
   });
@@ -79,8 +99,9 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     });
   });
   actor.start();
-  const address = await listening.catch((error: unknown) => {
+  const address = await listening.catch(async (error: unknown) => {
     dumper.close();
+    await cluster?.close(true);
     throw error;
   });
   admin = openAdmin(resolved, address.port, dumper.dump, log);
@@ -92,6 +113,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     actor,
     log,
     adminPath: endpoint?.path ?? null,
+    cluster,
     dump: dumper.dump,
     closed,
     stop: async () => {
@@ -99,6 +121,22 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
       await closed;
     },
   };
+}
+
+async function joinCluster(options: ResolvedOptions, log: Logger): Promise<ClusterLink> {
+  try {
+    return await ClusterLink.connect({
+      url: options.redis!,
+      prefix: options.clusterPrefix,
+      leaseMs: options.leaseMs,
+      waitMs: options.redisWaitMs,
+      logLength: options.roomLogLength,
+      describe: JSON.stringify({ host: options.advertiseIp ?? options.host ?? '0.0.0.0', port: options.port, pid: process.pid }),
+      log,
+    });
+  } catch (error) {
+    throw new ClusterStartError(`cluster mode: ${(error as Error).message}`);
+  }
 }
 
 /** The admin endpoint is a debugging aid: failing to open it is logged and chat is served anyway. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KILL_SERVICE_POLICIES, OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
-import { ListenError, startChatServer } from '../server.js';
+import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
@@ -22,6 +22,9 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes (60000)' },
   { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing (5000)' },
   { flag: 'proxy-header-timeout-ms', key: 'proxyHeaderTimeoutMs', help: 'time a trusted proxy has to send its PROXY header (5000)' },
+  { flag: 'lease-ms', key: 'leaseMs', help: 'cluster: a node not renewing its lease this long is dead (10000)' },
+  { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE (3000)' },
+  { flag: 'room-log-length', key: 'roomLogLength', help: 'cluster: events kept per room for catching up (10000)' },
 ];
 
 function envName(flag: string): string {
@@ -39,6 +42,9 @@ export function serveUsage(): string {
   --kill-service P      who may KILL_SERVICE: loopback|any|off (default loopback; env KILL_SERVICE)
   --quiet-ms N          quiet period before an unterminated request is taken as complete (default 200)
   --trusted-proxy CIDRS load balancers whose PROXY protocol header (v1/v2) is believed (env TRUSTED_PROXY)
+  --redis URL           cluster mode: share rooms with other nodes through this Redis
+                        (redis://HOST:6379, rediss://..., unix:///path; env REDIS_URL)
+  --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default chat:; env CLUSTER_PREFIX)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR or the temp
                         directory, chat-server-PORT.sock; env ADMIN_SOCKET)
@@ -71,6 +77,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'kill-service': { type: 'string' },
       'quiet-ms': { type: 'string' },
       'trusted-proxy': { type: 'string' },
+      redis: { type: 'string' },
+      'cluster-prefix': { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -98,6 +106,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     killService: killService as KillServicePolicy | undefined,
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
     trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
+    redis: (values.redis ?? env.REDIS_URL) || undefined,
+    clusterPrefix: values['cluster-prefix'] ?? env.CLUSTER_PREFIX,
     ...numeric,
     admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };
@@ -114,7 +124,7 @@ export async function serve(argv: string[]): Promise<number> {
   try {
     server = await startChatServer(options);
   } catch (error) {
-    if (error instanceof ListenError || error instanceof OptionError) {
+    if (error instanceof ListenError || error instanceof OptionError || error instanceof ClusterStartError) {
       console.error(`chat-server: ${error.message}`);
       return 1;
     }

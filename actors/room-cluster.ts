@@ -1,0 +1,232 @@
+import { encodeChat, encodeError, encodeJoined, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
+import { protocolError } from '../src/protocol/errors.js';
+import type { JoinId, RoomRef } from '../src/protocol/types.js';
+import type { ClusterLink, LogRead, OrderResult } from '../src/cluster/link.js';
+import type { ClusterRecord } from '../src/cluster/record.js';
+import { RoomSequencer } from '../src/cluster/sequencer.js';
+import type { ClientActorRef, ClientEvent, RoomActorRef, RoomCommand, RoomMember } from './events.js';
+
+/**
+ * A room in cluster mode. The ordering point is a Redis script (see src/cluster/scripts.ts); this
+ * side only submits commands and applies what comes back, strictly in the room's order, to the
+ * members on this node. Nothing is delivered before Redis has ordered it, the sender's own echo
+ * included: every node shows one and the same order.
+ */
+export interface ClusterRoomState {
+  readonly link: ClusterLink;
+  readonly sequencer: RoomSequencer;
+  /** Local joins sent to the ordering point and not yet ordered. */
+  readonly pendingJoins: Map<JoinId, RoomMember>;
+  /** Local leaves and departures not yet ordered: `reply` is the LEFT_CHATROOM owed (null for a departure). */
+  readonly pendingLeaves: Map<JoinId, { reply: string | null; client: ClientActorRef }>;
+  reading: boolean;
+}
+
+/** What the room's cluster side needs of the room actor. */
+export interface ClusterRoom {
+  readonly ref: RoomRef;
+  readonly name: string;
+  readonly members: Map<JoinId, RoomMember>;
+  readonly cluster: ClusterRoomState;
+  lastSeq: number;
+  readonly stats: { messagesRouted: number; deliveries: number; lastActivity: number };
+}
+
+/** The room actor's side: itself (for answers to come back to it) and its sends to clients. */
+export interface RoomIo {
+  readonly self: RoomActorRef;
+  notify(client: ClientActorRef, event: ClientEvent): void;
+}
+
+export function clusterRoomState(link: ClusterLink, resumeAt: number | null): ClusterRoomState {
+  const sequencer = new RoomSequencer();
+  if (resumeAt !== null) sequencer.startAt(resumeAt);
+  return { link, sequencer, pendingJoins: new Map(), pendingLeaves: new Map(), reading: false };
+}
+
+/** True while the room has nothing on this node: no member, nothing in flight. */
+export function clusterRoomIdle(room: ClusterRoom): boolean {
+  const { cluster } = room;
+  return room.members.size === 0 && cluster.pendingJoins.size === 0 && cluster.pendingLeaves.size === 0;
+}
+
+/** Hands a client's command to the ordering point; the answer comes back as an event. */
+export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): void {
+  const { cluster, ref } = room;
+  const { self } = io;
+  const answer = (result: OrderResult): void => self.send({ type: 'cluster.ordered', command, result });
+  const unavailable = (): void => self.send({ type: 'cluster.unavailable', command });
+  switch (command.type) {
+    case 'join':
+      cluster.pendingJoins.set(command.member.joinId, command.member);
+      cluster.link.order(ref, { kind: 'join', joinId: command.member.joinId, name: command.member.clientName }).then(answer, unavailable);
+      return;
+    case 'chat':
+      if (!room.members.has(command.joinId)) return;
+      cluster.link.order(ref, { kind: 'chat', joinId: command.joinId, text: command.text }).then(answer, unavailable);
+      return;
+    case 'leave':
+    case 'depart': {
+      if (!room.members.has(command.joinId)) {
+        if (command.type === 'leave') command.outbound.next(Buffer.from(command.reply));
+        io.notify(command.client, command.type === 'leave' ? { type: 'room.left', roomRef: ref } : { type: 'room.departed', roomRef: ref });
+        return;
+      }
+      cluster.pendingLeaves.set(command.joinId, { reply: command.type === 'leave' ? command.reply : null, client: command.client });
+      // Durable: if Redis is away, the leave is answered after the wait bound and announced once it is back.
+      cluster.link.order(ref, { kind: 'leave', joinId: command.joinId }, true).then(answer, unavailable);
+      return;
+    }
+  }
+}
+
+export function onOrdered(room: ClusterRoom, command: RoomCommand, result: OrderResult, io: RoomIo): void {
+  const { cluster } = room;
+  if (result.status === 'ordered') {
+    // The node's first join here: the room begins, for this node, at that join's place.
+    if (command.type === 'join' && !cluster.sequencer.started) cluster.sequencer.startAt(result.record.seq);
+    offer(room, [result.record], io);
+    return;
+  }
+  if (command.type === 'join' && result.status === 'alreadyIn') {
+    // A retried join that had gone through: in, with no second announcement.
+    if (!cluster.sequencer.started) cluster.sequencer.startAt(result.lastSeq + 1);
+    admit(room, command.member, io);
+    return;
+  }
+  if (result.status === 'notMember') {
+    // The cluster already removed this member (the node was fenced): it is gone here too.
+    if (command.type === 'chat') {
+      room.members.get(command.joinId)?.outbound.next(Buffer.from(encodeError(protocolError('NOT_A_MEMBER', `this connection is no longer in room ${room.ref}`))));
+      return;
+    }
+    if (command.type === 'leave' || command.type === 'depart') finishLeave(room, command.joinId, io, true);
+  }
+}
+
+/** Redis was not reached within the wait bound. */
+export function onUnavailable(room: ClusterRoom, command: RoomCommand, io: RoomIo): void {
+  const unavailable = protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
+  switch (command.type) {
+    case 'join':
+      room.cluster.pendingJoins.delete(command.member.joinId);
+      io.notify(command.member.client, { type: 'server.joinRefused', error: unavailable });
+      return;
+    case 'chat':
+      room.members.get(command.joinId)?.outbound.next(Buffer.from(encodeError(unavailable)));
+      return;
+    case 'leave':
+    case 'depart':
+      // Answered now; the announcement follows once Redis has the leave, at its place in the order.
+      finishLeave(room, command.joinId, io, true);
+      return;
+  }
+}
+
+export function onRecords(room: ClusterRoom, records: readonly ClusterRecord[], io: RoomIo): void {
+  offer(room, records, io);
+}
+
+/** Reads the log from the next expected record, unless a read is already going. */
+export function catchUp(room: ClusterRoom, io: RoomIo): void {
+  const { cluster } = room;
+  const { self } = io;
+  const from = cluster.sequencer.expected;
+  if (from === null || cluster.reading) return;
+  cluster.reading = true;
+  cluster.link.readLog(room.ref, from).then(
+    (read) => self.send({ type: 'cluster.logRead', read }),
+    () => self.send({ type: 'cluster.logRead', read: null }),
+  );
+}
+
+export function onLogRead(room: ClusterRoom, read: LogRead | null, io: RoomIo): void {
+  const { cluster } = room;
+  cluster.reading = false;
+  if (read === null) {
+    // Redis away: its return prompts another catch-up.
+    return;
+  }
+  if (read.status === 'trimmed') {
+    loseOrder(room, io);
+    return;
+  }
+  offer(room, read.records, io);
+  if (cluster.sequencer.hasGap()) catchUp(room, io);
+}
+
+function offer(room: ClusterRoom, records: readonly ClusterRecord[], io: RoomIo): void {
+  const { cluster } = room;
+  for (const record of records) {
+    for (const ready of cluster.sequencer.offer(record)) apply(room, ready, io);
+  }
+  if (cluster.sequencer.hasGap()) cluster.link.gapSeen(room.ref);
+  else cluster.link.cancelGapTimer(room.ref);
+}
+
+/** Fan-out of one ordered record to this node's members. */
+function apply(room: ClusterRoom, record: ClusterRecord, io: RoomIo): void {
+  room.lastSeq = record.seq;
+  room.stats.lastActivity = Date.now();
+  switch (record.kind) {
+    case 'joined': {
+      const joiner = room.cluster.pendingJoins.get(record.joinId);
+      if (joiner) admit(room, joiner, io);
+      broadcast(room, encodeChat(room.ref, record.name, joinAnnouncement(record.name)));
+      return;
+    }
+    case 'chat':
+      room.stats.messagesRouted++;
+      broadcast(room, encodeChat(room.ref, record.name, record.text));
+      return;
+    case 'left': {
+      const pending = room.cluster.pendingLeaves.get(record.joinId);
+      const leaver = room.members.get(record.joinId);
+      if (leaver && pending?.reply) leaver.outbound.next(Buffer.from(pending.reply));
+      // Sent before the leaver is removed: the leaver hears its own departure too.
+      broadcast(room, encodeChat(room.ref, record.name, leaveAnnouncement(record.name)));
+      finishLeave(room, record.joinId, io, false);
+      return;
+    }
+  }
+}
+
+/** A local joiner is in: its reply, then (by the caller) the announcement; its client is told. */
+function admit(room: ClusterRoom, member: RoomMember, io: RoomIo): void {
+  room.cluster.pendingJoins.delete(member.joinId);
+  room.members.set(member.joinId, member);
+  member.outbound.next(Buffer.from(encodeJoined(room.name, member.serverIp, member.serverPort, room.ref, member.joinId)));
+  io.notify(member.client, { type: 'room.joined', roomRef: room.ref, roomName: room.name, clientName: member.clientName, joinId: member.joinId, room: io.self });
+}
+
+/** The member is out on this node; its client is told. `reply`: send the LEFT_CHATROOM still owed. */
+function finishLeave(room: ClusterRoom, joinId: JoinId, io: RoomIo, reply: boolean): void {
+  const pending = room.cluster.pendingLeaves.get(joinId);
+  const leaver = room.members.get(joinId);
+  if (reply && leaver && pending?.reply) leaver.outbound.next(Buffer.from(pending.reply));
+  room.members.delete(joinId);
+  if (!pending) return;
+  room.cluster.pendingLeaves.delete(joinId);
+  io.notify(pending.client, pending.reply !== null ? { type: 'room.left', roomRef: room.ref } : { type: 'room.departed', roomRef: room.ref });
+}
+
+/**
+ * The log no longer covers what this node missed: rather than show its members another order, their
+ * connections are closed (each client departs, which the cluster announces in order).
+ */
+function loseOrder(room: ClusterRoom, io: RoomIo): void {
+  const { cluster, ref } = room;
+  cluster.link.warnOrderLost(ref, room.members.size);
+  for (const member of room.members.values()) {
+    cluster.link.order(ref, { kind: 'leave', joinId: member.joinId }, true).catch(() => {});
+    io.notify(member.client, { type: 'room.orderLost', roomRef: ref });
+  }
+  room.members.clear();
+  cluster.sequencer.reset();
+}
+
+function broadcast(room: ClusterRoom, text: string): void {
+  const bytes = Buffer.from(text);
+  for (const member of room.members.values()) member.outbound.next(bytes);
+  room.stats.deliveries += room.members.size;
+}

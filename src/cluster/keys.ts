@@ -1,0 +1,52 @@
+import type { RoomRef } from '../protocol/types.js';
+
+/**
+ * Where the cluster's state lives in Redis. Keys that one script touches together share a hash
+ * tag, so on a Redis Cluster they sit in one slot: the cluster-wide registry under `{g}`, each room
+ * under `{r<ref>}` (its sequence, members, log and channel), each node's room index under `{n<id>}`.
+ * `prefix` keeps several deployments (or tests) apart in one Redis; it must not contain braces.
+ */
+export class ClusterKeys {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new Error('the cluster key prefix must not contain { or }');
+  }
+
+  private global(name: string): string {
+    return `${this.prefix}{g}:${name}`;
+  }
+
+  /** Hash: room name → ref. */
+  get refs(): string { return this.global('refs'); }
+  /** Hash: ref → room name. */
+  get names(): string { return this.global('names'); }
+  get nextRef(): string { return this.global('next-ref'); }
+  get nextJoinId(): string { return this.global('next-join-id'); }
+  get nextNodeId(): string { return this.global('next-node-id'); }
+  /** Set of registered node ids (each with a lease key while it is alive). */
+  get nodes(): string { return this.global('nodes'); }
+  /** Set of node ids whose lease ran out and whose members' departures are still to announce. */
+  get deadNodes(): string { return this.global('dead-nodes'); }
+  /** String with an expiry on Redis' clock: the node's lease; its value describes the node. */
+  lease(nodeId: number): string { return this.global(`lease:${nodeId}`); }
+
+  /** Set of refs where the node has (or had) local members: what to clean up if it dies. */
+  nodeRooms(nodeId: number): string { return `${this.prefix}{n${nodeId}}:rooms`; }
+
+  private room(ref: RoomRef, name: string): string {
+    return `${this.prefix}{r${ref}}:${name}`;
+  }
+
+  /** Counter: the room's last sequence number. */
+  roomSeq(ref: RoomRef): string { return this.room(ref, 'seq'); }
+  /** Hash: join id → "<node id> <client name>". */
+  roomMembers(ref: RoomRef): string { return this.room(ref, 'members'); }
+  /** Stream, capped: the room's recent events, entry id `<seq>-0`. */
+  roomLog(ref: RoomRef): string { return this.room(ref, 'log'); }
+  /** Pub/sub channel: each room event as it is ordered. */
+  roomChannel(ref: RoomRef): string { return this.room(ref, 'events'); }
+
+  /** The room's keys in the order the ordering scripts take them. */
+  roomKeys(ref: RoomRef): [string, string, string] {
+    return [this.roomSeq(ref), this.roomMembers(ref), this.roomLog(ref)];
+  }
+}

@@ -1,0 +1,470 @@
+import { ClientOfflineError, ErrorReply } from '@redis/client';
+import type { Logger } from 'pino';
+import type { JoinId, RoomRef } from '../protocol/types.js';
+import { ClusterKeys } from './keys.js';
+import { decodeRecord, type ClusterRecord } from './record.js';
+import { createRedisClient, redactedUrl, type RedisClient } from './redis-client.js';
+import { ACQUIRE_LEASE, CLAIM_DEAD, DEPART_NODE, ORDER, READ_LOG, RESOLVE_JOIN, type Script } from './scripts.js';
+
+export interface ClusterLinkOptions {
+  readonly url: string;
+  readonly prefix: string;
+  /** A node whose lease is not renewed for this long is dead (on Redis' clock). */
+  readonly leaseMs: number;
+  /** How long a request waits for Redis before it gets UNAVAILABLE. */
+  readonly waitMs: number;
+  /** Records kept in each room's log, for nodes catching up. */
+  readonly logLength: number;
+  /** How this node is described to the others (its chat address). */
+  readonly describe: string;
+  readonly log: Logger;
+}
+
+/** Redis could not be reached in time: the request gets UNAVAILABLE. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
+/** What a room hears from the cluster: records in any order, and prompts to catch up. */
+export interface RoomListener {
+  send(event: RoomClusterEvent): void;
+}
+
+export type RoomClusterEvent =
+  | { type: 'cluster.records'; records: ClusterRecord[] }
+  /** Something may have been missed (a subscriber reconnected, a gap stayed open): read the log. */
+  | { type: 'cluster.catchUp' };
+
+export type OrderCommand =
+  | { kind: 'join'; joinId: JoinId; name: string }
+  | { kind: 'chat'; joinId: JoinId; text: string }
+  | { kind: 'leave'; joinId: JoinId };
+
+export type OrderResult =
+  | { status: 'ordered'; record: ClusterRecord }
+  /** A join of a member already in (a retried join that had gone through). */
+  | { status: 'alreadyIn'; lastSeq: number }
+  /** A chat or leave of a join id the room does not have (it was removed: the node was fenced). */
+  | { status: 'notMember' };
+
+export type LogRead = { status: 'records'; records: ClusterRecord[] } | { status: 'trimmed'; records: ClusterRecord[] };
+
+export interface ClusterNodeInfo {
+  readonly id: number;
+  readonly description: string | null;
+  readonly leaseExpiresInMs: number | null;
+}
+
+type Mode = 'once' | 'idempotent';
+
+/** How often leases are renewed and dead nodes looked for, as a fraction of the lease. */
+const RENEWALS_PER_LEASE = 3;
+const LOG_READ_BATCH = 1_000;
+/** How long records may wait behind a gap before the log is read. */
+const GAP_WAIT_MS = 100;
+
+/**
+ * The node's connection to the cluster's shared state in Redis: the ordering point rooms hand
+ * their events to, the channels they hear each other on, the node's lease, and the search for dead
+ * nodes. It is transport, like a socket: room actors post commands to it and get events back.
+ */
+export class ClusterLink {
+  private nodeIdValue = -1;
+  private readonly keys: ClusterKeys;
+  private readonly watched = new Map<RoomRef, RoomListener>();
+  private readonly gapTimers = new Map<RoomRef, NodeJS.Timeout>();
+  /** Commands written to Redis and not yet answered, oldest first, with their deadlines. */
+  private readonly inflight = new Set<{ deadline: number; fail: (error: Error) => void }>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastRenewal = Date.now();
+  private state: 'up' | 'down' | 'fenced' | 'closed' = 'up';
+  private fencedHandler: (() => void) | null = null;
+  private readonly publishCommand: string = 'PUBLISH';
+
+  private constructor(
+    private readonly options: ClusterLinkOptions,
+    private readonly command: RedisClient,
+    private readonly subscriber: RedisClient,
+  ) {
+    this.keys = new ClusterKeys(options.prefix);
+  }
+
+  /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */
+  static async connect(options: ClusterLinkOptions, connectTimeoutMs = 10_000): Promise<ClusterLink> {
+    const command = createRedisClient(options.url, 'chat-node');
+    const subscriber = createRedisClient(options.url, 'chat-node-sub');
+    const link = new ClusterLink(options, command, subscriber);
+    const failed = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error(`Redis at ${redactedUrl(options.url)} not reachable within ${connectTimeoutMs} ms`)), connectTimeoutMs).unref();
+    });
+    try {
+      await Promise.race([Promise.all([command.connect(), subscriber.connect()]), failed]);
+      await Promise.race([link.register(), failed]);
+    } catch (error) {
+      command.destroy();
+      subscriber.destroy();
+      throw error;
+    }
+    link.watchConnections();
+    link.startTimers();
+    return link;
+  }
+
+  get nodeId(): number {
+    return this.nodeIdValue;
+  }
+
+  get url(): string {
+    return redactedUrl(this.options.url);
+  }
+
+  /** Called when this node finds its lease gone: it must drop its connections (no zombie members). */
+  onFenced(handler: () => void): void {
+    this.fencedHandler = handler;
+  }
+
+  // ---- requests from actors ---------------------------------------------------------------------
+
+  /** The room's ref (handed out on its first join anywhere) and the connection's join id. */
+  async resolveJoin(roomName: string, joinId: JoinId | null): Promise<{ ref: RoomRef; joinId: JoinId }> {
+    const k = this.keys;
+    const [ref, id] = await this.run<[number, number]>(RESOLVE_JOIN, [k.refs, k.names, k.nextRef, k.nextJoinId], [roomName, joinId === null ? '' : String(joinId)], 'idempotent');
+    return { ref, joinId: id };
+  }
+
+  async roomExists(ref: RoomRef): Promise<boolean> {
+    return (await this.call<number>(['HEXISTS', this.keys.names, String(ref)], 'idempotent')) === 1;
+  }
+
+  /**
+   * Gives a room event its place in the room's order. A chat is sent once; a join or leave is
+   * idempotent and retried across reconnections. Rejects with UnavailableError after the wait
+   * bound; a `durable` command (a leave, a departure) is then still retried until Redis has it.
+   */
+  async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
+    const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.publishCommand];
+    const mode: Mode = command.kind === 'chat' ? 'once' : 'idempotent';
+    // The room goes into this node's index before its first member does: a node that dies
+    // between the two leaves nobody behind unannounced.
+    const attempt = async (): Promise<OrderResult> => {
+      if (command.kind === 'join') await this.call(['SADD', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'idempotent');
+      return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
+    };
+    if (!durable) return attempt();
+    const first = attempt();
+    first.catch(() => this.retryForever(attempt));
+    return first;
+  }
+
+  /** Records from `from` on, read from the room's log; `trimmed` when the log no longer reaches back. */
+  async readLog(ref: RoomRef, from: number): Promise<LogRead> {
+    const records: ClusterRecord[] = [];
+    for (let next = from; ;) {
+      const reply = await this.run<[number, ...string[]]>(READ_LOG, [this.keys.roomSeq(ref), this.keys.roomLog(ref)], [String(next), String(LOG_READ_BATCH)], 'idempotent');
+      const [last, ...payloads] = reply;
+      const batch = payloads.map(decodeRecord).filter((record): record is ClusterRecord => record !== null);
+      if (records.length === 0 && next <= last && (batch.length === 0 || batch[0]!.seq > next)) return { status: 'trimmed', records: batch };
+      records.push(...batch);
+      if (payloads.length < LOG_READ_BATCH) return { status: 'records', records };
+      next = batch.length > 0 ? batch[batch.length - 1]!.seq + 1 : last + 1;
+    }
+  }
+
+  /** Starts delivering the room's channel to its actor. */
+  watchRoom(ref: RoomRef, room: RoomListener): void {
+    this.watched.set(ref, room);
+    const channel = this.keys.roomChannel(ref);
+    this.subscriber.subscribe(channel, (message) => {
+      const record = decodeRecord(message);
+      if (record) this.watched.get(ref)?.send({ type: 'cluster.records', records: [record] });
+    }).catch((error: unknown) => {
+      // Records still arrive in the script replies; the log fills what the channel misses.
+      this.options.log.warn({ room: ref, err: error }, 'cluster: subscribing to a room channel failed');
+    });
+  }
+
+  /** The node has no members left in the room: stop hearing it. */
+  unwatchRoom(ref: RoomRef): void {
+    this.watched.delete(ref);
+    this.cancelGapTimer(ref);
+    this.subscriber.unsubscribe(this.keys.roomChannel(ref)).catch(() => {});
+    this.call(['SREM', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'once').catch(() => {});
+  }
+
+  /** Records wait behind a gap: prompt the room to read its log if the gap is still open shortly. */
+  gapSeen(ref: RoomRef): void {
+    if (this.gapTimers.has(ref)) return;
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(ref);
+      this.watched.get(ref)?.send({ type: 'cluster.catchUp' });
+    }, GAP_WAIT_MS);
+    timer.unref();
+    this.gapTimers.set(ref, timer);
+  }
+
+  cancelGapTimer(ref: RoomRef): void {
+    const timer = this.gapTimers.get(ref);
+    if (timer) clearTimeout(timer);
+    this.gapTimers.delete(ref);
+  }
+
+  warnOrderLost(ref: RoomRef, members: number): void {
+    this.options.log.warn({ room: ref, members }, 'cluster: missed room events the log no longer holds; closing this node\'s members of the room');
+  }
+
+  /** Live nodes, with their lease's time left, for the dump. */
+  async nodes(): Promise<ClusterNodeInfo[]> {
+    const ids = (await this.call<string[]>(['SMEMBERS', this.keys.nodes], 'idempotent')).map(Number).sort((a, b) => a - b);
+    return Promise.all(ids.map(async (id) => {
+      const [description, ttl] = await Promise.all([
+        this.call<string | null>(['GET', this.keys.lease(id)], 'idempotent'),
+        this.call<number>(['PTTL', this.keys.lease(id)], 'idempotent'),
+      ]);
+      return { id, description, leaseExpiresInMs: ttl >= 0 ? ttl : null };
+    }));
+  }
+
+  /** Every room's members on every node (at most `limit` rooms), for the dump. */
+  async rooms(limit: number): Promise<{ ref: RoomRef; name: string; members: { joinId: JoinId; node: number; name: string }[] }[]> {
+    const names = await this.call<string[]>(['HGETALL', this.keys.names], 'idempotent');
+    const rooms: { ref: RoomRef; name: string }[] = [];
+    for (let i = 0; i + 1 < names.length && rooms.length < limit; i += 2) rooms.push({ ref: Number(names[i]), name: names[i + 1]! });
+    return Promise.all(rooms.map(async ({ ref, name }) => {
+      const flat = await this.call<string[]>(['HGETALL', this.keys.roomMembers(ref)], 'idempotent');
+      const members = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const value = flat[i + 1]!;
+        const space = value.indexOf(' ');
+        members.push({ joinId: Number(flat[i]), node: Number(value.slice(0, space)), name: value.slice(space + 1) });
+      }
+      return { ref, name, members };
+    })).then((all) => all.filter((room) => room.members.length > 0));
+  }
+
+  /**
+   * Leaves the cluster: with `depart`, this node's members' departures are announced in their
+   * rooms first (a graceful stop); its presence is removed either way.
+   */
+  async close(depart: boolean): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasUp = this.state === 'up';
+    this.state = 'closed';
+    for (const timer of this.timers) clearInterval(timer);
+    for (const ref of this.gapTimers.keys()) this.cancelGapTimer(ref);
+    if (depart && wasUp) {
+      try {
+        await this.departNode(this.nodeIdValue);
+        await this.call(['DEL', this.keys.lease(this.nodeIdValue)], 'once');
+        await this.call(['SREM', this.keys.nodes, String(this.nodeIdValue)], 'once');
+      } catch (error) {
+        // Its lease runs out and the others announce its members: later, but still once.
+        this.options.log.warn({ err: error }, 'cluster: could not announce departures on stop; the lease will');
+      }
+    }
+    for (const failing of this.inflight) failing.fail(new UnavailableError('the node is stopping'));
+    this.inflight.clear();
+    await Promise.allSettled([this.command.close(), this.subscriber.close()]);
+  }
+
+  // ---- node lifecycle -----------------------------------------------------------------------------
+
+  private async register(): Promise<void> {
+    const id = await this.command.incr(this.keys.nextNodeId);
+    await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.options.describe]);
+    this.nodeIdValue = id;
+    this.lastRenewal = Date.now();
+    this.state = 'up';
+    this.options.log.info({ node: id, redis: this.url, leaseMs: this.options.leaseMs }, 'cluster: node registered');
+  }
+
+  private startTimers(): void {
+    const period = Math.max(50, Math.floor(this.options.leaseMs / RENEWALS_PER_LEASE));
+    const renew = setInterval(() => void this.renewLease(), period);
+    // Jittered: the nodes' searches for the dead do not all run at once.
+    const reap = setInterval(() => void this.reapDeadNodes().catch(() => {}), period + Math.floor(Math.random() * period * 0.2));
+    const sweep = setInterval(() => this.failOverdue(), Math.max(20, Math.floor(this.options.waitMs / 10)));
+    for (const timer of [renew, reap, sweep]) {
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'fenced') {
+      await this.register().catch(() => {});
+      return;
+    }
+    if (Date.now() - this.lastRenewal > this.options.leaseMs) {
+      this.fence('lease not renewed in time');
+      return;
+    }
+    try {
+      const renewed = await this.call<number>(['PEXPIRE', this.keys.lease(this.nodeIdValue), String(this.options.leaseMs)], 'once');
+      if (renewed === 1) this.lastRenewal = Date.now();
+      else this.fence('lease found expired');
+    } catch {
+      // Redis unreachable: retried next period; past the lease the node fences itself.
+    }
+  }
+
+  /** This node may have been declared dead: its connections go, and it registers anew. */
+  private fence(reason: string): void {
+    if (this.state !== 'up' && this.state !== 'down') return;
+    this.state = 'fenced';
+    this.options.log.warn({ node: this.nodeIdValue, reason }, 'cluster: lease lost; closing this node\'s connections and registering again');
+    for (const ref of [...this.watched.keys()]) this.unwatchRoom(ref);
+    this.fencedHandler?.();
+    void this.register().catch(() => {});
+  }
+
+  /** Claims nodes whose lease ran out, then announces the departures of every dead node's members. */
+  private async reapDeadNodes(): Promise<void> {
+    if (this.state !== 'up') return;
+    const k = this.keys;
+    for (const id of (await this.call<string[]>(['SMEMBERS', k.nodes], 'once')).map(Number)) {
+      if (id === this.nodeIdValue) continue;
+      const claimed = await this.run<number>(CLAIM_DEAD, [k.lease(id), k.nodes, k.deadNodes], [String(id)], 'once');
+      if (claimed === 1) this.options.log.warn({ node: id }, 'cluster: node lease expired; announcing its members\' departures');
+    }
+    for (const id of (await this.call<string[]>(['SMEMBERS', k.deadNodes], 'once')).map(Number)) {
+      await this.departNode(id);
+      await this.call(['SREM', k.deadNodes, String(id)], 'once');
+    }
+  }
+
+  /** Announces a node's members' departures in every room it had members in. Idempotent. */
+  private async departNode(id: number): Promise<void> {
+    const refs = await this.call<string[]>(['SMEMBERS', this.keys.nodeRooms(id)], 'idempotent');
+    for (const ref of refs.map(Number)) {
+      await this.run<number>(DEPART_NODE, this.keys.roomKeys(ref), [String(id), String(this.options.logLength), this.keys.roomChannel(ref), this.publishCommand], 'idempotent');
+    }
+    await this.call(['DEL', this.keys.nodeRooms(id)], 'idempotent');
+  }
+
+  /** One warn line per change of state; after a reconnection every room reads what it missed. */
+  private watchConnections(): void {
+    for (const [client, role] of [[this.command, 'commands'], [this.subscriber, 'subscriber']] as const) {
+      let down = false;
+      client.on('error', (error: Error) => {
+        if (down || this.state === 'closed') return;
+        down = true;
+        if (role === 'commands' && this.state === 'up') this.state = 'down';
+        this.options.log.warn({ role, err: error.message }, 'cluster: Redis connection lost; reconnecting');
+      });
+      client.on('ready', () => {
+        if (!down) return;
+        down = false;
+        if (role === 'commands' && this.state === 'down') this.state = 'up';
+        this.options.log.warn({ role }, 'cluster: Redis connection back; catching rooms up');
+        for (const room of this.watched.values()) room.send({ type: 'cluster.catchUp' });
+      });
+    }
+  }
+
+  // ---- commands -----------------------------------------------------------------------------------
+
+  private retryForever(attempt: () => Promise<unknown>): void {
+    const again = (): void => {
+      if (this.state === 'closed') return;
+      attempt().catch(() => setTimeout(again, 500).unref());
+    };
+    setTimeout(again, 100).unref();
+  }
+
+  private run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode): Promise<T> {
+    return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
+  }
+
+  private call<T>(args: readonly string[], mode: Mode): Promise<T> {
+    return this.withRetry(() => this.command.sendCommand<T>(args), mode);
+  }
+
+  private async runScript<T>(script: Script, keys: readonly string[], args: readonly string[]): Promise<T> {
+    try {
+      return await this.command.sendCommand<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]);
+    } catch (error) {
+      if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.command.sendCommand<T>(['EVAL', script.source, String(keys.length), ...keys, ...args]);
+    }
+  }
+
+  /**
+   * Runs a command within the wait bound. Refused while offline (never written): retried as soon
+   * as the connection is back. Lost in flight: retried only if repeating it is harmless.
+   */
+  private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+    const deadline = Date.now() + this.options.waitMs;
+    for (;;) {
+      if (this.state === 'closed') throw new UnavailableError('the node is stopping');
+      if (!this.command.isReady) {
+        await this.readyBefore(deadline);
+        continue;
+      }
+      try {
+        return await this.bounded(send(), deadline);
+      } catch (error) {
+        if (error instanceof UnavailableError) throw error;
+        if (error instanceof ErrorReply) throw error;
+        if (!(error instanceof ClientOfflineError) && mode === 'once') throw new UnavailableError(`Redis failed: ${(error as Error).message}`);
+        if (Date.now() >= deadline) throw new UnavailableError('Redis not reachable in time');
+      }
+    }
+  }
+
+  /** The reply, or UnavailableError once the deadline passes (the sweep enforces it). */
+  private bounded<T>(reply: Promise<T>, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline, fail: reject };
+      this.inflight.add(entry);
+      reply.then(
+        (value) => {
+          this.inflight.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.inflight.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private failOverdue(): void {
+    const now = Date.now();
+    for (const entry of this.inflight) {
+      if (entry.deadline > now) continue;
+      this.inflight.delete(entry);
+      entry.fail(new UnavailableError('Redis did not answer in time'));
+    }
+  }
+
+  private readyBefore(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        reject(new UnavailableError('Redis not reachable in time'));
+        return;
+      }
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.command.off('ready', onReady);
+        reject(new UnavailableError('Redis not reachable in time'));
+      }, left);
+      timer.unref();
+      this.command.once('ready', onReady);
+    });
+  }
+}
+
+function parseOrderReply(reply: [number, string?]): OrderResult {
+  const [seq, payload] = reply;
+  if (seq === 0) return { status: 'alreadyIn', lastSeq: Number(payload ?? 0) };
+  if (seq === -1 || payload === undefined) return { status: 'notMember' };
+  const record = decodeRecord(payload);
+  if (!record) throw new Error('cluster: the ordering script returned an unreadable record');
+  return { status: 'ordered', record };
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The cluster's atomic steps, as Lua scripts run inside Redis. Each touches keys of one hash tag
+ * only (see keys.ts), so each runs on one Redis Cluster slot.
+ */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * A room's ref and a connection's join id, handed out once cluster-wide.
+ * KEYS: refs, names, next-ref, next-join-id. ARGV: room name, join id or ''. Returns {ref, joinId}.
+ */
+export const RESOLVE_JOIN = script(`
+local ref = redis.call('HGET', KEYS[1], ARGV[1])
+if not ref then
+  ref = redis.call('INCR', KEYS[3]) - 1
+  redis.call('HSET', KEYS[1], ARGV[1], ref)
+  redis.call('HSET', KEYS[2], ref, ARGV[1])
+end
+local joinId = ARGV[2]
+if joinId == '' then joinId = redis.call('INCR', KEYS[4]) - 1 end
+return {tonumber(ref), tonumber(joinId)}
+`);
+
+/** Shared by the ordering scripts: gives a record the room's next place, logs and publishes it. */
+const APPEND = `
+local function append(kind, joinId, name, extra)
+  local seq = redis.call('INCR', KEYS[1])
+  local record
+  if extra == nil then record = cjson.encode({seq, kind, tonumber(joinId), name})
+  else record = cjson.encode({seq, kind, tonumber(joinId), name, extra}) end
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', LOG_LENGTH, seq .. '-0', 'r', record)
+  redis.call(PUBLISH, CHANNEL, record)
+  return seq, record
+end
+`;
+
+/**
+ * The room's ordering point: one event gets the room's next sequence number, changes the
+ * membership, goes into the room's capped log and out on its channel, all at once.
+ * KEYS: seq, members, log. ARGV: kind (j, c, l), join id, node id, name (j) or text (c),
+ * log length, channel, publish command (PUBLISH or SPUBLISH).
+ * Returns {seq, record}; {0, last seq} for a join of a member already in; {-1} for a chat or leave of a
+ * join id that is not in the room.
+ */
+export const ORDER = script(`
+local LOG_LENGTH, CHANNEL, PUBLISH = ARGV[5], ARGV[6], ARGV[7]
+${APPEND}
+local kind, joinId, node = ARGV[1], ARGV[2], ARGV[3]
+local member = redis.call('HGET', KEYS[2], joinId)
+if kind == 'j' then
+  if member then return {0, redis.call('GET', KEYS[1]) or '0'} end
+  redis.call('HSET', KEYS[2], joinId, node .. ' ' .. ARGV[4])
+  local seq, record = append('j', joinId, ARGV[4], tonumber(node))
+  return {seq, record}
+end
+if not member then return {-1} end
+local name = string.sub(member, string.find(member, ' ', 1, true) + 1)
+if kind == 'c' then
+  local seq, record = append('c', joinId, name, ARGV[4])
+  return {seq, record}
+end
+redis.call('HDEL', KEYS[2], joinId)
+local seq, record = append('l', joinId, name, nil)
+return {seq, record}
+`);
+
+/**
+ * A node's members leave a room, each announced once at its place in the room's order: run for a
+ * dead node by any survivor (more than one may run it; the second finds nobody), or by a node
+ * stopping gracefully. KEYS: seq, members, log. ARGV: node id, log length, channel, publish command.
+ * Returns how many left.
+ */
+export const DEPART_NODE = script(`
+local LOG_LENGTH, CHANNEL, PUBLISH = ARGV[2], ARGV[3], ARGV[4]
+${APPEND}
+local prefix = ARGV[1] .. ' '
+local all = redis.call('HGETALL', KEYS[2])
+local left = 0
+for i = 1, #all, 2 do
+  local value = all[i + 1]
+  if string.sub(value, 1, #prefix) == prefix then
+    redis.call('HDEL', KEYS[2], all[i])
+    append('l', all[i], string.sub(value, #prefix + 1), nil)
+    left = left + 1
+  end
+end
+return left
+`);
+
+/**
+ * Records from `from` on, with the room's last sequence number, so a reader can tell a gap the
+ * log no longer covers. KEYS: seq, log. ARGV: from, count. Returns {lastSeq, record, record, ...}.
+ */
+export const READ_LOG = script(`
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local entries = redis.call('XRANGE', KEYS[2], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
+local out = {last}
+for i = 1, #entries do out[#out + 1] = entries[i][2][2] end
+return out
+`);
+
+/** A node joins the cluster. KEYS: nodes, lease. ARGV: node id, lease ms, description. */
+export const ACQUIRE_LEASE = script(`
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return 1
+`);
+
+/**
+ * Claims a node whose lease ran out (on Redis' clock): exactly one caller gets 1, and the node is
+ * put among the dead whose members are still to be announced. KEYS: lease, nodes, dead-nodes.
+ * ARGV: node id.
+ */
+export const CLAIM_DEAD = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`);

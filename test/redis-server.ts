@@ -1,0 +1,81 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A private Redis for one test file: `redis-server` on a Unix socket in a temp directory, no TCP
+ * port, no persistence. With REDIS_URL set, that Redis is used instead (and the tests that stop or
+ * pause Redis are skipped). With neither, cluster tests are skipped with one loud line — except
+ * under CI=true, where a missing Redis is a failure.
+ */
+export interface TestRedis {
+  readonly url: string;
+  /** Null when the Redis is not ours (REDIS_URL): it cannot be paused or killed. */
+  readonly process: { pause(): void; resume(): void; kill(): Promise<void>; restart(): Promise<void> } | null;
+  stop(): Promise<void>;
+}
+
+let prefixes = 0;
+/** A fresh key prefix per test: tests sharing a Redis never see each other's rooms. */
+export function testPrefix(): string {
+  return `t${process.pid}-${++prefixes}:`;
+}
+
+export function redisAvailability(): 'url' | 'binary' | 'missing' {
+  if (process.env.REDIS_URL) return 'url';
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  if (probe.status === 0) return 'binary';
+  if (process.env.CI === 'true') throw new Error('cluster tests need redis-server (or REDIS_URL) under CI=true');
+  console.warn('\n*** SKIPPING CLUSTER TESTS: no redis-server on PATH and no REDIS_URL set ***\n');
+  return 'missing';
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, process: null, stop: async () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
+  const socket = join(dir, 'redis.sock');
+  let child: ChildProcess = await launch(dir, socket);
+  const exited = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  return {
+    url: `unix://${socket}`,
+    process: {
+      pause: () => child.kill('SIGSTOP'),
+      resume: () => child.kill('SIGCONT'),
+      kill: async () => {
+        child.kill('SIGKILL');
+        await exited(child);
+      },
+      restart: async () => {
+        child = await launch(dir, socket);
+      },
+    },
+    stop: async () => {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await exited(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launch(dir: string, socket: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start: ${out}`));
+    }, 10_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (/ready to accept connections/i.test(out) && existsSync(socket)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+  child.stdout!.resume();
+  return child;
+}
