@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startServer, wire } from './helpers.js';
+import type { ChatServerHandle } from '../src/index.js';
+import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
+import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
 const available = redisAvailability() !== 'missing';
 
-describe.skipIf(!available)('cluster mode: two nodes on one Redis', () => {
+describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await startRedis();
@@ -13,27 +15,131 @@ describe.skipIf(!available)('cluster mode: two nodes on one Redis', () => {
     await redis?.stop();
   });
 
-  async function nodes(count: number, options = {}) {
+  /** `count` nodes sharing a fresh key prefix: a cluster of their own. */
+  async function cluster(count: number, options: Parameters<typeof startServer>[0] = {}): Promise<ChatServerHandle[]> {
     const clusterPrefix = testPrefix();
-    const servers = [];
-    for (let i = 0; i < count; i++) servers.push(await startServer({ redis: redis.url, clusterPrefix, ...options }));
-    return servers;
+    const nodes = [];
+    for (let i = 0; i < count; i++) nodes.push(await startServer({ redis: redis.url, clusterPrefix, ...options }));
+    return nodes;
   }
 
-  it('members on different nodes chat in one room', async () => {
-    const [n1, n2] = await nodes(2);
+  for (const count of [2, 3]) {
+    describe(`protocol.md transcripts with clients spread over ${count} nodes`, () => {
+      it('A says HELO and joins; B joins; both chat; B leaves; A disconnects', async () => {
+        await heloJoinChatLeaveDisconnect(spread(await cluster(count, { studentId: 'S123' })), 'S123');
+      });
+      it("runs the lab's automated tester sequence", async () => {
+        await labTesterSequence(spread(await cluster(count)));
+      });
+      it('gets one error reply with the documented code', async () => {
+        await unknownRoomError(spread(await cluster(count)));
+      });
+    });
+  }
+
+  it('concurrent senders on different nodes: every member sees one and the same sequence', async () => {
+    const nodes = await cluster(3);
+    const members: RawClient[] = [];
+    for (let i = 0; i < 9; i++) {
+      const client = await RawClient.connect(nodes[i % 3]!.port);
+      client.send(wire.join('busy', `m${i}`));
+      await client.readUntil(wire.hasJoined(0, `m${i}`));
+      members.push(client);
+    }
+    // Everyone has now seen every later join: drain those announcements first.
+    for (let i = 0; i < 9; i++) for (let j = i + 1; j < 9; j++) await members[i]!.read(wire.hasJoined(0, `m${j}`));
+    const perSender = 40;
+    const senders = [0, 1, 2, 4];
+    for (let n = 0; n < perSender; n++) for (const s of senders) members[s]!.send(wire.chat(0, s, `m${s}`, `${s}:${n}`));
+    const total = perSender * senders.length;
+    const sequences = await Promise.all(members.map(async (member) => {
+      const seen: string[] = [];
+      for (let k = 0; k < total; k++) seen.push(/MESSAGE: (.*)\n\n$/.exec(await member.readUntil('\n\n'))![1]!);
+      return seen;
+    }));
+    for (const sequence of sequences) expect(sequence).toEqual(sequences[0]);
+    // Each sender's messages in the order sent.
+    for (const s of senders) expect(sequences[0]!.filter((m) => m.startsWith(`${s}:`))).toEqual(Array.from({ length: perSender }, (_, n) => `${s}:${n}`));
+    for (const member of members) expect(member.pending()).toBe('');
+  });
+
+  it('a join storm across nodes: refs and join ids agree cluster-wide', async () => {
+    const nodes = await cluster(3);
+    const rooms = ['r0', 'r1', 'r2', 'r3'];
+    const clients = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
+      const client = await RawClient.connect(nodes[i % 3]!.port);
+      client.send(wire.join(rooms[i % rooms.length]!, `c${i}`));
+      const reply = await client.readUntil('JOIN_ID: ');
+      const joinId = Number(await client.readUntil('\n'));
+      return { client, room: rooms[i % rooms.length]!, ref: Number(/ROOM_REF: (\d+)/.exec(reply)![1]), joinId };
+    }));
+    const refByRoom = new Map<string, Set<number>>();
+    for (const { room, ref } of clients) refByRoom.set(room, (refByRoom.get(room) ?? new Set()).add(ref));
+    for (const refs of refByRoom.values()) expect(refs.size).toBe(1);
+    expect(new Set([...refByRoom.values()].map((refs) => [...refs][0])).size).toBe(rooms.length);
+    expect(new Set(clients.map(({ joinId }) => joinId)).size).toBe(clients.length);
+  });
+
+  it('a node stopping gracefully: its members leave, announced once on the other nodes', async () => {
+    // A lease longer than any wait here: only the stopping node's own announcement can pass.
+    const [n1, n2] = await cluster(2, { leaseMs: 120_000 });
     const a = await RawClient.connect(n1!.port);
     a.send(wire.join('room1', 'alice'));
-    expect(await a.read(wire.joined('room1', n1!.port, 0, 0) + wire.hasJoined(0, 'alice'))).toBe(wire.joined('room1', n1!.port, 0, 0) + wire.hasJoined(0, 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
     const b = await RawClient.connect(n2!.port);
     b.send(wire.join('room1', 'bob'));
-    expect(await b.read(wire.joined('room1', n2!.port, 0, 1) + wire.hasJoined(0, 'bob'))).toBe(wire.joined('room1', n2!.port, 0, 1) + wire.hasJoined(0, 'bob'));
-    expect(await a.read(wire.hasJoined(0, 'bob'))).toBe(wire.hasJoined(0, 'bob'));
-    b.send(wire.chat(0, 1, 'bob', 'hi alice'));
-    expect(await a.read(wire.said(0, 'bob', 'hi alice'))).toBe(wire.said(0, 'bob', 'hi alice'));
-    expect(await b.read(wire.said(0, 'bob', 'hi alice'))).toBe(wire.said(0, 'bob', 'hi alice'));
-    b.send(wire.leave(0, 1, 'bob'));
-    expect(await b.read(wire.left(0, 1) + wire.hasLeft(0, 'bob'))).toBe(wire.left(0, 1) + wire.hasLeft(0, 'bob'));
-    expect(await a.read(wire.hasLeft(0, 'bob'))).toBe(wire.hasLeft(0, 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    await n2!.stop();
+    await expectRead(a, wire.hasLeft(0, 'bob'));
+    // The survivor carries on, and the stopped node is gone from the cluster.
+    a.send(wire.chat(0, 0, 'alice', 'still here'));
+    await expectRead(a, wire.said(0, 'alice', 'still here'));
+    expect((await n1!.cluster!.nodes()).map((node) => node.id)).toEqual([n1!.cluster!.nodeId]);
+    expect(a.pending()).toBe('');
+  });
+
+  it('a node whose lease runs out is found dead: its members are announced gone once', async () => {
+    const [n1, n2] = await cluster(2, { leaseMs: 600 });
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    // As if the node's process had died: it stops renewing and announces nothing itself.
+    n2!.cluster!.simulateCrash();
+    await expectRead(a, wire.hasLeft(0, 'bob'));
+    a.send(wire.chat(0, 0, 'alice', 'after'));
+    await expectRead(a, wire.said(0, 'alice', 'after'));
+    expect(a.pending()).toBe('');
+  });
+
+  it('Redis paused: requests get UNAVAILABLE after the wait bound, then chat carries on in one order', async (context) => {
+    if (!redis.process) context.skip();
+    const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 5_000 });
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    redis.process!.pause();
+    try {
+      const c = await RawClient.connect(n1!.port);
+      c.send(wire.join('room1', 'carol'));
+      expect(await readErrorCode(c)).toBe(10);
+    } finally {
+      redis.process!.resume();
+    }
+    b.send(wire.chat(0, 1, 'bob', 'back'));
+    await expectRead(a, wire.said(0, 'bob', 'back'));
+    await expectRead(b, wire.said(0, 'bob', 'back'));
   });
 });
+
+async function expectRead(client: RawClient, text: string): Promise<void> {
+  expect(await client.read(text)).toBe(text);
+}

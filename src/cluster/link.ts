@@ -79,6 +79,7 @@ export class ClusterLink {
   private lastRenewal = Date.now();
   private state: 'up' | 'down' | 'fenced' | 'closed' = 'up';
   private fencedHandler: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
   private readonly publishCommand: string = 'PUBLISH';
 
   private constructor(
@@ -246,12 +247,14 @@ export class ClusterLink {
    * rooms first (a graceful stop); its presence is removed either way.
    */
   async close(depart: boolean): Promise<void> {
-    if (this.state === 'closed') return;
-    const wasUp = this.state === 'up';
-    this.state = 'closed';
+    this.closing ??= this.leave(depart);
+    return this.closing;
+  }
+
+  private async leave(depart: boolean): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    for (const ref of this.gapTimers.keys()) this.cancelGapTimer(ref);
-    if (depart && wasUp) {
+    for (const ref of [...this.gapTimers.keys()]) this.cancelGapTimer(ref);
+    if (depart && this.state === 'up') {
       try {
         await this.departNode(this.nodeIdValue);
         await this.call(['DEL', this.keys.lease(this.nodeIdValue)], 'once');
@@ -261,9 +264,21 @@ export class ClusterLink {
         this.options.log.warn({ err: error }, 'cluster: could not announce departures on stop; the lease will');
       }
     }
+    this.state = 'closed';
     for (const failing of this.inflight) failing.fail(new UnavailableError('the node is stopping'));
     this.inflight.clear();
     await Promise.allSettled([this.command.close(), this.subscriber.close()]);
+  }
+
+  /**
+   * Test-only: behave as a node whose process died. Its lease is no longer renewed and it leaves
+   * nothing behind on purpose; the other nodes must find it dead. Redis is not told anything.
+   */
+  simulateCrash(): void {
+    this.state = 'closed';
+    for (const timer of this.timers) clearInterval(timer);
+    this.command.destroy();
+    this.subscriber.destroy();
   }
 
   // ---- node lifecycle -----------------------------------------------------------------------------
@@ -290,7 +305,7 @@ export class ClusterLink {
   }
 
   private async renewLease(): Promise<void> {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.closing) return;
     if (this.state === 'fenced') {
       await this.register().catch(() => {});
       return;
@@ -320,7 +335,7 @@ export class ClusterLink {
 
   /** Claims nodes whose lease ran out, then announces the departures of every dead node's members. */
   private async reapDeadNodes(): Promise<void> {
-    if (this.state !== 'up') return;
+    if (this.state !== 'up' || this.closing) return;
     const k = this.keys;
     for (const id of (await this.call<string[]>(['SMEMBERS', k.nodes], 'once')).map(Number)) {
       if (id === this.nodeIdValue) continue;
