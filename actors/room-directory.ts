@@ -32,6 +32,12 @@ export class RoomDirectory {
     if (this.refByName.size > this.remembered) this.forgetOldestEmpty((candidate) => candidate === ref || isActive(candidate));
   }
 
+  /** Cluster mode, a new epoch: the refs remembered are void. */
+  clear(): void {
+    this.refByName.clear();
+    this.nameByRef.clear();
+  }
+
   /** The name's ref if it has one, without handing one out. */
   lookup(name: string): RoomRef | undefined {
     return this.refByName.get(name);

@@ -81,7 +81,7 @@ type SupervisionEvent =
   | { type: 'cluster.joinResolved'; join: JoinEvent; roomRef: RoomRef; joinId: number }
   | { type: 'cluster.joinUnavailable'; client: ClientActorRef }
   /** This node's lease was lost: its connections are closed (the cluster announces its members gone). */
-  | { type: 'cluster.fenced' };
+  | { type: 'cluster.fenced'; epochChanged: boolean };
 type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
@@ -267,7 +267,9 @@ export const serverMachine = setup({
       if (event.type === 'cluster.joinUnavailable') enqueue.sendTo(event.client, { type: 'server.joinRefused', error: UNAVAILABLE() });
     }),
     /** Lease lost: this node's connections go; the cluster announces their departures once. */
-    dropFencedNode: enqueueActions(({ context, enqueue }) => {
+    dropFencedNode: enqueueActions(({ context, event, enqueue }) => {
+      // A new epoch voids every ref this node remembers: the names get new ones.
+      if (event.type === 'cluster.fenced' && event.epochChanged) context.directory.clear();
       context.log.warn({ connections: context.clients.size }, 'cluster: closing every connection of a fenced node');
       for (const { actor, connection } of context.clients.values()) {
         connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('UNAVAILABLE', 'this node lost its place in the cluster; reconnect'))));

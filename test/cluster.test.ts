@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatServerHandle } from '../src/index.js';
+import { ClusterKeys } from '../src/cluster/keys.js';
+import { createRedisClient } from '../src/cluster/redis-client.js';
+import { ORDER } from '../src/cluster/scripts.js';
 import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
@@ -137,6 +140,63 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     b.send(wire.chat(0, 1, 'bob', 'back'));
     await expectRead(a, wire.said(0, 'bob', 'back'));
     await expectRead(b, wire.said(0, 'bob', 'back'));
+  });
+
+  it('Redis killed and restarted empty: connections are closed, and ids continue above the old ones', async (context) => {
+    if (!redis.process) context.skip();
+    const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 2_000 });
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    await redis.process!.kill();
+    await redis.process!.restart();
+    // Neither shows an order Redis no longer holds: both connections end (with UNAVAILABLE).
+    for (const client of [a, b]) expect(await client.readToClose()).toMatch(/^(ERROR_CODE: 10\nERROR_DESCRIPTION: [^\n]*\n)?$/);
+    const c = await RawClient.connect(n2!.port);
+    c.send(wire.join('room1', 'carol'));
+    const reply = await c.readUntil('\n\n');
+    const [, ref, joinId] = /ROOM_REF: (\d+)\nJOIN_ID: (\d+)\n/.exec(reply)!;
+    expect(Number(ref)).toBeGreaterThan(0);
+    expect(Number(joinId)).toBeGreaterThan(1);
+    const d = await RawClient.connect(n1!.port);
+    d.send(wire.join('room1', 'dave'));
+    await d.readUntil(wire.hasJoined(Number(ref), 'dave'));
+    await expectRead(c, wire.hasJoined(Number(ref), 'dave'));
+    d.send(wire.chat(Number(ref), Number(joinId) + 1, 'dave', 'new epoch'));
+    for (const client of [c, d]) await expectRead(client, wire.said(Number(ref), 'dave', 'new epoch'));
+  });
+
+  it("a node's subscriber connection killed: it notices and catches up from the room's log", async () => {
+    const [n1, n2] = await cluster(2);
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    const admin = createRedisClient(redis.url, 'test-admin');
+    await admin.connect();
+    try {
+      // Written together, so Redis runs both before any node can subscribe again: the event is
+      // published while no node listens, and only reading the room's log can bring it.
+      const keys = new ClusterKeys(n1!.options.clusterPrefix);
+      const [killed] = await Promise.all([
+        admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']),
+        admin.sendCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(n2!.cluster!.nodeId), 'while away', '100', keys.roomChannel(0), 'PUBLISH']),
+      ]);
+      expect(killed).toBe(2);
+      await expectRead(a, wire.said(0, 'bob', 'while away'));
+      await expectRead(b, wire.said(0, 'bob', 'while away'));
+      b.send(wire.chat(0, 1, 'bob', 'and after'));
+      for (const client of [a, b]) await expectRead(client, wire.said(0, 'bob', 'and after'));
+    } finally {
+      await admin.close();
+    }
   });
 });
 

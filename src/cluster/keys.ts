@@ -15,6 +15,8 @@ export class ClusterKeys {
     return `${this.prefix}{g}:${name}`;
   }
 
+  /** The deployment's id: gone when Redis lost its data (a new epoch). */
+  get deployment(): string { return this.global('deployment'); }
   /** Hash: room name → ref. */
   get refs(): string { return this.global('refs'); }
   /** Hash: ref → room name. */

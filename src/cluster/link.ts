@@ -4,7 +4,8 @@ import type { JoinId, RoomRef } from '../protocol/types.js';
 import { ClusterKeys } from './keys.js';
 import { decodeRecord, type ClusterRecord } from './record.js';
 import { createRedisClient, redactedUrl, type RedisClient } from './redis-client.js';
-import { ACQUIRE_LEASE, CLAIM_DEAD, DEPART_NODE, ORDER, READ_LOG, RESOLVE_JOIN, type Script } from './scripts.js';
+import { randomUUID } from 'node:crypto';
+import { ACQUIRE_LEASE, CLAIM_DEAD, DEPART_NODE, ENSURE_EPOCH, ORDER, READ_LOG, RESOLVE_JOIN, type Script } from './scripts.js';
 
 export interface ClusterLinkOptions {
   readonly url: string;
@@ -78,7 +79,11 @@ export class ClusterLink {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastRenewal = Date.now();
   private state: 'up' | 'down' | 'fenced' | 'closed' = 'up';
-  private fencedHandler: (() => void) | null = null;
+  private fencedHandler: ((epochChanged: boolean) => void) | null = null;
+  /** The deployment this node registered in; another one means Redis lost its data. */
+  private deployment: string | null = null;
+  /** The highest ids this node has seen issued: floors for a new epoch's counters. */
+  private readonly highest = { ref: -1, joinId: -1, nodeId: -1 };
   private closing: Promise<void> | null = null;
   private readonly publishCommand: string = 'PUBLISH';
 
@@ -119,8 +124,11 @@ export class ClusterLink {
     return redactedUrl(this.options.url);
   }
 
-  /** Called when this node finds its lease gone: it must drop its connections (no zombie members). */
-  onFenced(handler: () => void): void {
+  /**
+   * Called when this node finds its lease gone, or Redis emptied (a new epoch: then the rooms'
+   * refs it knows are void too): it must drop its connections (no zombie members).
+   */
+  onFenced(handler: (epochChanged: boolean) => void): void {
     this.fencedHandler = handler;
   }
 
@@ -130,6 +138,8 @@ export class ClusterLink {
   async resolveJoin(roomName: string, joinId: JoinId | null): Promise<{ ref: RoomRef; joinId: JoinId }> {
     const k = this.keys;
     const [ref, id] = await this.run<[number, number]>(RESOLVE_JOIN, [k.refs, k.names, k.nextRef, k.nextJoinId], [roomName, joinId === null ? '' : String(joinId)], 'idempotent');
+    this.highest.ref = Math.max(this.highest.ref, ref);
+    this.highest.joinId = Math.max(this.highest.joinId, id);
     return { ref, joinId: id };
   }
 
@@ -284,7 +294,14 @@ export class ClusterLink {
   // ---- node lifecycle -----------------------------------------------------------------------------
 
   private async register(): Promise<void> {
+    const k = this.keys;
+    const floors = [this.highest.ref + 1, this.highest.joinId + 1, this.highest.nodeId + 1].map(String);
+    const previous = this.deployment;
+    this.deployment = await this.runScript<string>(ENSURE_EPOCH, [k.deployment, k.nextRef, k.nextJoinId, k.nextNodeId], [randomUUID(), ...floors]);
+    // Found on registering again (the lease was gone too): the refs this node remembers are void.
+    if (previous !== null && previous !== this.deployment) this.fencedHandler?.(true);
     const id = await this.command.incr(this.keys.nextNodeId);
+    this.highest.nodeId = Math.max(this.highest.nodeId, id);
     await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.options.describe]);
     this.nodeIdValue = id;
     this.lastRenewal = Date.now();
@@ -323,14 +340,20 @@ export class ClusterLink {
     }
   }
 
-  /** This node may have been declared dead: its connections go, and it registers anew. */
-  private fence(reason: string): void {
+  /** This node may have been declared dead (or Redis emptied): its connections go, and it registers anew. */
+  private fence(reason: string, epochChanged = false): void {
     if (this.state !== 'up' && this.state !== 'down') return;
     this.state = 'fenced';
-    this.options.log.warn({ node: this.nodeIdValue, reason }, 'cluster: lease lost; closing this node\'s connections and registering again');
+    this.options.log.warn({ node: this.nodeIdValue, reason }, 'cluster: closing this node\'s connections and registering again');
     for (const ref of [...this.watched.keys()]) this.unwatchRoom(ref);
-    this.fencedHandler?.();
+    this.fencedHandler?.(epochChanged);
     void this.register().catch(() => {});
+  }
+
+  /** Redis came back empty (restarted without persistence): everything this node holds is void. */
+  private async checkEpoch(): Promise<void> {
+    const current = await this.call<string | null>(['GET', this.keys.deployment], 'idempotent').catch(() => this.deployment);
+    if (current !== this.deployment) this.fence('Redis lost the cluster\'s state (a new epoch)', true);
   }
 
   /** Claims nodes whose lease ran out, then announces the departures of every dead node's members. */
@@ -372,6 +395,7 @@ export class ClusterLink {
         down = false;
         if (role === 'commands' && this.state === 'down') this.state = 'up';
         this.options.log.warn({ role }, 'cluster: Redis connection back; catching rooms up');
+        if (role === 'commands') void this.checkEpoch();
         for (const room of this.watched.values()) room.send({ type: 'cluster.catchUp' });
       });
     }

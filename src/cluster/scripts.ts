@@ -125,3 +125,23 @@ if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 `);
+
+/**
+ * The deployment's identity, and counters that never go back: a Redis that lost its data (no
+ * persistence, restarted) is a new epoch, and the nodes' refs, join ids and node ids continue above
+ * the highest any of them issued. KEYS: deployment, next-ref, next-join-id, next-node-id.
+ * ARGV: a new deployment id (used if none is set), then the three counters' floors.
+ * Returns the deployment id in force.
+ */
+export const ENSURE_EPOCH = script(`
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1])
+  current = ARGV[1]
+end
+for i = 2, 4 do
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if value < tonumber(ARGV[i]) then redis.call('SET', KEYS[i], ARGV[i]) end
+end
+return current
+`);
