@@ -1,14 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DumpDocument } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
 import { RawClient, wire } from './helpers.js';
+import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
+import { labTesterSequence, spread, type Node } from './transcript-scenarios.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -101,7 +103,61 @@ describe('start.sh', () => {
 });
 
 /** Runs the daemon (through start.sh) and resolves once its log says which port it listens on. */
-async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null> }> {
+describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () => {
+  let redis: TestRedis;
+  const daemons: ChildProcess[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(() => {
+    for (const daemon of daemons.splice(0)) daemon.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  async function nodes(count: number, leaseMs: number): Promise<(Node & { process: ChildProcess })[]> {
+    const prefix = testPrefix();
+    const started = [];
+    for (let i = 0; i < count; i++) {
+      const { port, exited, daemon } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix, '--lease-ms', String(leaseMs)]);
+      daemons.push(daemon);
+      started.push({ port, closed: exited, process: daemon });
+    }
+    return started;
+  }
+
+  it("runs the lab's tester sequence with its clients spread over three daemons", async () => {
+    await labTesterSequence(spread(await nodes(3, 10_000)));
+  }, 120_000);
+
+  it('kill -9 of a node: each of its members is announced gone once, within the lease bound', async () => {
+    const leaseMs = 1_500;
+    const [n1, n2] = await nodes(2, leaseMs);
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    b.send(wire.join('room2', 'bob'));
+    await b.readUntil(wire.hasJoined(1, 'bob'));
+    a.send(wire.join('room2', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'bob'));
+    await a.readUntil(wire.hasJoined(1, 'alice'));
+    const killedAt = Date.now();
+    n2!.process.kill('SIGKILL');
+    const text = await a.next(wire.hasLeft(0, 'bob').length + wire.hasLeft(1, 'bob').length);
+    // Lease, plus one search period, plus a margin for a loaded machine.
+    expect(Date.now() - killedAt).toBeLessThan(leaseMs * 2 + 3_000);
+    expect(text.split(/(?<=\n\n)/).sort()).toEqual([wire.hasLeft(0, 'bob'), wire.hasLeft(1, 'bob')]);
+    // Once: nothing more arrives before alice's own next message.
+    a.send(wire.chat(0, 0, 'alice', 'alone'));
+    expect(await a.read(wire.said(0, 'alice', 'alone'))).toBe(wire.said(0, 'alice', 'alone'));
+    expect(a.pending()).toBe('');
+  }, 120_000);
+});
+
+async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null>; daemon: ChildProcess }> {
   const daemon = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
   const lines = createInterface({ input: daemon.stdout });
@@ -112,7 +168,7 @@ async function startDaemon(command: string, args: string[]): Promise<{ port: num
     });
     void exited.then((code) => reject(new Error(`start.sh exited with ${code} before listening`)));
   });
-  return { port, exited };
+  return { port, exited, daemon };
 }
 
 function dumpCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {

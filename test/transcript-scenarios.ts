@@ -7,16 +7,19 @@ import { RawClient, readErrorCode, wire } from './helpers.js';
  * spread over the nodes of a cluster: client number i connects to `nodeOf(i)`.
  */
 export interface Topology {
-  readonly nodes: readonly ChatServerHandle[];
-  nodeOf(client: number): ChatServerHandle;
+  readonly nodes: readonly Node[];
+  nodeOf(client: number): Node;
 }
 
-export function singleServer(server: ChatServerHandle): Topology {
+/** A server in process, or a daemon process: where it listens, and when it has stopped. */
+export type Node = Pick<ChatServerHandle, 'port'> & { readonly closed: Promise<unknown> };
+
+export function singleServer(server: Node): Topology {
   return { nodes: [server], nodeOf: () => server };
 }
 
 /** Client i on node i mod n. */
-export function spread(nodes: readonly ChatServerHandle[]): Topology {
+export function spread(nodes: readonly Node[]): Topology {
   return { nodes, nodeOf: (client) => nodes[client % nodes.length]! };
 }
 
