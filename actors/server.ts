@@ -81,7 +81,7 @@ type SupervisionEvent =
   | { type: 'cluster.joinResolved'; join: JoinEvent; roomRef: RoomRef; joinId: number }
   | { type: 'cluster.joinUnavailable'; client: ClientActorRef }
   /** This node's lease was lost: its connections are closed (the cluster announces its members gone). */
-  | { type: 'cluster.fenced'; epochChanged: boolean };
+  | { type: 'cluster.fenced'; closeConnections: boolean; forgetRooms: boolean };
 type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
@@ -268,8 +268,10 @@ export const serverMachine = setup({
     }),
     /** Lease lost: this node's connections go; the cluster announces their departures once. */
     dropFencedNode: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'cluster.fenced') return;
       // A new epoch voids every ref this node remembers: the names get new ones.
-      if (event.type === 'cluster.fenced' && event.epochChanged) context.directory.clear();
+      if (event.forgetRooms) context.directory.clear();
+      if (!event.closeConnections) return;
       context.log.warn({ connections: context.clients.size }, 'cluster: closing every connection of a fenced node');
       for (const { actor, connection } of context.clients.values()) {
         connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('UNAVAILABLE', 'this node lost its place in the cluster; reconnect'))));

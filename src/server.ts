@@ -61,7 +61,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   // A stopping node announces its members' departures to the other nodes before its sockets close.
   let leaving: Promise<void> = Promise.resolve();
   if (cluster) {
-    cluster.onFenced((epochChanged) => actor.send({ type: 'cluster.fenced', epochChanged }));
+    cluster.onFenced((change) => actor.send({ type: 'cluster.fenced', ...change }));
     const watch = actor.subscribe((snapshot) => {
       if (!snapshot.matches('stopping') && snapshot.status === 'active') return;
       watch.unsubscribe();

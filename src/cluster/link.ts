@@ -21,6 +21,12 @@ export interface ClusterLinkOptions {
   readonly log: Logger;
 }
 
+/** What a fenced node must drop: its connections (lease lost), the refs it remembers (Redis emptied), or both. */
+export interface FenceChange {
+  readonly closeConnections: boolean;
+  readonly forgetRooms: boolean;
+}
+
 /** Redis could not be reached in time: the request gets UNAVAILABLE. */
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';
@@ -74,12 +80,15 @@ export class ClusterLink {
   private readonly keys: ClusterKeys;
   private readonly watched = new Map<RoomRef, RoomListener>();
   private readonly gapTimers = new Map<RoomRef, NodeJS.Timeout>();
+  /** Per watched room: settles once Redis confirms the subscription to its channel. */
+  private readonly subscriptions = new Map<RoomRef, Promise<void>>();
+  private readonly channelOps = new Map<RoomRef, Promise<void>>();
   /** Commands written to Redis and not yet answered, oldest first, with their deadlines. */
   private readonly inflight = new Set<{ deadline: number; fail: (error: Error) => void }>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lastRenewal = Date.now();
   private state: 'up' | 'down' | 'fenced' | 'closed' = 'up';
-  private fencedHandler: ((epochChanged: boolean) => void) | null = null;
+  private fencedHandler: ((change: FenceChange) => void) | null = null;
   /** The deployment this node registered in; another one means Redis lost its data. */
   private deployment: string | null = null;
   /** The highest ids this node has seen issued: floors for a new epoch's counters. */
@@ -128,7 +137,7 @@ export class ClusterLink {
    * Called when this node finds its lease gone, or Redis emptied (a new epoch: then the rooms'
    * refs it knows are void too): it must drop its connections (no zombie members).
    */
-  onFenced(handler: (epochChanged: boolean) => void): void {
+  onFenced(handler: (change: FenceChange) => void): void {
     this.fencedHandler = handler;
   }
 
@@ -158,7 +167,11 @@ export class ClusterLink {
     // The room goes into this node's index before its first member does: a node that dies
     // between the two leaves nobody behind unannounced.
     const attempt = async (): Promise<OrderResult> => {
-      if (command.kind === 'join') await this.call(['SADD', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'idempotent');
+      if (command.kind === 'join') {
+        // Everything ordered after this join must reach this node: it listens before it joins.
+        await this.subscriptions.get(ref);
+        await this.call(['SADD', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'idempotent');
+      }
       return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
     };
     if (!durable) return attempt();
@@ -185,21 +198,38 @@ export class ClusterLink {
   watchRoom(ref: RoomRef, room: RoomListener): void {
     this.watched.set(ref, room);
     const channel = this.keys.roomChannel(ref);
-    this.subscriber.subscribe(channel, (message) => {
+    const subscribed = this.channelOp(ref, () => this.subscriber.subscribe(channel, (message) => {
       const record = decodeRecord(message);
       if (record) this.watched.get(ref)?.send({ type: 'cluster.records', records: [record] });
-    }).catch((error: unknown) => {
-      // Records still arrive in the script replies; the log fills what the channel misses.
-      this.options.log.warn({ room: ref, err: error }, 'cluster: subscribing to a room channel failed');
-    });
+    }));
+    this.subscriptions.set(ref, subscribed);
   }
 
   /** The node has no members left in the room: stop hearing it. */
   unwatchRoom(ref: RoomRef): void {
     this.watched.delete(ref);
+    this.subscriptions.delete(ref);
     this.cancelGapTimer(ref);
-    this.subscriber.unsubscribe(this.keys.roomChannel(ref)).catch(() => {});
+    void this.channelOp(ref, () => this.subscriber.unsubscribe(this.keys.roomChannel(ref)));
     this.call(['SREM', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'once').catch(() => {});
+  }
+
+  /**
+   * Subscribing and unsubscribing a channel, one after the other: a SUBSCRIBE sent while the
+   * UNSUBSCRIBE before it is unanswered would be undone by that answer (the client would think
+   * itself subscribed and hear nothing).
+   */
+  private channelOp(ref: RoomRef, op: () => Promise<void>): Promise<void> {
+    const previous = this.channelOps.get(ref) ?? Promise.resolve();
+    const next = previous.then(op).catch((error: unknown) => {
+      // Subscriptions are renewed on reconnection, and rooms catch up from their logs then.
+      this.options.log.warn({ room: ref, err: (error as Error).message }, 'cluster: changing a room channel subscription failed');
+    });
+    this.channelOps.set(ref, next);
+    void next.then(() => {
+      if (this.channelOps.get(ref) === next) this.channelOps.delete(ref);
+    });
+    return next;
   }
 
   /** Records wait behind a gap: prompt the room to read its log if the gap is still open shortly. */
@@ -298,8 +328,8 @@ export class ClusterLink {
     const floors = [this.highest.ref + 1, this.highest.joinId + 1, this.highest.nodeId + 1].map(String);
     const previous = this.deployment;
     this.deployment = await this.runScript<string>(ENSURE_EPOCH, [k.deployment, k.nextRef, k.nextJoinId, k.nextNodeId], [randomUUID(), ...floors]);
-    // Found on registering again (the lease was gone too): the refs this node remembers are void.
-    if (previous !== null && previous !== this.deployment) this.fencedHandler?.(true);
+    // Found on registering again after a fence for the lease alone: the refs it remembers are void too.
+    if (previous !== null && previous !== this.deployment) this.fencedHandler?.({ closeConnections: false, forgetRooms: true });
     const id = await this.command.incr(this.keys.nextNodeId);
     this.highest.nodeId = Math.max(this.highest.nodeId, id);
     await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.options.describe]);
@@ -346,7 +376,8 @@ export class ClusterLink {
     this.state = 'fenced';
     this.options.log.warn({ node: this.nodeIdValue, reason }, 'cluster: closing this node\'s connections and registering again');
     for (const ref of [...this.watched.keys()]) this.unwatchRoom(ref);
-    this.fencedHandler?.(epochChanged);
+    this.fencedHandler?.({ closeConnections: true, forgetRooms: epochChanged });
+    if (epochChanged) this.deployment = null;
     void this.register().catch(() => {});
   }
 
