@@ -55,6 +55,10 @@ export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): voi
   const { cluster, ref } = room;
   const { self } = io;
   const answer = (result: OrderResult): void => self.send({ type: 'cluster.ordered', command, result });
+  // A chat ordered comes back on the room's channel like everyone's; only its failures need an answer.
+  const answerChat = (result: OrderResult): void => {
+    if (result.status !== 'ordered') answer(result);
+  };
   const unavailable = (): void => self.send({ type: 'cluster.unavailable', command });
   switch (command.type) {
     case 'join':
@@ -63,7 +67,7 @@ export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): voi
       return;
     case 'chat':
       if (!room.members.has(command.joinId)) return;
-      cluster.link.order(ref, { kind: 'chat', joinId: command.joinId, text: command.text }).then(answer, unavailable);
+      cluster.link.order(ref, { kind: 'chat', joinId: command.joinId, text: command.text }).then(answerChat, unavailable);
       return;
     case 'leave':
     case 'depart': {

@@ -6,13 +6,14 @@
  * when it is there and `cc` is on PATH, else the project's own driver (bench/driver.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
+import { createRedisClient } from '../src/cluster/redis-client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SHARED = resolve(ROOT, '../shared/bench');
@@ -36,14 +37,19 @@ const WORKLOADS: readonly Workload[] = [
 /** The join storm is the setup of the scale run: its joins/s. */
 const JOIN_STORM = { name: 'join-storm', label: 'join storm', from: 'scale' };
 
-type ServerKind = 'project' | 'baseline';
+/** `cluster`: the project's nodes (--cluster N) sharing rooms through one Redis. */
+type ServerKind = 'project' | 'baseline' | 'cluster';
 
 interface Run {
   workload: string;
   server: ServerKind;
   result: DriverResult | null;
-  /** Server RSS growth during the run per connection, KiB. */
+  /** Server RSS growth during the run per connection, KiB (all nodes together in a cluster). */
   kbPerConn: number | null;
+  /** Cluster runs: CPU seconds the nodes (together) and Redis used during the run. */
+  cpu: { nodes: number; redis: number } | null;
+  /** Cluster runs: node subscriber connections that Redis cut during the run (a slow subscriber passing its output-buffer limit). */
+  outputBufferCuts: number | null;
   failure: string | null;
 }
 
@@ -56,6 +62,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
   --ab                 compare with ../shared/bench/baseline-node.mjs, runs A B A B …
   --pairs N            A/B pairs per workload (default 3)
+  --cluster N          cluster mode: N nodes sharing rooms through one Redis, clients spread over
+                       them; with --ab, compared with the single-process server
+  --redis URL          the Redis for --cluster (default: a private redis-server per run)
   --json               also print the runs and medians as one JSON line
   --help               this text`;
 
@@ -66,6 +75,8 @@ function options(): {
   ab: boolean;
   pairs: number;
   json: boolean;
+  cluster: number;
+  redis: string | undefined;
 } {
   const { values } = parseArgs({
     options: {
@@ -75,6 +86,8 @@ function options(): {
       ab: { type: 'boolean', default: false },
       pairs: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
+      cluster: { type: 'string', default: '0' },
+      redis: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -91,7 +104,10 @@ function options(): {
   if (!(duration > 0)) fail('--duration must be a positive number of seconds');
   if (!Number.isInteger(pairs) || pairs < 1) fail('--pairs must be a positive integer');
   if (values.driver !== undefined && values.driver !== 'chatload' && values.driver !== 'node') fail('--driver must be chatload or node');
-  if (values.ab && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
+  const cluster = Number(values.cluster);
+  if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1) fail('--cluster must be 2 or more nodes');
+  if (cluster > 0 && values.redis === undefined && !onPath('redis-server')) fail('--cluster needs redis-server on PATH, or --redis URL');
+  if (values.ab && cluster === 0 && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
   const driver = values.driver ?? (chatloadAvailable() ? 'chatload' : 'node');
   if (driver === 'chatload' && !chatloadAvailable()) fail(`--driver chatload needs ${CHATLOAD_SOURCE} and cc on PATH`);
   return {
@@ -101,6 +117,8 @@ function options(): {
     ab: values.ab,
     pairs,
     json: values.json,
+    cluster,
+    redis: values.redis,
   };
 }
 
@@ -174,36 +192,85 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 interface Server {
-  child: ChildProcess;
-  port: number;
+  /** The chat server processes (one, or a cluster's nodes). */
+  children: ChildProcess[];
+  ports: number[];
+  /** A private Redis for a cluster run, with its Unix socket. */
+  redis: { child: ChildProcess | null; url: string; dir: string | null } | null;
 }
 
-async function startServer(kind: ServerKind): Promise<Server> {
-  const port = await freePort();
-  const args =
-    kind === 'project'
-      ? [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off']
-      : [BASELINE, String(port)];
+async function startProcess(args: string[], port: number, what: string): Promise<ChildProcess> {
   // stdout ignored, never an unread pipe: pino writes synchronously and would block.
   const child = spawnUnlimited(process.execPath, args, 'ignore');
   children.add(child);
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      await stopServer({ child, port }, kind);
-      throw new Error(`the ${kind} server did not start on port ${port}`);
+      child.kill('SIGKILL');
+      throw new Error(`the ${what} did not start on port ${port}`);
     }
     await sleep(50);
   }
-  return { child, port };
+  return child;
+}
+
+async function startRedisServer(): Promise<{ child: ChildProcess; url: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-bench-redis-'));
+  const socket = join(dir, 'redis.sock');
+  // Redis' defaults otherwise, the pub/sub output-buffer limit (32mb 8mb 60) included: the README's figures assume them.
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  children.add(child);
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(socket)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('redis-server did not start');
+    await sleep(20);
+  }
+  return { child, url: `unix://${socket}`, dir };
+}
+
+async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined): Promise<Server> {
+  if (kind !== 'cluster') {
+    const port = await freePort();
+    const args = kind === 'project' ? [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'] : [BASELINE, String(port)];
+    return { children: [await startProcess(args, port, `${kind} server`)], ports: [port], redis: null };
+  }
+  const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
+  const server: Server = { children: [], ports: [], redis };
+  const prefix = `bench-${process.pid}-${runIndex}:`;
+  for (let i = 0; i < nodes; i++) {
+    const port = await freePort();
+    const args = [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix];
+    server.children.push(await startProcess(args, port, `cluster node ${i + 1}`));
+    server.ports.push(port);
+  }
+  return server;
 }
 
 async function stopServer(server: Server, kind: ServerKind): Promise<void> {
-  server.child.kill(kind === 'project' ? 'SIGTERM' : 'SIGKILL');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-  await exited(server.child);
-  clearTimeout(timer);
-  children.delete(server.child);
+  for (const child of server.children) {
+    child.kill(kind === 'baseline' ? 'SIGKILL' : 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited(child);
+    clearTimeout(timer);
+    children.delete(child);
+  }
+  if (server.redis?.child) {
+    server.redis.child.kill('SIGKILL');
+    await exited(server.redis.child);
+    children.delete(server.redis.child);
+  }
+  if (server.redis?.dir) rmSync(server.redis.dir, { recursive: true, force: true });
+}
+
+/** User plus system CPU seconds of a process so far, or null where there is no /proc. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** VmRSS of a process in KiB, or null where there is no /proc. */
@@ -217,9 +284,25 @@ function rssKb(pid: number | undefined): number | null {
   }
 }
 
+/** The ids of the nodes' subscriber connections (CLIENT LIST TYPE pubsub), or null. */
+async function subscriberIds(url: string): Promise<Set<string> | null> {
+  const client = createRedisClient(url, 'chat-bench');
+  try {
+    await client.connect();
+    const list = await client.sendCommand<string>(['CLIENT', 'LIST', 'TYPE', 'pubsub']);
+    return new Set([...list.matchAll(/^id=(\d+) /gm)].map((match) => match[1]!));
+  } catch {
+    return null;
+  } finally {
+    client.destroy();
+  }
+}
+
 // ---------------------------------------------------------------- one run
 
 interface Plan {
+  nodes: number;
+  redis: string | undefined;
   driver: 'chatload' | 'node';
   driverPath: string;
   duration: number;
@@ -245,13 +328,23 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promis
   if (tty) progress();
   else process.stderr.write(`${title} …\n`);
   const ticker = setInterval(progress, 1000);
-  const run: Run = { workload: workload.name, server: kind, result: null, kbPerConn: null, failure: null };
+  const run: Run = { workload: workload.name, server: kind, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
-    server = await startServer(kind);
-    const before = rssKb(server.child.pid);
+    server = await startServer(kind, plan.nodes, plan.redis);
+    const pids = server.children.map((child) => child.pid);
+    const totalRss = (): number | null => {
+      const each = pids.map(rssKb);
+      return each.some((kb) => kb === null) ? null : each.reduce<number>((sum, kb) => sum + kb!, 0);
+    };
+    const totalCpu = (list: (number | undefined)[]): number => list.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+    const redisPid = server.redis?.child?.pid;
+    const cpuBefore = { nodes: totalCpu(pids), redis: totalCpu([redisPid]) };
+    // Redis 7.0 does not count output-buffer cuts; a subscriber connection it cut is one that is gone afterwards.
+    const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
+    const before = totalRss();
     let peak = before;
-    const args = [...workload.args, '--port', String(server.port), '--duration', String(plan.duration), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const args = [...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const driver =
       plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
     children.add(driver);
@@ -260,7 +353,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promis
     driver.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     driver.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const sampler = setInterval(() => {
-      const now = rssKb(server?.child.pid);
+      const now = totalRss();
       if (now !== null && (peak === null || now > peak)) peak = now;
     }, 200);
     const limit = setTimeout(() => driver.kill('SIGKILL'), (60 + 1 + plan.duration + 3 + 30) * 1000);
@@ -268,6 +361,11 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promis
     clearTimeout(limit);
     clearInterval(sampler);
     children.delete(driver);
+    if (kind === 'cluster') {
+      run.cpu = { nodes: totalCpu(pids) - cpuBefore.nodes, redis: totalCpu([redisPid]) - cpuBefore.redis };
+      const subscribersAfter = await subscriberIds(server.redis!.url);
+      run.outputBufferCuts = subscribersBefore && subscribersAfter ? [...subscribersBefore].filter((id) => !subscribersAfter.has(id)).length : null;
+    }
     const line = stdout.split('\n').find((l) => l.startsWith('{'));
     if (line) run.result = JSON.parse(line) as DriverResult;
     if (before !== null && peak !== null) run.kbPerConn = Math.round(((peak - before) / connections(workload)) * 10) / 10;
@@ -303,6 +401,9 @@ interface Row {
   /** The worst of the runs. */
   lost: number | null;
   order_violations: number | null;
+  cpu_nodes_s: number | null;
+  cpu_redis_s: number | null;
+  output_buffer_cuts: number | null;
 }
 
 function median(values: number[]): number | null {
@@ -329,6 +430,9 @@ function summarize(runs: Run[], workload: Workload, server: ServerKind): Row {
     kb_per_conn: median(mine.flatMap((r) => (r.result && r.kbPerConn !== null ? [r.kbPerConn] : []))),
     lost: worst((r) => r.lost),
     order_violations: worst((r) => r.order_violations + r.order_divergent_rooms),
+    cpu_nodes_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.nodes] : []))),
+    cpu_redis_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.redis] : []))),
+    output_buffer_cuts: mine.some((r) => r.outputBufferCuts !== null) ? Math.max(...mine.map((r) => r.outputBufferCuts ?? 0)) : null,
   };
 }
 
@@ -375,21 +479,28 @@ function ratio(a: number | null, b: number | null): string {
   return a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`;
 }
 
-function ratioTable(rows: Row[]): string {
+function cpuTable(rows: Row[]): string {
+  return table(
+    ['workload', 'server', 'node CPU s', 'Redis CPU s', 'subscribers cut'],
+    rows.filter((r) => r.server === 'cluster' && r.delivered_per_s !== null).map((r) => [r.label, r.server, fmt(r.cpu_nodes_s, 1), fmt(r.cpu_redis_s, 1), fmt(r.output_buffer_cuts)]),
+  );
+}
+
+function ratioTable(rows: Row[], a: ServerKind, b: ServerKind): string {
   const labels = [...new Set(rows.map((r) => r.label))];
   return table(
-    ['workload', 'project/baseline', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn'],
+    ['workload', `${a}/${b}`, 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn'],
     labels.map((label) => {
-      const a = rows.find((r) => r.label === label && r.server === 'project')!;
-      const b = rows.find((r) => r.label === label && r.server === 'baseline')!;
+      const first = rows.find((r) => r.label === label && r.server === a)!;
+      const second = rows.find((r) => r.label === label && r.server === b)!;
       return [
         label,
         'median ratio',
-        ratio(a.delivered_per_s, b.delivered_per_s),
-        ratio(a.p50_ms, b.p50_ms),
-        ratio(a.p99_ms, b.p99_ms),
-        ratio(a.joins_per_s, b.joins_per_s),
-        ratio(a.kb_per_conn, b.kb_per_conn),
+        ratio(first.delivered_per_s, second.delivered_per_s),
+        ratio(first.p50_ms, second.p50_ms),
+        ratio(first.p99_ms, second.p99_ms),
+        ratio(first.joins_per_s, second.joins_per_s),
+        ratio(first.kb_per_conn, second.kb_per_conn),
       ];
     }),
   );
@@ -401,12 +512,14 @@ async function main(): Promise<number> {
   const opts = options();
   if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
-  const servers: ServerKind[] = opts.ab ? ['project', 'baseline'] : ['project'];
+  const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
+  const servers: ServerKind[] = opts.ab ? (opts.cluster > 0 ? ['cluster', 'project'] : ['project', 'baseline']) : [single];
   const repeats = opts.ab ? opts.pairs : 1;
-  const plan: Plan = { driver: opts.driver, driverPath, duration: opts.duration, total: opts.only.length * servers.length * repeats };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, driver: opts.driver, driverPath, duration: opts.duration, total: opts.only.length * servers.length * repeats };
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
-      `${opts.ab ? `, A/B against the plain-Node baseline, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
+      `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
+      `${opts.ab ? `, A/B against the ${opts.cluster > 0 ? 'single-process server' : 'plain-Node baseline'}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
   for (const workload of opts.only) {
@@ -423,10 +536,12 @@ async function main(): Promise<number> {
   }
   for (const row of rows.filter((r) => r.workload === JOIN_STORM.from)) rows.push(joinStormRow(row));
   console.log(`\n${figuresTable(rows)}`);
-  if (opts.ab) console.log(`\n${ratioTable(rows)}`);
+  if (opts.cluster > 0) console.log(`\n${cpuTable(rows)}`);
+  if (opts.ab) console.log(`\n${ratioTable(rows, servers[0]!, servers[1]!)}`);
   console.log(
     `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
-      `${opts.duration} s per run${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection`,
+      `${opts.duration} s per run${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection` +
+      `${opts.cluster > 0 ? ' (all nodes; Redis not counted)' : ''}`,
   );
   if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, ab: opts.ab, pairs: repeats, runs, rows }));
   const failures = runs.filter((r) => r.failure);

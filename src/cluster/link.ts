@@ -83,6 +83,7 @@ export class ClusterLink {
   /** Per watched room: settles once Redis confirms the subscription to its channel. */
   private readonly subscriptions = new Map<RoomRef, Promise<void>>();
   private readonly channelOps = new Map<RoomRef, Promise<void>>();
+  private readonly arriving = new Map<RoomRef, ClusterRecord[]>();
   /** Commands written to Redis and not yet answered, oldest first, with their deadlines. */
   private readonly inflight = new Set<{ deadline: number; fail: (error: Error) => void }>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -200,9 +201,28 @@ export class ClusterLink {
     const channel = this.keys.roomChannel(ref);
     const subscribed = this.channelOp(ref, () => this.subscriber.subscribe(channel, (message) => {
       const record = decodeRecord(message);
-      if (record) this.watched.get(ref)?.send({ type: 'cluster.records', records: [record] });
+      if (record) this.arrived(ref, record);
     }));
     this.subscriptions.set(ref, subscribed);
+  }
+
+  /**
+   * Records read from one chunk of the subscriber's socket reach each room as one event: one
+   * state-machine step per room per read, not one per message.
+   */
+  private arrived(ref: RoomRef, record: ClusterRecord): void {
+    const batch = this.arriving.get(ref);
+    if (batch) {
+      batch.push(record);
+      return;
+    }
+    this.arriving.set(ref, [record]);
+    if (this.arriving.size === 1) queueMicrotask(() => this.deliverArrived());
+  }
+
+  private deliverArrived(): void {
+    for (const [ref, records] of this.arriving) this.watched.get(ref)?.send({ type: 'cluster.records', records });
+    this.arriving.clear();
   }
 
   /** The node has no members left in the room: stop hearing it. */
