@@ -104,6 +104,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     await cluster?.close(true);
     throw error;
   });
+  cluster?.describeAs(JSON.stringify({ host: resolved.advertiseIp ?? address.host, port: address.port, pid: process.pid }));
   admin = openAdmin(resolved, address.port, dumper.dump, log);
   const endpoint = await admin;
   return {

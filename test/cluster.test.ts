@@ -3,6 +3,7 @@ import type { ChatServerHandle } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
+import { renderDump } from '../src/admin/render.js';
 import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
@@ -64,6 +65,26 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     // Each sender's messages in the order sent.
     for (const s of senders) expect(sequences[0]!.filter((m) => m.startsWith(`${s}:`))).toEqual(Array.from({ length: perSender }, (_, n) => `${s}:${n}`));
     for (const member of members) expect(member.pending()).toBe('');
+  });
+
+  it("the dump on any node shows the cluster: live nodes with their leases, and each room's members on every node", async () => {
+    const [n1, n2] = await cluster(2);
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    for (const node of [n1!, n2!]) {
+      const { cluster: section } = await node.dump();
+      expect(section?.node).toBe(node.cluster!.nodeId);
+      expect(section?.error).toBeNull();
+      expect(section?.nodes.map((entry) => entry.id)).toEqual([n1!.cluster!.nodeId, n2!.cluster!.nodeId]);
+      for (const entry of section!.nodes) expect(entry.leaseExpiresInMs).toBeGreaterThan(0);
+      expect(section?.rooms).toEqual([{ ref: 0, name: 'room1', members: [{ joinId: 0, node: n1!.cluster!.nodeId, name: 'alice' }, { joinId: 1, node: n2!.cluster!.nodeId, name: 'bob' }] }]);
+    }
+    const rendered = renderDump(await n1!.dump());
+    expect(rendered).toContain(`ref 0 "room1": 0 alice@node ${n1!.cluster!.nodeId}, 1 bob@node ${n2!.cluster!.nodeId}`);
   });
 
   it('a join storm across nodes: refs and join ids agree cluster-wide', async () => {

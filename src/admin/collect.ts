@@ -4,7 +4,8 @@ import type { AnyActorRef, SnapshotFrom } from 'xstate';
 import type { clientMachine } from '../../actors/client.js';
 import type { roomMachine } from '../../actors/room.js';
 import type { ServerActor } from '../server.js';
-import { clientDump, DUMP_VERSION, roomDump, serverDump, type ClientDump, type DumpDocument, type ProcessDump, type RoomDump } from './dump.js';
+import type { ClusterLink } from '../cluster/link.js';
+import { clientDump, DUMP_VERSION, roomDump, serverDump, type ClientDump, type ClusterDump, type DumpDocument, type ProcessDump, type RoomDump } from './dump.js';
 
 /**
  * Actors mapped per turn of the event loop. The walk yields between slices so that a dump of
@@ -23,6 +24,19 @@ export interface Dumper {
 
 type RoomSnapshot = SnapshotFrom<typeof roomMachine>;
 type ClientSnapshot = SnapshotFrom<typeof clientMachine>;
+
+/** Rooms listed in a dump's cluster section, at most. */
+const CLUSTER_ROOMS_SHOWN = 1_000;
+
+async function clusterDump(link: ClusterLink): Promise<ClusterDump> {
+  const base = { node: link.nodeId, redis: link.url };
+  try {
+    const [nodes, rooms] = await Promise.all([link.nodes(), link.rooms(CLUSTER_ROOMS_SHOWN)]);
+    return { ...base, error: null, nodes, rooms };
+  } catch (error) {
+    return { ...base, error: (error as Error).message, nodes: [], rooms: [] };
+  }
+}
 
 export function createDumper(server: ServerActor): Dumper {
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
@@ -64,6 +78,8 @@ export function createDumper(server: ServerActor): Dumper {
       const client = ref.getSnapshot() as ClientSnapshot;
       return client.status === 'active' ? clientDump(`client-${client.context.connection.info.id}`, client) : null;
     });
+    const link = snapshot.context.cluster;
+    const cluster = link ? await clusterDump(link) : undefined;
     return {
       version: DUMP_VERSION,
       takenAt: new Date(now).toISOString(),
@@ -72,6 +88,7 @@ export function createDumper(server: ServerActor): Dumper {
       rooms,
       clients,
       process: processDump(),
+      ...(cluster ? { cluster } : {}),
     };
   };
 

@@ -22,6 +22,21 @@ export interface DumpDocument {
   readonly rooms: readonly RoomDump[];
   readonly clients: readonly ClientDump[];
   readonly process: ProcessDump;
+  /** Cluster mode only (absent on a single server): the cluster as Redis holds it. */
+  readonly cluster?: ClusterDump;
+}
+
+export interface ClusterDump {
+  /** This node's id. */
+  readonly node: number;
+  /** The Redis URL, password hidden. */
+  readonly redis: string;
+  /** Set when Redis could not be read in time; the lists are then empty. */
+  readonly error: string | null;
+  /** Live nodes: each one's id, how it describes itself, and its lease's time left. */
+  readonly nodes: ReadonlyArray<{ readonly id: number; readonly description: string | null; readonly leaseExpiresInMs: number | null }>;
+  /** Rooms with members, each member with the node it is on (at most the first 1,000 rooms). */
+  readonly rooms: ReadonlyArray<{ readonly ref: RoomRef; readonly name: string; readonly members: ReadonlyArray<{ readonly joinId: JoinId; readonly node: number; readonly name: string }> }>;
 }
 
 export interface ServerDump {

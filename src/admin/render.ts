@@ -1,5 +1,5 @@
 import { printable } from '../log.js';
-import type { ClientDump, DumpDocument, ProcessDump, RoomDump, ServerDump } from './dump.js';
+import type { ClientDump, ClusterDump, DumpDocument, ProcessDump, RoomDump, ServerDump } from './dump.js';
 
 /** The dump as an indented tree a person reads at a glance. Names are escaped: they come from peers. */
 export function renderDump(dump: DumpDocument): string {
@@ -9,9 +9,25 @@ export function renderDump(dump: DumpDocument): string {
   dump.rooms.forEach((room, i) => lines.push(...roomLines(room, takenAt, i === dump.rooms.length - 1)));
   lines.push(`├─ clients (${dump.clients.length})`);
   dump.clients.forEach((client, i) => lines.push(clientLine(client, i === dump.clients.length - 1)));
+  if (dump.cluster) lines.push(...clusterLines(dump.cluster));
   lines.push(`└─ ${processLine(dump.process)}`);
   lines.push(`   taken ${dump.takenAt} in ${dump.tookMs} ms`);
   return `${lines.join('\n')}\n`;
+}
+
+function clusterLines(cluster: ClusterDump): string[] {
+  const lines = [`├─ cluster: this node ${cluster.node}, Redis ${cluster.redis}${cluster.error ? `  (not read: ${cluster.error})` : ''}`];
+  lines.push(`│  ├─ nodes (${cluster.nodes.length})`);
+  cluster.nodes.forEach((node, i) => {
+    const lease = node.leaseExpiresInMs === null ? 'lease gone' : `lease ${duration(node.leaseExpiresInMs)} left`;
+    lines.push(`│  │  ${i === cluster.nodes.length - 1 ? '└─' : '├─'} node ${node.id}${node.id === cluster.node ? ' (this one)' : ''}  ${lease}  ${printable(node.description ?? '')}`);
+  });
+  lines.push(`│  └─ rooms with members (${cluster.rooms.length})`);
+  cluster.rooms.forEach((room, i) => {
+    const members = room.members.map((member) => `${member.joinId} ${printable(member.name)}@node ${member.node}`).join(', ');
+    lines.push(`│     ${i === cluster.rooms.length - 1 ? '└─' : '├─'} ref ${room.ref} "${printable(room.name)}": ${members}`);
+  });
+  return lines;
 }
 
 function serverLines(server: ServerDump): string[] {

@@ -95,6 +95,7 @@ export class ClusterLink {
   /** The highest ids this node has seen issued: floors for a new epoch's counters. */
   private readonly highest = { ref: -1, joinId: -1, nodeId: -1 };
   private closing: Promise<void> | null = null;
+  private description: string;
   private readonly publishCommand: string = 'PUBLISH';
 
   private constructor(
@@ -103,6 +104,7 @@ export class ClusterLink {
     private readonly subscriber: RedisClient,
   ) {
     this.keys = new ClusterKeys(options.prefix);
+    this.description = options.describe;
   }
 
   /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */
@@ -273,6 +275,12 @@ export class ClusterLink {
     this.options.log.warn({ room: ref, members }, 'cluster: missed room events the log no longer holds; closing this node\'s members of the room');
   }
 
+  /** How this node describes itself to the others (its chat address, once it listens). */
+  describeAs(description: string): void {
+    this.description = description;
+    this.call(['SET', this.keys.lease(this.nodeIdValue), description, 'KEEPTTL', 'XX'], 'idempotent').catch(() => {});
+  }
+
   /** Live nodes, with their lease's time left, for the dump. */
   async nodes(): Promise<ClusterNodeInfo[]> {
     const ids = (await this.call<string[]>(['SMEMBERS', this.keys.nodes], 'idempotent')).map(Number).sort((a, b) => a - b);
@@ -287,19 +295,18 @@ export class ClusterLink {
 
   /** Every room's members on every node (at most `limit` rooms), for the dump. */
   async rooms(limit: number): Promise<{ ref: RoomRef; name: string; members: { joinId: JoinId; node: number; name: string }[] }[]> {
-    const names = await this.call<string[]>(['HGETALL', this.keys.names], 'idempotent');
-    const rooms: { ref: RoomRef; name: string }[] = [];
-    for (let i = 0; i + 1 < names.length && rooms.length < limit; i += 2) rooms.push({ ref: Number(names[i]), name: names[i + 1]! });
-    return Promise.all(rooms.map(async ({ ref, name }) => {
-      const flat = await this.call<string[]>(['HGETALL', this.keys.roomMembers(ref)], 'idempotent');
-      const members = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const value = flat[i + 1]!;
+    const names = fieldPairs(await this.call<HashReply>(['HGETALL', this.keys.names], 'idempotent'))
+      .map(([ref, name]) => ({ ref: Number(ref), name }))
+      .sort((a, b) => a.ref - b.ref)
+      .slice(0, limit);
+    const rooms = await Promise.all(names.map(async ({ ref, name }) => {
+      const members = fieldPairs(await this.call<HashReply>(['HGETALL', this.keys.roomMembers(ref)], 'idempotent')).map(([joinId, value]) => {
         const space = value.indexOf(' ');
-        members.push({ joinId: Number(flat[i]), node: Number(value.slice(0, space)), name: value.slice(space + 1) });
-      }
-      return { ref, name, members };
-    })).then((all) => all.filter((room) => room.members.length > 0));
+        return { joinId: Number(joinId), node: Number(value.slice(0, space)), name: value.slice(space + 1) };
+      });
+      return { ref, name, members: members.sort((a, b) => a.joinId - b.joinId) };
+    }));
+    return rooms.filter((room) => room.members.length > 0);
   }
 
   /**
@@ -352,7 +359,7 @@ export class ClusterLink {
     if (previous !== null && previous !== this.deployment) this.fencedHandler?.({ closeConnections: false, forgetRooms: true });
     const id = await this.command.incr(this.keys.nextNodeId);
     this.highest.nodeId = Math.max(this.highest.nodeId, id);
-    await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.options.describe]);
+    await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.description]);
     this.nodeIdValue = id;
     this.lastRenewal = Date.now();
     this.state = 'up';
@@ -548,6 +555,16 @@ export class ClusterLink {
       this.command.once('ready', onReady);
     });
   }
+}
+
+/** A hash as node-redis returns it: an object by default, a flat array in some modes. */
+type HashReply = Record<string, string> | string[];
+
+function fieldPairs(reply: HashReply): [string, string][] {
+  if (!Array.isArray(reply)) return Object.entries(reply);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i]!, reply[i + 1]!]);
+  return pairs;
 }
 
 function parseOrderReply(reply: [number, string?]): OrderResult {
