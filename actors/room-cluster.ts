@@ -77,8 +77,15 @@ export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): voi
         return;
       }
       cluster.pendingLeaves.set(command.joinId, { reply: command.type === 'leave' ? command.reply : null, client: command.client });
-      // Durable: if Redis is away, the leave is answered after the wait bound and announced once it is back.
-      cluster.link.order(ref, { kind: 'leave', joinId: command.joinId }, true).then(answer, unavailable);
+      // Durable: retried until Redis has it, and announced then, at its place in the room's order.
+      const ordered = cluster.link.order(ref, { kind: 'leave', joinId: command.joinId }, true);
+      if (!cluster.link.reachable) {
+        // Redis is known to be away: the leave is answered at once, not after the wait bound.
+        finishLeave(room, command.joinId, io, true);
+        ordered.catch(() => {});
+        return;
+      }
+      ordered.then(answer, unavailable);
       return;
     }
   }

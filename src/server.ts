@@ -7,7 +7,7 @@ import { defaultAdminPath } from './admin/protocol.js';
 import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { ClusterLink } from './cluster/link.js';
+import type { ClusterLink } from './cluster/link.js';
 
 export type ServerActor = Actor<typeof serverMachine>;
 
@@ -125,6 +125,8 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
 }
 
 async function joinCluster(options: ResolvedOptions, log: Logger): Promise<ClusterLink> {
+  // Loaded only in cluster mode: a single server does not carry the Redis client.
+  const { ClusterLink } = await import('./cluster/link.js');
   try {
     return await ClusterLink.connect({
       url: options.redis!,

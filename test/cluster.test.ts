@@ -163,6 +163,32 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     await expectRead(b, wire.said(0, 'bob', 'back'));
   });
 
+  it('a leave while Redis is paused is answered after the wait bound and announced once Redis is back', async (context) => {
+    if (!redis.process) context.skip();
+    const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 5_000 });
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    redis.process!.pause();
+    try {
+      b.send(wire.leave(0, 1, 'bob'));
+      await expectRead(b, wire.left(0, 1));
+      b.send('HELO still served\n');
+      await expectRead(b, wire.helo('still served', n2!.port));
+      expect(a.pending()).toBe('');
+    } finally {
+      redis.process!.resume();
+    }
+    await expectRead(a, wire.hasLeft(0, 'bob'));
+    a.send(wire.chat(0, 0, 'alice', 'after'));
+    await expectRead(a, wire.said(0, 'alice', 'after'));
+    expect(b.pending()).toBe('');
+  });
+
   it('Redis killed and restarted empty: connections are closed, and ids continue above the old ones', async (context) => {
     if (!redis.process) context.skip();
     const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 2_000 });

@@ -132,6 +132,11 @@ export class ClusterLink {
     return this.nodeIdValue;
   }
 
+  /** False while the node knows Redis is away (disconnected, reconnecting, fenced). */
+  get reachable(): boolean {
+    return this.state === 'up' && this.command.isReady;
+  }
+
   get url(): string {
     return redactedUrl(this.options.url);
   }

@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeRecord, type ClusterRecord } from '../src/cluster/record.js';
+import { RoomSequencer } from '../src/cluster/sequencer.js';
+
+const chat = (seq: number): ClusterRecord => ({ seq, kind: 'chat', joinId: 1, name: 'bob', text: `m${seq}` });
+
+describe('RoomSequencer', () => {
+  it('holds records until the node’s first join places the room, then hands them out in order', () => {
+    const sequencer = new RoomSequencer();
+    expect(sequencer.offer(chat(7))).toEqual([]);
+    expect(sequencer.offer(chat(4))).toEqual([]);
+    sequencer.startAt(5);
+    // 4 came before this node's join: not its concern.
+    expect(sequencer.offer(chat(5)).map((r) => r.seq)).toEqual([5]);
+    expect(sequencer.hasGap()).toBe(true);
+    expect(sequencer.offer(chat(6)).map((r) => r.seq)).toEqual([6, 7]);
+    expect(sequencer.hasGap()).toBe(false);
+    expect(sequencer.offer(chat(6))).toEqual([]);
+  });
+
+  it('any interleaving of the three sources, with repeats, gives each record once, in order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.nat(), { minLength: 1, maxLength: 120 }), (count, picks) => {
+        const arrivals = [...Array.from({ length: count }, (_, i) => i + 1), ...picks.map((p) => (p % count) + 1)];
+        // A fixed shuffle driven by the picks: records arrive in any order, some more than once.
+        const order = arrivals.map((seq, i) => ({ seq, key: (picks[i % picks.length]! * 7919 + i) % 1009 })).sort((a, b) => a.key - b.key);
+        const sequencer = new RoomSequencer();
+        sequencer.startAt(1);
+        const out = order.flatMap(({ seq }) => sequencer.offer(chat(seq))).map((r) => r.seq);
+        expect(out).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+        expect(sequencer.hasGap()).toBe(false);
+      }),
+    );
+  });
+});
+
+describe('decodeRecord', () => {
+  it('reads what the ordering script writes', () => {
+    expect(decodeRecord('[3,"j",7,"alice",2]')).toEqual({ seq: 3, kind: 'joined', joinId: 7, name: 'alice', node: 2 });
+    expect(decodeRecord('[4,"c",7,"alice","line one\\nline two"]')).toEqual({ seq: 4, kind: 'chat', joinId: 7, name: 'alice', text: 'line one\nline two' });
+    expect(decodeRecord('[5,"l",7,"alice"]')).toEqual({ seq: 5, kind: 'left', joinId: 7, name: 'alice' });
+  });
+
+  it('ignores anything else on a channel', () => {
+    for (const junk of ['', 'hello', '{}', '[1,"x",2,"a"]', '[1,"c",2,"a"]', '["1","c",2,"a","t"]', '[1,"j",2,"a","node"]']) expect(decodeRecord(junk)).toBeNull();
+  });
+});
