@@ -52,8 +52,12 @@ export interface ClientContext {
   readonly rooms: Map<RoomRef, Membership>;
   /** Requests that arrived while an earlier one waited for a room or the server; replayed in order. */
   readonly deferred: ClientEvent[];
-  /** Rooms asked to announce this connection's departure and not yet done. */
-  departing: Set<RoomRef> | null;
+  /**
+   * Rooms still to announce this connection's departure, in join order; the first is asked, the
+   * next only once it is done, so every node shows them in that order (in cluster mode rooms are
+   * ordered independently, possibly on different Redis shards).
+   */
+  departing: Membership[] | null;
   readonly stats: { requests: number; errors: number };
   /** Made on the first join: most connections never need one. */
   logBudget: LogBudget | null;
@@ -148,7 +152,7 @@ export const clientMachine = setup({
     chatToForeignRoom: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === 'foreign',
     leaveOfMember: ({ context, event }) => context.rooms.has(eventOf(event, 'request.leave').request.roomRef),
     failureCloses: ({ event }) => ERRORS[eventOf(event, 'request.failure').failure.error].closes,
-    allDeparted: ({ context }) => (context.departing?.size ?? 0) === 0,
+    allDeparted: ({ context }) => (context.departing?.length ?? 0) === 0,
     socketClosed: ({ context }) => !context.connection.isOpen(),
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
@@ -257,20 +261,25 @@ export const clientMachine = setup({
     }),
     departFromRooms: enqueueActions(({ context, enqueue, self }) => {
       // In join order: the lab's tester expects the announcements in the order the rooms were joined.
-      for (const membership of context.rooms.values()) {
-        (context.departing ??= new Set()).add(membership.roomRef);
-        enqueue.sendTo(membership.room, { type: 'depart', joinId: context.joinId!, client: self });
-      }
+      context.departing = [...context.rooms.values()];
       context.rooms.clear();
+      const first = context.departing[0];
+      if (first) enqueue.sendTo(first.room, { type: 'depart', joinId: context.joinId!, client: self });
     }),
-    markDeparted: ({ context, event }) => {
-      context.departing?.delete(eventOf(event, 'room.departed').roomRef);
-    },
+    markDeparted: enqueueActions(({ context, event, enqueue, self }) => {
+      const queue = context.departing;
+      if (!queue || queue[0]?.roomRef !== eventOf(event, 'room.departed').roomRef) return;
+      queue.shift();
+      const next = queue[0];
+      if (next) enqueue.sendTo(next.room, { type: 'depart', joinId: context.joinId!, client: self });
+    }),
     followRestartedRoom: ({ context, event }) => {
       const { roomRef, room } = eventOf(event, 'room.restarted');
       const membership = context.rooms.get(roomRef);
       // Same key: the room keeps its place in the join order.
       if (membership) context.rooms.set(roomRef, { ...membership, room });
+      const queued = context.departing?.findIndex((entry) => entry.roomRef === roomRef) ?? -1;
+      if (queued >= 0) context.departing![queued] = { ...context.departing![queued]!, room };
     },
     answerSlowConsumer: ({ context }) => {
       context.stats.errors++;

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { JoinId, RoomRef } from '../protocol/types.js';
 import { ClusterKeys } from './keys.js';
 import { decodeRecord, type ClusterRecord } from './record.js';
-import { createRedisClient, redactedUrl, type RedisClient } from './redis-client.js';
+import { redactedUrl } from './redis-client.js';
+import { openRedisPort, type RedisPort } from './redis-port.js';
 import { randomUUID } from 'node:crypto';
 import { ACQUIRE_LEASE, CLAIM_DEAD, DEPART_NODE, ENSURE_EPOCH, ORDER, READ_LOG, RESOLVE_JOIN, type Script } from './scripts.js';
 
@@ -96,12 +97,10 @@ export class ClusterLink {
   private readonly highest = { ref: -1, joinId: -1, nodeId: -1 };
   private closing: Promise<void> | null = null;
   private description: string;
-  private readonly publishCommand: string = 'PUBLISH';
 
   private constructor(
     private readonly options: ClusterLinkOptions,
-    private readonly command: RedisClient,
-    private readonly subscriber: RedisClient,
+    private readonly redis: RedisPort,
   ) {
     this.keys = new ClusterKeys(options.prefix);
     this.description = options.describe;
@@ -109,23 +108,32 @@ export class ClusterLink {
 
   /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */
   static async connect(options: ClusterLinkOptions, connectTimeoutMs = 10_000): Promise<ClusterLink> {
-    const command = createRedisClient(options.url, 'chat-node');
-    const subscriber = createRedisClient(options.url, 'chat-node-sub');
-    const link = new ClusterLink(options, command, subscriber);
+    let timer: NodeJS.Timeout | undefined;
     const failed = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`Redis at ${redactedUrl(options.url)} not reachable within ${connectTimeoutMs} ms`)), connectTimeoutMs).unref();
+      timer = setTimeout(() => reject(new Error(`Redis at ${redactedUrl(options.url)} not reachable within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     });
+    let redis: RedisPort | null = null;
     try {
-      await Promise.race([Promise.all([command.connect(), subscriber.connect()]), failed]);
+      const opening = openRedisPort(options.url);
+      opening.catch(() => {});
+      redis = await Promise.race([opening, failed]);
+      await Promise.race([redis.connect(), failed]);
+      const link = new ClusterLink(options, redis);
       await Promise.race([link.register(), failed]);
+      link.watchConnections();
+      link.startTimers();
+      return link;
     } catch (error) {
-      command.destroy();
-      subscriber.destroy();
+      redis?.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    link.watchConnections();
-    link.startTimers();
-    return link;
+  }
+
+  /** Whether Redis is a Redis Cluster (then room channels use sharded pub/sub). */
+  get sharded(): boolean {
+    return this.redis.publishCommand === 'SPUBLISH';
   }
 
   get nodeId(): number {
@@ -134,7 +142,7 @@ export class ClusterLink {
 
   /** False while the node knows Redis is away (disconnected, reconnecting, fenced). */
   get reachable(): boolean {
-    return this.state === 'up' && this.command.isReady;
+    return this.state === 'up' && this.redis.isReady;
   }
 
   get url(): string {
@@ -170,7 +178,7 @@ export class ClusterLink {
    * bound; a `durable` command (a leave, a departure) is then still retried until Redis has it.
    */
   async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
-    const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.publishCommand];
+    const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand];
     const mode: Mode = command.kind === 'chat' ? 'once' : 'idempotent';
     // The room goes into this node's index before its first member does: a node that dies
     // between the two leaves nobody behind unannounced.
@@ -206,7 +214,7 @@ export class ClusterLink {
   watchRoom(ref: RoomRef, room: RoomListener): void {
     this.watched.set(ref, room);
     const channel = this.keys.roomChannel(ref);
-    const subscribed = this.channelOp(ref, () => this.subscriber.subscribe(channel, (message) => {
+    const subscribed = this.channelOp(ref, () => this.redis.subscribe(channel, (message) => {
       const record = decodeRecord(message);
       if (record) this.arrived(ref, record);
     }));
@@ -237,7 +245,7 @@ export class ClusterLink {
     this.watched.delete(ref);
     this.subscriptions.delete(ref);
     this.cancelGapTimer(ref);
-    void this.channelOp(ref, () => this.subscriber.unsubscribe(this.keys.roomChannel(ref)));
+    void this.channelOp(ref, () => this.redis.unsubscribe(this.keys.roomChannel(ref)));
     this.call(['SREM', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'once').catch(() => {});
   }
 
@@ -339,7 +347,7 @@ export class ClusterLink {
     this.state = 'closed';
     for (const failing of this.inflight) failing.fail(new UnavailableError('the node is stopping'));
     this.inflight.clear();
-    await Promise.allSettled([this.command.close(), this.subscriber.close()]);
+    await this.redis.close();
   }
 
   /**
@@ -349,8 +357,7 @@ export class ClusterLink {
   simulateCrash(): void {
     this.state = 'closed';
     for (const timer of this.timers) clearInterval(timer);
-    this.command.destroy();
-    this.subscriber.destroy();
+    this.redis.destroy();
   }
 
   // ---- node lifecycle -----------------------------------------------------------------------------
@@ -362,7 +369,7 @@ export class ClusterLink {
     this.deployment = await this.runScript<string>(ENSURE_EPOCH, [k.deployment, k.nextRef, k.nextJoinId, k.nextNodeId], [randomUUID(), ...floors]);
     // Found on registering again after a fence for the lease alone: the refs it remembers are void too.
     if (previous !== null && previous !== this.deployment) this.fencedHandler?.({ closeConnections: false, forgetRooms: true });
-    const id = await this.command.incr(this.keys.nextNodeId);
+    const id = Number(await this.redis.send<number>(['INCR', this.keys.nextNodeId], this.keys.nextNodeId));
     this.highest.nodeId = Math.max(this.highest.nodeId, id);
     await this.runScript(ACQUIRE_LEASE, [this.keys.nodes, this.keys.lease(id)], [String(id), String(this.options.leaseMs), this.description]);
     this.nodeIdValue = id;
@@ -438,30 +445,29 @@ export class ClusterLink {
   private async departNode(id: number): Promise<void> {
     const refs = await this.call<string[]>(['SMEMBERS', this.keys.nodeRooms(id)], 'idempotent');
     for (const ref of refs.map(Number)) {
-      await this.run<number>(DEPART_NODE, this.keys.roomKeys(ref), [String(id), String(this.options.logLength), this.keys.roomChannel(ref), this.publishCommand], 'idempotent');
+      await this.run<number>(DEPART_NODE, this.keys.roomKeys(ref), [String(id), String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand], 'idempotent');
     }
     await this.call(['DEL', this.keys.nodeRooms(id)], 'idempotent');
   }
 
   /** One warn line per change of state; after a reconnection every room reads what it missed. */
   private watchConnections(): void {
-    for (const [client, role] of [[this.command, 'commands'], [this.subscriber, 'subscriber']] as const) {
-      let down = false;
-      client.on('error', (error: Error) => {
-        if (down || this.state === 'closed') return;
-        down = true;
-        if (role === 'commands' && this.state === 'up') this.state = 'down';
-        this.options.log.warn({ role, err: error.message }, 'cluster: Redis connection lost; reconnecting');
-      });
-      client.on('ready', () => {
-        if (!down) return;
-        down = false;
-        if (role === 'commands' && this.state === 'down') this.state = 'up';
-        this.options.log.warn({ role }, 'cluster: Redis connection back; catching rooms up');
-        if (role === 'commands') void this.checkEpoch();
-        for (const room of this.watched.values()) room.send({ type: 'cluster.catchUp' });
-      });
-    }
+    const down = new Set<string>();
+    this.redis.onChange((change, role, error) => {
+      if (this.state === 'closed') return;
+      if (change === 'down') {
+        if (down.has(role)) return;
+        down.add(role);
+        if (this.state === 'up' && !this.redis.isReady) this.state = 'down';
+        this.options.log.warn({ role, err: error?.message }, 'cluster: Redis connection lost; reconnecting');
+        return;
+      }
+      if (!down.delete(role)) return;
+      if (this.state === 'down' && this.redis.isReady) this.state = 'up';
+      this.options.log.warn({ role }, 'cluster: Redis connection back; catching rooms up');
+      void this.checkEpoch();
+      for (const room of this.watched.values()) room.send({ type: 'cluster.catchUp' });
+    });
   }
 
   // ---- commands -----------------------------------------------------------------------------------
@@ -478,16 +484,17 @@ export class ClusterLink {
     return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
   }
 
+  /** A plain command; its key (routing it on a Redis Cluster) is its second word. */
   private call<T>(args: readonly string[], mode: Mode): Promise<T> {
-    return this.withRetry(() => this.command.sendCommand<T>(args), mode);
+    return this.withRetry(() => this.redis.send<T>(args, args[1]), mode);
   }
 
   private async runScript<T>(script: Script, keys: readonly string[], args: readonly string[]): Promise<T> {
     try {
-      return await this.command.sendCommand<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]);
+      return await this.redis.send<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args], keys[0]);
     } catch (error) {
       if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.command.sendCommand<T>(['EVAL', script.source, String(keys.length), ...keys, ...args]);
+      return this.redis.send<T>(['EVAL', script.source, String(keys.length), ...keys, ...args], keys[0]);
     }
   }
 
@@ -499,7 +506,7 @@ export class ClusterLink {
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       if (this.state === 'closed') throw new UnavailableError('the node is stopping');
-      if (!this.command.isReady) {
+      if (!this.redis.isReady) {
         await this.readyBefore(deadline);
         continue;
       }
@@ -548,16 +555,15 @@ export class ClusterLink {
         reject(new UnavailableError('Redis not reachable in time'));
         return;
       }
-      const onReady = (): void => {
+      const cancel = this.redis.onceReady(() => {
         clearTimeout(timer);
         resolve();
-      };
+      });
       const timer = setTimeout(() => {
-        this.command.off('ready', onReady);
+        cancel();
         reject(new UnavailableError('Redis not reachable in time'));
       }, left);
       timer.unref();
-      this.command.once('ready', onReady);
     });
   }
 }
