@@ -189,6 +189,37 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     expect(b.pending()).toBe('');
   });
 
+  it('events missed beyond what the room log keeps: that room\'s members on the node are closed, not shown another order', async () => {
+    const [n1, n2] = await cluster(2, { roomLogLength: 10 });
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    const admin = createRedisClient(redis.url, 'test-admin');
+    await admin.connect();
+    try {
+      // One transaction: every subscriber cut, then far more events than the log keeps (it is
+      // trimmed in whole stream nodes), all before any node can listen again.
+      const keys = new ClusterKeys(n1!.options.clusterPrefix);
+      const transaction = admin.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      for (let i = 0; i < 400; i++) transaction.addCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(n2!.cluster!.nodeId), `gone ${i}`, '10', keys.roomChannel(0), 'PUBLISH']);
+      const [killed] = await transaction.exec();
+      expect(killed).toBe(2);
+    } finally {
+      admin.destroy();
+    }
+    for (const client of [a, b]) expect(await client.readToClose()).toMatch(/^ERROR_CODE: 10\nERROR_DESCRIPTION: this node missed events of room 0; reconnect\n$/);
+    // The room carries on for whoever joins next, and the closed members were announced gone.
+    const c = await RawClient.connect(n1!.port);
+    c.send(wire.join('room1', 'carol'));
+    await c.readUntil(wire.hasJoined(0, 'carol'));
+    c.send(wire.chat(0, 2, 'carol', 'fresh start'));
+    await expectRead(c, wire.said(0, 'carol', 'fresh start'));
+  });
+
   it('Redis killed and restarted empty: connections are closed, and ids continue above the old ones', async (context) => {
     if (!redis.process) context.skip();
     const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 2_000 });

@@ -11,7 +11,7 @@ import type { DumpDocument } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
 import { RawClient, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
-import { labTesterSequence, spread, type Node } from './transcript-scenarios.js';
+import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError, type Node } from './transcript-scenarios.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -117,16 +117,22 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     await redis?.stop();
   });
 
-  async function nodes(count: number, leaseMs: number): Promise<(Node & { process: ChildProcess })[]> {
+  async function nodes(count: number, leaseMs: number, extra: string[] = []): Promise<(Node & { process: ChildProcess })[]> {
     const prefix = testPrefix();
     const started = [];
     for (let i = 0; i < count; i++) {
-      const { port, exited, daemon } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix, '--lease-ms', String(leaseMs)]);
+      const { port, exited, daemon } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix, '--lease-ms', String(leaseMs), ...extra]);
       daemons.push(daemon);
       started.push({ port, closed: exited, process: daemon });
     }
     return started;
   }
+
+  it('runs the protocol.md transcripts with their clients spread over two daemons', async () => {
+    const daemons = await nodes(2, 10_000, ['--student-id', 'S123']);
+    await heloJoinChatLeaveDisconnect(spread(daemons), 'S123');
+    await unknownRoomError(spread(daemons), 'S123');
+  }, 120_000);
 
   it("runs the lab's tester sequence with its clients spread over three daemons", async () => {
     await labTesterSequence(spread(await nodes(3, 10_000)));

@@ -153,11 +153,11 @@ function splitMessages(text: string): string[] {
   return text.split(/(?<=\n\n)/).filter((part) => part.length > 0);
 }
 
-export async function unknownRoomError(topology: Topology): Promise<void> {
+export async function unknownRoomError(topology: Topology, studentId?: string): Promise<void> {
   const port = topology.nodeOf(0).port;
   const a = await RawClient.connect(port);
   a.send('CHAT: 42\nJOIN_ID: 0\nCLIENT_NAME: alice\nMESSAGE: anyone?\n\n');
   expect(await readErrorCode(a)).toBe(2);
   a.send('HELO still here\n');
-  await expectRead(a, wire.helo('still here', port));
+  await expectRead(a, wire.helo('still here', port, studentId));
 }
