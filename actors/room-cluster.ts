@@ -51,9 +51,17 @@ export function clusterRoomIdle(room: ClusterRoom): boolean {
 }
 
 /** Hands a client's command to the ordering point; the answer comes back as an event. */
+/**
+ * Where answers from Redis go: the room's current actor, which after a restart is not the one
+ * that asked (the link knows it; it is always this room's actor).
+ */
+function answerTo(room: ClusterRoom, asker: RoomActorRef): RoomActorRef {
+  return (room.cluster.link.watcherOf(room.ref) as RoomActorRef | undefined) ?? asker;
+}
+
 export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): void {
   const { cluster, ref } = room;
-  const { self } = io;
+  const self = { send: (event: Parameters<RoomActorRef['send']>[0]) => answerTo(room, io.self).send(event) };
   const answer = (result: OrderResult): void => self.send({ type: 'cluster.ordered', command, result });
   // A chat ordered comes back on the room's channel like everyone's; only its failures need an answer.
   const answerChat = (result: OrderResult): void => {
@@ -100,9 +108,11 @@ export function onOrdered(room: ClusterRoom, command: RoomCommand, result: Order
     return;
   }
   if (command.type === 'join' && result.status === 'alreadyIn') {
-    // A retried join that had gone through: in, with no second announcement.
-    if (!cluster.sequencer.started) cluster.sequencer.startAt(result.lastSeq + 1);
-    admit(room, command.member, io);
+    // A retried join that had gone through: admitted by its own record, at its place; read the
+    // log in case the channel missed it.
+    if (room.members.has(command.member.joinId)) return;
+    if (!cluster.sequencer.started) cluster.sequencer.startAt(result.joinSeq);
+    catchUp(room, io);
     return;
   }
   if (result.status === 'notMember') {
@@ -141,7 +151,7 @@ export function onRecords(room: ClusterRoom, records: readonly ClusterRecord[], 
 /** Reads the log from the next expected record, unless a read is already going. */
 export function catchUp(room: ClusterRoom, io: RoomIo): void {
   const { cluster } = room;
-  const { self } = io;
+  const self = answerTo(room, io.self);
   const from = cluster.sequencer.expected;
   if (from === null || cluster.reading) return;
   cluster.reading = true;
@@ -168,6 +178,8 @@ export function onLogRead(room: ClusterRoom, read: LogRead | null, io: RoomIo): 
 
 function offer(room: ClusterRoom, records: readonly ClusterRecord[], io: RoomIo): void {
   const { cluster } = room;
+  // Nothing here yet and no join of this node's under way: nothing to hold records for.
+  if (!cluster.sequencer.started && cluster.pendingJoins.size === 0) return;
   for (const record of records) {
     for (const ready of cluster.sequencer.offer(record)) apply(room, ready, io);
   }
@@ -233,6 +245,12 @@ function loseOrder(room: ClusterRoom, io: RoomIo): void {
     io.notify(member.client, { type: 'room.orderLost', roomRef: ref });
   }
   room.members.clear();
+  // Joins and leaves under way are answered now: their records will not be applied here.
+  for (const joinId of [...cluster.pendingLeaves.keys()]) finishLeave(room, joinId, io, false);
+  for (const joiner of cluster.pendingJoins.values()) {
+    io.notify(joiner.client, { type: 'server.joinRefused', error: protocolError('UNAVAILABLE', `this node missed events of room ${ref}; try again`) });
+  }
+  cluster.pendingJoins.clear();
   cluster.sequencer.reset();
 }
 

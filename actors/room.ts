@@ -29,7 +29,12 @@ export interface RoomInput {
   /** Cluster mode: the link to the ordering point in Redis. Absent: this actor orders its events itself. */
   readonly cluster?: ClusterLink;
   /** A restart after a failure: the membership and order the failed actor had. */
-  readonly restore?: { readonly members: ReadonlyMap<JoinId, RoomMember>; readonly lastSeq: number };
+  readonly restore?: {
+    readonly members: ReadonlyMap<JoinId, RoomMember>;
+    readonly lastSeq: number;
+    /** Cluster mode: the failed actor's side of the cluster (its order, its joins and leaves under way). */
+    readonly cluster?: ClusterRoomState | null;
+  };
 }
 
 /**
@@ -228,7 +233,7 @@ export const roomMachine = setup({
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     testHooks: input.testHooks ?? false,
     failNext: false,
-    cluster: input.cluster ? clustered.clusterRoomState(input.cluster, input.restore && input.restore.members.size > 0 ? input.restore.lastSeq + 1 : null) : null,
+    cluster: input.cluster ? (input.restore?.cluster ?? clustered.clusterRoomState(input.cluster, null)) : null,
   }),
   on: {
     'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },

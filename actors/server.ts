@@ -351,8 +351,9 @@ export const serverMachine = setup({
         { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
         retry ? 'room actor failed; restarting it with its membership and retrying the event in flight' : 'room actor failed; restarting it with its membership (the event in flight is lost)',
       );
-      if (last.members.size === 0 && !retry) {
+      if (last.members.size === 0 && !retry && (!last.cluster || roomIsIdle(last))) {
         context.rooms.delete(roomRef);
+        context.cluster?.unwatchRoom(roomRef);
         return;
       }
       const room = startRoom(self, roomRef, {
@@ -360,7 +361,7 @@ export const serverMachine = setup({
         name: last.name,
         testHooks: context.options.testHooks,
         cluster: context.cluster ?? undefined,
-        restore: { members: last.members, lastSeq: last.lastSeq },
+        restore: { members: last.members, lastSeq: last.lastSeq, cluster: last.cluster },
       });
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });

@@ -40,7 +40,7 @@ export class ClusterKeys {
 
   /** Counter: the room's last sequence number. */
   roomSeq(ref: RoomRef): string { return this.room(ref, 'seq'); }
-  /** Hash: join id → "<node id> <client name>". */
+  /** Hash: join id → "<node id> <seq of its join> <client name>". */
   roomMembers(ref: RoomRef): string { return this.room(ref, 'members'); }
   /** Stream, capped: the room's recent events, entry id `<seq>-0`. */
   roomLog(ref: RoomRef): string { return this.room(ref, 'log'); }

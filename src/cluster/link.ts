@@ -51,7 +51,7 @@ export type OrderCommand =
 export type OrderResult =
   | { status: 'ordered'; record: ClusterRecord }
   /** A join of a member already in (a retried join that had gone through). */
-  | { status: 'alreadyIn'; lastSeq: number }
+  | { status: 'alreadyIn'; joinSeq: number }
   /** A chat or leave of a join id the room does not have (it was removed: the node was fenced). */
   | { status: 'notMember' };
 
@@ -70,6 +70,12 @@ const RENEWALS_PER_LEASE = 3;
 const LOG_READ_BATCH = 1_000;
 /** How long records may wait behind a gap before the log is read. */
 const GAP_WAIT_MS = 100;
+/**
+ * How much longer than its deadline a node waits for a script's answer before it answers
+ * UNAVAILABLE: covers the error in its estimate of Redis' clock, so the script, if it runs at all
+ * after that, sees itself late and refuses.
+ */
+const DEADLINE_GRACE_MS = 250;
 
 /**
  * The node's connection to the cluster's shared state in Redis: the ordering point rooms hand
@@ -85,6 +91,10 @@ export class ClusterLink {
   private readonly subscriptions = new Map<RoomRef, Promise<void>>();
   private readonly channelOps = new Map<RoomRef, Promise<void>>();
   private readonly arriving = new Map<RoomRef, ClusterRecord[]>();
+  /** Per member (`<ref> <join id>`): its last join or leave, until Redis has it. */
+  private readonly memberChains = new Map<string, Promise<unknown>>();
+  /** Redis' clock minus this node's, measured with TIME at each lease renewal. */
+  private clockOffsetMs = 0;
   /** Commands written to Redis and not yet answered, oldest first, with their deadlines. */
   private readonly inflight = new Set<{ deadline: number; fail: (error: Error) => void }>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -178,22 +188,42 @@ export class ClusterLink {
    * bound; a `durable` command (a leave, a departure) is then still retried until Redis has it.
    */
   async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
-    const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand];
     const mode: Mode = command.kind === 'chat' ? 'once' : 'idempotent';
-    // The room goes into this node's index before its first member does: a node that dies
-    // between the two leaves nobody behind unannounced.
+    const memberKey = `${ref} ${command.joinId}`;
+    // One member's joins and leaves go to Redis one after another: a leave still being retried
+    // must not land after the same member's next join.
+    const before = this.memberChains.get(memberKey);
     const attempt = async (): Promise<OrderResult> => {
+      const waitUntil = Date.now() + this.options.waitMs;
+      if (before) await this.within(before.catch(() => {}), waitUntil);
       if (command.kind === 'join') {
         // Everything ordered after this join must reach this node: it listens before it joins.
-        await this.subscriptions.get(ref);
+        await this.within(this.subscriptions.get(ref) ?? Promise.resolve(), waitUntil);
+        // The room goes into this node's index before its first member does: a node that dies
+        // between the two leaves nobody behind unannounced.
         await this.call(['SADD', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'idempotent');
       }
-      return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
+      // A join or chat carries its deadline on Redis' clock: run later than that (Redis paused,
+      // say), the script refuses it, so a request answered UNAVAILABLE never happens after all.
+      const deadline = durable ? 0 : waitUntil + this.clockOffsetMs;
+      const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand, String(deadline)];
+      return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode, durable ? 0 : DEADLINE_GRACE_MS));
     };
-    if (!durable) return attempt();
     const first = attempt();
-    first.catch(() => this.retryForever(attempt));
+    let settled: Promise<unknown> = first;
+    if (durable) settled = first.catch(() => this.retryUntilDone(attempt));
+    if (command.kind !== 'chat') {
+      this.memberChains.set(memberKey, settled);
+      void settled.finally(() => {
+        if (this.memberChains.get(memberKey) === settled) this.memberChains.delete(memberKey);
+      }).catch(() => {});
+    }
     return first;
+  }
+
+  /** `work`, or UnavailableError once `until` passes. */
+  private within<T>(work: Promise<T>, until: number): Promise<T> {
+    return this.bounded(work, until);
   }
 
   /** Records from `from` on, read from the room's log; `trimmed` when the log no longer reaches back. */
@@ -210,9 +240,17 @@ export class ClusterLink {
     }
   }
 
+  /** The actor now watching the room (a restarted room's actor replaces the failed one). */
+  watcherOf(ref: RoomRef): RoomListener | undefined {
+    return this.watched.get(ref);
+  }
+
   /** Starts delivering the room's channel to its actor. */
   watchRoom(ref: RoomRef, room: RoomListener): void {
+    const alreadyWatched = this.watched.has(ref);
     this.watched.set(ref, room);
+    // A restarted room's actor takes over the subscription its predecessor had.
+    if (alreadyWatched) return;
     const channel = this.keys.roomChannel(ref);
     const subscribed = this.channelOp(ref, () => this.redis.subscribe(channel, (message) => {
       const record = decodeRecord(message);
@@ -314,8 +352,8 @@ export class ClusterLink {
       .slice(0, limit);
     const rooms = await Promise.all(names.map(async ({ ref, name }) => {
       const members = fieldPairs(await this.call<HashReply>(['HGETALL', this.keys.roomMembers(ref)], 'idempotent')).map(([joinId, value]) => {
-        const space = value.indexOf(' ');
-        return { joinId: Number(joinId), node: Number(value.slice(0, space)), name: value.slice(space + 1) };
+        const [node, , ...name] = value.split(' ');
+        return { joinId: Number(joinId), node: Number(node), name: name.join(' ') };
       });
       return { ref, name, members: members.sort((a, b) => a.joinId - b.joinId) };
     }));
@@ -362,7 +400,35 @@ export class ClusterLink {
 
   // ---- node lifecycle -----------------------------------------------------------------------------
 
-  private async register(): Promise<void> {
+  /** The registration under way, if any: never two at once (each would take a node id). */
+  private registration: Promise<void> | null = null;
+  /** Requests that came while the node was fenced, waiting for it to be registered again. */
+  private readonly registrationWaiters: (() => void)[] = [];
+
+  private registeredBefore(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.registrationWaiters.indexOf(done);
+        if (index >= 0) this.registrationWaiters.splice(index, 1);
+        reject(new UnavailableError('the node is registering again'));
+      }, Math.max(0, deadline - Date.now()));
+      timer.unref();
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.registrationWaiters.push(done);
+    });
+  }
+
+  private register(): Promise<void> {
+    this.registration ??= this.registerOnce().finally(() => {
+      this.registration = null;
+    });
+    return this.registration;
+  }
+
+  private async registerOnce(): Promise<void> {
     const k = this.keys;
     const floors = [this.highest.ref + 1, this.highest.joinId + 1, this.highest.nodeId + 1].map(String);
     const previous = this.deployment;
@@ -375,6 +441,8 @@ export class ClusterLink {
     this.nodeIdValue = id;
     this.lastRenewal = Date.now();
     this.state = 'up';
+    for (const waiter of this.registrationWaiters.splice(0)) waiter();
+    await this.measureClock();
     this.options.log.info({ node: id, redis: this.url, leaseMs: this.options.leaseMs }, 'cluster: node registered');
   }
 
@@ -402,11 +470,21 @@ export class ClusterLink {
     }
     try {
       const renewed = await this.call<number>(['PEXPIRE', this.keys.lease(this.nodeIdValue), String(this.options.leaseMs)], 'once');
-      if (renewed === 1) this.lastRenewal = Date.now();
-      else this.fence('lease found expired');
+      if (renewed === 1) {
+        this.lastRenewal = Date.now();
+        await this.measureClock();
+      } else this.fence('lease found expired');
     } catch {
       // Redis unreachable: retried next period; past the lease the node fences itself.
     }
+  }
+
+  /** Redis' clock against this node's, for the deadlines the ordering script checks. */
+  private async measureClock(): Promise<void> {
+    const sent = Date.now();
+    const [seconds, micros] = await this.redis.send<[string, string]>(['TIME'], undefined);
+    const received = Date.now();
+    this.clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Math.round((sent + received) / 2);
   }
 
   /** This node may have been declared dead (or Redis emptied): its connections go, and it registers anew. */
@@ -417,7 +495,11 @@ export class ClusterLink {
     for (const ref of [...this.watched.keys()]) this.unwatchRoom(ref);
     this.fencedHandler?.({ closeConnections: true, forgetRooms: epochChanged });
     if (epochChanged) this.deployment = null;
-    void this.register().catch(() => {});
+    const again = (): void => {
+      if (this.state !== 'fenced') return;
+      this.register().catch(() => setTimeout(again, 200).unref());
+    };
+    again();
   }
 
   /** Redis came back empty (restarted without persistence): everything this node holds is void. */
@@ -472,16 +554,19 @@ export class ClusterLink {
 
   // ---- commands -----------------------------------------------------------------------------------
 
-  private retryForever(attempt: () => Promise<unknown>): void {
-    const again = (): void => {
-      if (this.state === 'closed') return;
-      attempt().catch(() => setTimeout(again, 500).unref());
-    };
-    setTimeout(again, 100).unref();
+  /** Retries a durable command until Redis has it (or the node stops); settles then. */
+  private retryUntilDone(attempt: () => Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const again = (): void => {
+        if (this.state === 'closed') return resolve();
+        attempt().then(() => resolve(), () => setTimeout(again, 500).unref());
+      };
+      setTimeout(again, 100).unref();
+    });
   }
 
-  private run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode): Promise<T> {
-    return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
+  private run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode, graceMs = 0): Promise<T> {
+    return this.withRetry(() => this.runScript<T>(script, keys, args), mode, graceMs);
   }
 
   /** A plain command; its key (routing it on a Redis Cluster) is its second word. */
@@ -502,16 +587,21 @@ export class ClusterLink {
    * Runs a command within the wait bound. Refused while offline (never written): retried as soon
    * as the connection is back. Lost in flight: retried only if repeating it is harmless.
    */
-  private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+  private async withRetry<T>(send: () => Promise<T>, mode: Mode, graceMs = 0): Promise<T> {
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       if (this.state === 'closed') throw new UnavailableError('the node is stopping');
+      // Registering again: nothing goes out under the old node id.
+      if (this.state === 'fenced') {
+        await this.registeredBefore(deadline);
+        continue;
+      }
       if (!this.redis.isReady) {
         await this.readyBefore(deadline);
         continue;
       }
       try {
-        return await this.bounded(send(), deadline);
+        return await this.bounded(send(), deadline + graceMs);
       } catch (error) {
         if (error instanceof UnavailableError) throw error;
         if (error instanceof ErrorReply) throw error;
@@ -580,7 +670,8 @@ function fieldPairs(reply: HashReply): [string, string][] {
 
 function parseOrderReply(reply: [number, string?]): OrderResult {
   const [seq, payload] = reply;
-  if (seq === 0) return { status: 'alreadyIn', lastSeq: Number(payload ?? 0) };
+  if (seq === 0) return { status: 'alreadyIn', joinSeq: Number(payload ?? 0) };
+  if (seq === -2) throw new UnavailableError('Redis ran the command past its deadline; refused');
   if (seq === -1 || payload === undefined) return { status: 'notMember' };
   const record = decodeRecord(payload);
   if (!record) throw new Error('cluster: the ordering script returned an unreadable record');

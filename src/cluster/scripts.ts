@@ -46,23 +46,35 @@ end
  * The room's ordering point: one event gets the room's next sequence number, changes the
  * membership, goes into the room's capped log and out on its channel, all at once.
  * KEYS: seq, members, log. ARGV: kind (j, c, l), join id, node id, name (j) or text (c),
- * log length, channel, publish command (PUBLISH or SPUBLISH).
- * Returns {seq, record}; {0, last seq} for a join of a member already in; {-1} for a chat or leave of a
- * join id that is not in the room.
+ * log length, channel, publish command (PUBLISH or SPUBLISH), deadline in Redis' milliseconds
+ * (0: none). A member is stored as "<node id> <join seq> <name>".
+ * Returns {seq, record}; {0, join seq} for a join of a member already in; {-1} for a chat or leave
+ * of a join id that is not in the room; {-2} past the deadline (the node has answered UNAVAILABLE:
+ * it must not happen after all).
  */
 export const ORDER = script(`
 local LOG_LENGTH, CHANNEL, PUBLISH = ARGV[5], ARGV[6], ARGV[7]
 ${APPEND}
+local deadline = tonumber(ARGV[8] or '0')
+if deadline > 0 then
+  local now = redis.call('TIME')
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then return {-2} end
+end
 local kind, joinId, node = ARGV[1], ARGV[2], ARGV[3]
 local member = redis.call('HGET', KEYS[2], joinId)
 if kind == 'j' then
-  if member then return {0, redis.call('GET', KEYS[1]) or '0'} end
-  redis.call('HSET', KEYS[2], joinId, node .. ' ' .. ARGV[4])
-  local seq, record = append('j', joinId, ARGV[4], tonumber(node))
-  return {seq, record}
+  if member then
+    local first = string.find(member, ' ', 1, true)
+    return {0, string.sub(member, first + 1, string.find(member, ' ', first + 1, true) - 1)}
+  end
+  local seq = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+  redis.call('HSET', KEYS[2], joinId, node .. ' ' .. seq .. ' ' .. ARGV[4])
+  local placed, record = append('j', joinId, ARGV[4], tonumber(node))
+  return {placed, record}
 end
 if not member then return {-1} end
-local name = string.sub(member, string.find(member, ' ', 1, true) + 1)
+local first = string.find(member, ' ', 1, true)
+local name = string.sub(member, string.find(member, ' ', first + 1, true) + 1)
 if kind == 'c' then
   local seq, record = append('c', joinId, name, ARGV[4])
   return {seq, record}
@@ -88,7 +100,8 @@ for i = 1, #all, 2 do
   local value = all[i + 1]
   if string.sub(value, 1, #prefix) == prefix then
     redis.call('HDEL', KEYS[2], all[i])
-    append('l', all[i], string.sub(value, #prefix + 1), nil)
+    local rest = string.sub(value, #prefix + 1)
+    append('l', all[i], string.sub(rest, string.find(rest, ' ', 1, true) + 1), nil)
     left = left + 1
   end
 end
