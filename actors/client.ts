@@ -367,7 +367,8 @@ export const clientMachine = setup({
         'server.roomLookedUp': { target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
         // The reply it waits for comes synchronously; leaving now would strand it.
         'socket.overflow': { actions: 'defer' },
-        'room.orderLost': { target: 'departing', actions: 'answerOrderLost' },
+        // Handled once the request in flight is answered: a join under way must be departed too.
+        'room.orderLost': { actions: 'defer' },
       },
     },
     /** Leaving every room, in join order, before the connection is closed. */
