@@ -138,6 +138,30 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     await labTesterSequence(spread(await nodes(3, 10_000)));
   }, 120_000);
 
+  it('a node frozen past its lease is declared dead; when it wakes it drops its connections and registers anew', async () => {
+    const [n1, n2] = await nodes(2, 1_500);
+    const a = await RawClient.connect(n1!.port);
+    a.send(wire.join('room1', 'alice'));
+    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const b = await RawClient.connect(n2!.port);
+    b.send(wire.join('room1', 'bob'));
+    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await a.read(wire.hasJoined(0, 'bob'));
+    n2!.process.kill('SIGSTOP');
+    try {
+      await expectText(a, wire.hasLeft(0, 'bob'));
+    } finally {
+      n2!.process.kill('SIGCONT');
+    }
+    // No zombie: bob is gone from the room, so his node must not keep him connected as a member.
+    expect(await b.readToClose()).toMatch(/^ERROR_CODE: 10\nERROR_DESCRIPTION: [^\n]*\n$/);
+    const again = await RawClient.connect(n2!.port);
+    again.send(wire.join('room1', 'bob'));
+    await again.readUntil(wire.hasJoined(0, 'bob'));
+    await expectText(a, wire.hasJoined(0, 'bob'));
+    expect(a.pending()).toBe('');
+  }, 120_000);
+
   it('kill -9 of a node: each of its members is announced gone once, within the lease bound', async () => {
     const leaseMs = 1_500;
     const [n1, n2] = await nodes(2, leaseMs);
@@ -163,6 +187,10 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     expect(a.pending()).toBe('');
   }, 120_000);
 });
+
+async function expectText(client: RawClient, text: string): Promise<void> {
+  expect(await client.read(text)).toBe(text);
+}
 
 async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null>; daemon: ChildProcess }> {
   const daemon = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
