@@ -145,6 +145,9 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
   }
   if (/[{}]/.test(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
+  if (resolved.redis !== undefined && !/^(rediss?:\/\/.|unix:\/\/\/)/.test(resolved.redis)) {
+    throw new OptionError(`--redis must be a redis://, rediss:// or unix:// URL, got "${resolved.redis}"`);
+  }
   for (const key of PERIODS) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatServerHandle } from '../src/index.js';
+import { ClusterStartError, OptionError, startChatServer, type ChatServerHandle } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
@@ -9,6 +9,13 @@ import { redisAvailability, startRedis, testPrefix, type TestRedis } from './red
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
 const available = redisAvailability() !== 'missing';
+
+describe('cluster mode without a reachable Redis', () => {
+  it('refuses to start, with one clear error', async () => {
+    await expect(startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', redis: 'unix:///nonexistent/redis.sock' })).rejects.toThrow(ClusterStartError);
+    await expect(startChatServer({ port: 0, logLevel: 'silent', redis: 'http://example' })).rejects.toThrow(OptionError);
+  });
+});
 
 describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', () => {
   let redis: TestRedis;
