@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -198,7 +197,6 @@ async function startDaemon(command: string, args: string[]): Promise<{ port: num
   const lines = createInterface({ input: daemon.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
-      if (process.env.DAEMON_LOG) appendFileSync(process.env.DAEMON_LOG, `${daemon.pid} ${line}\n`);
       const entry = JSON.parse(line) as { msg?: string; port?: number };
       if (entry.msg === 'listening' && entry.port) resolve(entry.port);
     });
