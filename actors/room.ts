@@ -128,7 +128,7 @@ function broadcast(context: RoomContext, text: string): void {
 
 /** Nothing of the room left on this node: no member, nothing in flight to the ordering point. */
 export function roomIsIdle(context: RoomContext): boolean {
-  return context.cluster ? clustered.clusterRoomIdle(context as ClusterRoom) : context.members.size === 0;
+  return context.cluster ? clustered.clusterRoomIdle(clusterRoom(context)) : context.members.size === 0;
 }
 
 function isCommand(event: RoomEvent): event is RoomCommand {

@@ -129,8 +129,7 @@ function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Act
 const UNAVAILABLE = () => protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
 
 /** The room's limit: refused before a ref is handed out, so no room gets this name. */
-function roomLimitRefusal(context: ServerContext, roomName: string) {
-  const known = context.directory.lookup(roomName);
+function roomLimitRefusal(context: ServerContext, known: RoomRef | undefined) {
   if ((known === undefined || !context.rooms.has(known)) && context.rooms.size >= context.options.maxRooms) {
     return protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`);
   }
@@ -237,12 +236,12 @@ export const serverMachine = setup({
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'client.join') return;
-      const refusal = roomLimitRefusal(context, event.roomName);
+      const known = context.directory.lookup(event.roomName);
+      const refusal = roomLimitRefusal(context, known);
       if (refusal) {
         enqueue.sendTo(event.client, { type: 'server.joinRefused', error: refusal });
         return;
       }
-      const known = context.directory.lookup(event.roomName);
       const { cluster } = context;
       if (cluster && (known === undefined || event.joinId === null)) {
         // Refs and join ids are the cluster's: handed out once, in Redis. A ref, once known, never changes.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OptionError } from './option-error.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
+import { redisUrlProblem } from './cluster/redis-url.js';
 
 export { OptionError };
 
@@ -145,9 +146,8 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
   }
   if (/[{}]/.test(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
-  if (resolved.redis !== undefined && !/^(rediss?:\/\/.|unix:\/\/\/)/.test(resolved.redis)) {
-    throw new OptionError(`--redis must be a redis://, rediss:// or unix:// URL, got "${resolved.redis}"`);
-  }
+  const redisProblem = resolved.redis === undefined ? null : redisUrlProblem(resolved.redis);
+  if (redisProblem) throw new OptionError(redisProblem);
   for (const key of PERIODS) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
   }

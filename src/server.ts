@@ -58,14 +58,14 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   const inspect = log.isLevelEnabled('trace') ? traceActorMessages(log) : undefined;
   const cluster = resolved.redis === undefined ? null : await joinCluster(resolved, log);
   const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log, cluster }, inspect });
-  // A stopping node announces its members' departures to the other nodes before its sockets close.
-  let leaving: Promise<void> = Promise.resolve();
   if (cluster) {
     cluster.onFenced((change) => actor.send({ type: 'cluster.fenced', ...change }));
+    // A stopping node announces its members' departures to the other nodes before its sockets
+    // close; `closed` waits for that same leaving.
     const watch = actor.subscribe((snapshot) => {
       if (!snapshot.matches('stopping') && snapshot.status === 'active') return;
       watch.unsubscribe();
-      leaving = cluster.close(true);
+      void cluster.close(true);
     });
   }
   const dumper = createDumper(actor);
@@ -83,7 +83,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   });
   const closed = stopped.then(async () => {
     dumper.close();
-    await (cluster ? leaving.then(() => cluster.close(true)) : undefined);
+    await cluster?.close(true);
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
   });

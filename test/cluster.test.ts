@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterStartError, OptionError, startChatServer, type ChatServerHandle } from '../src/index.js';
+import { ClusterStartError, OptionError, startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
-import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
-import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
+import { aliceAndBob, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
+import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
 const available = redisAvailability() !== 'missing';
@@ -26,12 +26,24 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     await redis?.stop();
   });
 
-  /** `count` nodes sharing a fresh key prefix: a cluster of their own. */
-  async function cluster(count: number, options: Parameters<typeof startServer>[0] = {}): Promise<ChatServerHandle[]> {
-    const clusterPrefix = testPrefix();
-    const nodes = [];
-    for (let i = 0; i < count; i++) nodes.push(await startServer({ redis: redis.url, clusterPrefix, ...options }));
-    return nodes;
+  const cluster = (count: number, options: StartOptions = {}): Promise<ChatServerHandle[]> => startCluster(redis.url, count, options);
+
+  /**
+   * In one transaction, so before any node can subscribe again: every node's subscriber
+   * connection is cut, then bob (join id 1) says each of `texts` in room 0.
+   */
+  async function chatWhileNobodyListens(node: ChatServerHandle, bobsNode: ChatServerHandle, texts: string[], logLength: number): Promise<void> {
+    const admin = createRedisClient(redis.url, 'test-admin');
+    await admin.connect();
+    try {
+      const keys = new ClusterKeys(node.options.clusterPrefix);
+      const transaction = admin.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      for (const text of texts) transaction.addCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(bobsNode.cluster!.nodeId), text, String(logLength), keys.roomChannel(0), 'PUBLISH']);
+      const [killed] = await transaction.exec();
+      expect(killed).toBe(2);
+    } finally {
+      admin.destroy();
+    }
   }
 
   for (const count of [2, 3]) {
@@ -114,13 +126,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
   it('a node stopping gracefully: its members leave, announced once on the other nodes', async () => {
     // A lease longer than any wait here: only the stopping node's own announcement can pass.
     const [n1, n2] = await cluster(2, { leaseMs: 120_000 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     await n2!.stop();
     await expectRead(a, wire.hasLeft(0, 'bob'));
     // The survivor carries on, and the stopped node is gone from the cluster.
@@ -132,13 +138,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   it('a node whose lease runs out is found dead: its members are announced gone once', async () => {
     const [n1, n2] = await cluster(2, { leaseMs: 600 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     // As if the node's process had died: it stops renewing and announces nothing itself.
     n2!.cluster!.simulateCrash();
     await expectRead(a, wire.hasLeft(0, 'bob'));
@@ -150,13 +150,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
   it('Redis paused: requests get UNAVAILABLE after the wait bound, then chat carries on in one order', async (context) => {
     if (!redis.process) context.skip();
     const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 5_000 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     redis.process!.pause();
     try {
       const c = await RawClient.connect(n1!.port);
@@ -177,13 +171,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
   it('a leave while Redis is paused is answered after the wait bound and announced once Redis is back', async (context) => {
     if (!redis.process) context.skip();
     const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 5_000 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     redis.process!.pause();
     try {
       b.send(wire.leave(0, 1, 'bob'));
@@ -202,26 +190,9 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   it('events missed beyond what the room log keeps: that room\'s members on the node are closed, not shown another order', async () => {
     const [n1, n2] = await cluster(2, { roomLogLength: 10 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
-    const admin = createRedisClient(redis.url, 'test-admin');
-    await admin.connect();
-    try {
-      // One transaction: every subscriber cut, then far more events than the log keeps (it is
-      // trimmed in whole stream nodes), all before any node can listen again.
-      const keys = new ClusterKeys(n1!.options.clusterPrefix);
-      const transaction = admin.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
-      for (let i = 0; i < 400; i++) transaction.addCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(n2!.cluster!.nodeId), `gone ${i}`, '10', keys.roomChannel(0), 'PUBLISH']);
-      const [killed] = await transaction.exec();
-      expect(killed).toBe(2);
-    } finally {
-      admin.destroy();
-    }
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
+    // Far more events than the log keeps (it is trimmed in whole stream nodes).
+    await chatWhileNobodyListens(n1!, n2!, Array.from({ length: 400 }, (_, i) => `gone ${i}`), 10);
     for (const client of [a, b]) expect(await client.readToClose()).toMatch(/^ERROR_CODE: 10\nERROR_DESCRIPTION: this node missed events of room 0; reconnect\n$/);
     // The room carries on for whoever joins next, and the closed members were announced gone.
     const c = await RawClient.connect(n1!.port);
@@ -234,13 +205,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
   it('Redis killed and restarted empty: connections are closed, and ids continue above the old ones', async (context) => {
     if (!redis.process) context.skip();
     const [n1, n2] = await cluster(2, { redisWaitMs: 400, leaseMs: 2_000 });
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     await redis.process!.kill();
     await redis.process!.restart();
     // Neither shows an order Redis no longer holds: both connections end (with UNAVAILABLE).
@@ -261,31 +226,13 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   it("a node's subscriber connection killed: it notices and catches up from the room's log", async () => {
     const [n1, n2] = await cluster(2);
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
-    const admin = createRedisClient(redis.url, 'test-admin');
-    await admin.connect();
-    try {
-      // Written together, so Redis runs both before any node can subscribe again: the event is
-      // published while no node listens, and only reading the room's log can bring it.
-      const keys = new ClusterKeys(n1!.options.clusterPrefix);
-      const [killed] = await Promise.all([
-        admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']),
-        admin.sendCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(n2!.cluster!.nodeId), 'while away', '100', keys.roomChannel(0), 'PUBLISH']),
-      ]);
-      expect(killed).toBe(2);
-      await expectRead(a, wire.said(0, 'bob', 'while away'));
-      await expectRead(b, wire.said(0, 'bob', 'while away'));
-      b.send(wire.chat(0, 1, 'bob', 'and after'));
-      for (const client of [a, b]) await expectRead(client, wire.said(0, 'bob', 'and after'));
-    } finally {
-      await admin.close();
-    }
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
+    // Published while no node listens: only reading the room's log can bring it.
+    await chatWhileNobodyListens(n1!, n2!, ['while away'], 100);
+    await expectRead(a, wire.said(0, 'bob', 'while away'));
+    await expectRead(b, wire.said(0, 'bob', 'while away'));
+    b.send(wire.chat(0, 1, 'bob', 'and after'));
+    for (const client of [a, b]) await expectRead(client, wire.said(0, 'bob', 'and after'));
   });
 });
 

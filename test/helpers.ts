@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { afterEach } from 'vitest';
 import { startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
+import { testPrefix } from './redis-server.js';
 
 const running = new Set<ChatServerHandle>();
 const sockets = new Set<Socket>();
@@ -174,4 +175,20 @@ export async function joinedClient(port: number, room: string, name: string, ref
   client.send(wire.join(room, name));
   await client.readUntil(wire.hasJoined(ref, name));
   return client;
+}
+
+/** alice (on `alicePort`) and bob (on `bobPort`) in room1 (ref 0); alice has read bob's announcement. */
+export async function aliceAndBob(alicePort: number, bobPort: number): Promise<{ a: RawClient; b: RawClient }> {
+  const a = await joinedClient(alicePort, 'room1', 'alice');
+  const b = await joinedClient(bobPort, 'room1', 'bob');
+  await a.read(wire.hasJoined(0, 'bob'));
+  return { a, b };
+}
+
+/** `count` in-process nodes sharing the Redis at `redis` under a fresh key prefix: a cluster of their own. */
+export async function startCluster(redis: string, count: number, options: StartOptions = {}): Promise<ChatServerHandle[]> {
+  const clusterPrefix = testPrefix();
+  const nodes = [];
+  for (let i = 0; i < count; i++) nodes.push(await startServer({ redis, clusterPrefix, ...options }));
+  return nodes;
 }

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatServerHandle } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
-import { RawClient, startServer, wire } from './helpers.js';
-import { redisAvailability, startRedisCluster, testPrefix } from './redis-server.js';
+import { RawClient, startCluster, wire } from './helpers.js';
+import { redisAvailability, startRedisCluster } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread } from './transcript-scenarios.js';
 
 // Guarantee 7: against a real Redis Cluster of three masters (decisions.md), not only one Redis.
@@ -16,12 +16,7 @@ describe.skipIf(redisAvailability() !== 'binary')('cluster mode on a Redis Clust
     await redis?.stop();
   });
 
-  async function nodes(count: number): Promise<ChatServerHandle[]> {
-    const clusterPrefix = testPrefix();
-    const started = [];
-    for (let i = 0; i < count; i++) started.push(await startServer({ redis: redis.url, clusterPrefix }));
-    return started;
-  }
+  const nodes = (count: number): Promise<ChatServerHandle[]> => startCluster(redis.url, count);
 
   it('runs the transcripts with clients spread over nodes, on sharded pub/sub', async () => {
     const cluster = await nodes(2);

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DumpDocument } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
-import { RawClient, wire } from './helpers.js';
+import { aliceAndBob, RawClient, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError, type Node } from './transcript-scenarios.js';
 
@@ -139,13 +139,7 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
 
   it('a node frozen past its lease is declared dead; when it wakes it drops its connections and registers anew', async () => {
     const [n1, n2] = await nodes(2, 1_500);
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
-    await a.read(wire.hasJoined(0, 'bob'));
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     n2!.process.kill('SIGSTOP');
     try {
       await expectText(a, wire.hasLeft(0, 'bob'));

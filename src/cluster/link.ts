@@ -71,11 +71,11 @@ const LOG_READ_BATCH = 1_000;
 /** How long records may wait behind a gap before the log is read. */
 const GAP_WAIT_MS = 100;
 /**
- * How much longer than its deadline a node waits for a script's answer before it answers
- * UNAVAILABLE: covers the error in its estimate of Redis' clock, so the script, if it runs at all
- * after that, sees itself late and refuses.
+ * How much earlier than the node's own wait bound the ordering script's deadline falls: covers the
+ * error in the node's estimate of Redis' clock, so a script that runs after the node answered
+ * UNAVAILABLE sees itself late and refuses.
  */
-const DEADLINE_GRACE_MS = 250;
+const DEADLINE_MARGIN_MS = 250;
 
 /**
  * The node's connection to the cluster's shared state in Redis: the ordering point rooms hand
@@ -188,42 +188,41 @@ export class ClusterLink {
    * bound; a `durable` command (a leave, a departure) is then still retried until Redis has it.
    */
   async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
-    const mode: Mode = command.kind === 'chat' ? 'once' : 'idempotent';
-    const memberKey = `${ref} ${command.joinId}`;
+    const chat = command.kind === 'chat';
+    const mode: Mode = chat ? 'once' : 'idempotent';
     // One member's joins and leaves go to Redis one after another: a leave still being retried
-    // must not land after the same member's next join.
-    const before = this.memberChains.get(memberKey);
+    // must not land after the same member's next join. (A member's chats come only between the
+    // two, once its client has the answer.)
+    const memberKey = chat ? '' : `${ref} ${command.joinId}`;
+    const before = chat ? undefined : this.memberChains.get(memberKey);
     const attempt = async (): Promise<OrderResult> => {
       const waitUntil = Date.now() + this.options.waitMs;
-      if (before) await this.within(before.catch(() => {}), waitUntil);
+      if (before) await this.bounded(before.catch(() => {}), waitUntil);
       if (command.kind === 'join') {
         // Everything ordered after this join must reach this node: it listens before it joins.
-        await this.within(this.subscriptions.get(ref) ?? Promise.resolve(), waitUntil);
+        await this.bounded(this.subscriptions.get(ref) ?? Promise.resolve(), waitUntil);
         // The room goes into this node's index before its first member does: a node that dies
         // between the two leaves nobody behind unannounced.
         await this.call(['SADD', this.keys.nodeRooms(this.nodeIdValue), String(ref)], 'idempotent');
       }
       // A join or chat carries its deadline on Redis' clock: run later than that (Redis paused,
       // say), the script refuses it, so a request answered UNAVAILABLE never happens after all.
-      const deadline = durable ? 0 : waitUntil + this.clockOffsetMs;
+      // The script's deadline is a little before the node's own, by more than the error in its
+      // estimate of Redis' clock: the answer still comes within the wait bound.
+      const deadline = durable ? 0 : waitUntil - DEADLINE_MARGIN_MS + this.clockOffsetMs;
       const args = [command.kind[0]!, String(command.joinId), String(this.nodeIdValue), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand, String(deadline)];
-      return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode, durable ? 0 : DEADLINE_GRACE_MS));
+      return parseOrderReply(await this.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
     };
     const first = attempt();
     let settled: Promise<unknown> = first;
     if (durable) settled = first.catch(() => this.retryUntilDone(attempt));
-    if (command.kind !== 'chat') {
+    if (!chat) {
       this.memberChains.set(memberKey, settled);
       void settled.finally(() => {
         if (this.memberChains.get(memberKey) === settled) this.memberChains.delete(memberKey);
       }).catch(() => {});
     }
     return first;
-  }
-
-  /** `work`, or UnavailableError once `until` passes. */
-  private within<T>(work: Promise<T>, until: number): Promise<T> {
-    return this.bounded(work, until);
   }
 
   /** Records from `from` on, read from the room's log; `trimmed` when the log no longer reaches back. */
@@ -406,18 +405,12 @@ export class ClusterLink {
   private readonly registrationWaiters: (() => void)[] = [];
 
   private registeredBefore(deadline: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const index = this.registrationWaiters.indexOf(done);
+    return this.wakeBefore(deadline, 'the node is registering again', (wake) => {
+      this.registrationWaiters.push(wake);
+      return () => {
+        const index = this.registrationWaiters.indexOf(wake);
         if (index >= 0) this.registrationWaiters.splice(index, 1);
-        reject(new UnavailableError('the node is registering again'));
-      }, Math.max(0, deadline - Date.now()));
-      timer.unref();
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
       };
-      this.registrationWaiters.push(done);
     });
   }
 
@@ -565,8 +558,8 @@ export class ClusterLink {
     });
   }
 
-  private run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode, graceMs = 0): Promise<T> {
-    return this.withRetry(() => this.runScript<T>(script, keys, args), mode, graceMs);
+  private run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode): Promise<T> {
+    return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
   }
 
   /** A plain command; its key (routing it on a Redis Cluster) is its second word. */
@@ -587,7 +580,7 @@ export class ClusterLink {
    * Runs a command within the wait bound. Refused while offline (never written): retried as soon
    * as the connection is back. Lost in flight: retried only if repeating it is harmless.
    */
-  private async withRetry<T>(send: () => Promise<T>, mode: Mode, graceMs = 0): Promise<T> {
+  private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       if (this.state === 'closed') throw new UnavailableError('the node is stopping');
@@ -601,7 +594,7 @@ export class ClusterLink {
         continue;
       }
       try {
-        return await this.bounded(send(), deadline + graceMs);
+        return await this.bounded(send(), deadline);
       } catch (error) {
         if (error instanceof UnavailableError) throw error;
         if (error instanceof ErrorReply) throw error;
@@ -639,19 +632,24 @@ export class ClusterLink {
   }
 
   private readyBefore(deadline: number): Promise<void> {
+    return this.wakeBefore(deadline, 'Redis not reachable in time', (wake) => this.redis.onceReady(wake));
+  }
+
+  /** Resolves when `listen`'s wake-up comes, or fails with UnavailableError at the deadline. */
+  private wakeBefore(deadline: number, reason: string, listen: (wake: () => void) => () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const left = deadline - Date.now();
       if (left <= 0) {
-        reject(new UnavailableError('Redis not reachable in time'));
+        reject(new UnavailableError(reason));
         return;
       }
-      const cancel = this.redis.onceReady(() => {
+      const stopListening = listen(() => {
         clearTimeout(timer);
         resolve();
       });
       const timer = setTimeout(() => {
-        cancel();
-        reject(new UnavailableError('Redis not reachable in time'));
+        stopListening();
+        reject(new UnavailableError(reason));
       }, left);
       timer.unref();
     });

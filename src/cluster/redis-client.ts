@@ -1,5 +1,6 @@
 import { createClient } from '@redis/client';
 import { OptionError } from '../option-error.js';
+import { redisUrlProblem, unixSocketPath } from './redis-url.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -10,14 +11,11 @@ function reconnectDelay(retries: number): number {
 
 /** Connection options for `redis://`, `rediss://` or `unix:///path` URLs. */
 export function redisSocketOptions(url: string): { url?: string; socket: { reconnectStrategy: (retries: number) => number; connectTimeout: number; path?: string } } {
+  const problem = redisUrlProblem(url);
+  if (problem) throw new OptionError(problem);
   const socket = { reconnectStrategy: reconnectDelay, connectTimeout: 2_000 };
-  if (url.startsWith('unix://')) {
-    const path = decodeURIComponent(url.slice('unix://'.length));
-    if (!path.startsWith('/')) throw new OptionError(`--redis unix:// URL needs an absolute socket path, got "${url}"`);
-    return { socket: { ...socket, path } };
-  }
-  if (!/^rediss?:\/\//.test(url)) throw new OptionError(`--redis must be a redis://, rediss:// or unix:// URL, got "${url}"`);
-  return { url, socket };
+  const path = unixSocketPath(url);
+  return path === null ? { url, socket } : { socket: { ...socket, path } };
 }
 
 /**
