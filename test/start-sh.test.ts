@@ -185,8 +185,15 @@ async function expectText(client: RawClient, text: string): Promise<void> {
   expect(await client.read(text)).toBe(text);
 }
 
+/** Every daemon this file started: whatever a failed test left running is killed at the end. */
+const spawnedDaemons = new Set<ChildProcess>();
+afterAll(() => {
+  for (const daemon of spawnedDaemons) if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+});
+
 async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null>; daemon: ChildProcess }> {
   const daemon = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnedDaemons.add(daemon);
   const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
   const lines = createInterface({ input: daemon.stdout });
   const port = await new Promise<number>((resolve, reject) => {
