@@ -6,7 +6,8 @@ import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protoc
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
 import { nameProblem } from '../src/protocol/values.js';
-import type { Connection } from '../src/transport/connection.js';
+import type { Observer, Subscription } from 'rxjs';
+import type { Connection, ConnectionWatcher } from '../src/transport/connection.js';
 import { isLoopback } from '../src/transport/address.js';
 import type { ClientEvent, ClientRequestEvent, RoomActorRef, ServerEvent } from './events.js';
 
@@ -70,19 +71,39 @@ function membershipLogBudget(context: ClientContext): LogBudget {
 
 /**
  * Feeds a client actor from its connection: each request from the inbound stream becomes one
- * event, in arrival order, and the socket's close and overflow become events too. A plain
- * subscription rather than an invoked child actor: at 10,000 connections a second actor per
- * connection costs more memory than the connection itself. Returns the teardown.
+ * event, in arrival order, and the socket's close and overflow become events too. One plain
+ * object rather than an invoked child actor or a closure per callback: at 10,000 connections a
+ * second actor per connection costs more memory than the connection itself.
  */
-export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): () => void {
-  const subscription = connection.requests$.subscribe({
-    next: (decoded) => actor.send(toRequestEvent(decoded)),
-    complete: () => actor.send({ type: 'request.end' }),
-    error: () => actor.send({ type: 'request.end' }),
-  });
-  connection.onClose(() => actor.send({ type: 'socket.closed' }));
-  connection.onOverflow(() => actor.send({ type: 'socket.overflow' }));
-  return () => subscription.unsubscribe();
+class ConnectionFeed implements Observer<Decoded>, ConnectionWatcher {
+  constructor(private readonly actor: { send(event: ClientEvent): void }) {}
+
+  next(decoded: Decoded): void {
+    this.actor.send(toRequestEvent(decoded));
+  }
+
+  complete(): void {
+    this.actor.send({ type: 'request.end' });
+  }
+
+  error(): void {
+    this.actor.send({ type: 'request.end' });
+  }
+
+  socketClosed(): void {
+    this.actor.send({ type: 'socket.closed' });
+  }
+
+  outputOverflowed(): void {
+    this.actor.send({ type: 'socket.overflow' });
+  }
+}
+
+/** Starts feeding `actor` from `connection`; returns the teardown. */
+export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): Subscription {
+  const feed = new ConnectionFeed(actor);
+  connection.watch(feed);
+  return connection.requests$.subscribe(feed);
 }
 
 function toRequestEvent(decoded: Decoded): ClientRequestEvent {

@@ -1,5 +1,6 @@
 import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import type { Socket } from 'node:net';
+import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ResolvedOptions } from '../src/config.js';
 import { LogBudget, logWithin, printable } from '../src/log.js';
@@ -28,6 +29,8 @@ export interface ServerInput {
 interface ClientEntry {
   readonly actor: Actor<typeof clientMachine>;
   readonly connection: Connection;
+  /** The actor's subscription to its connection's requests. */
+  readonly feed: Subscription;
 }
 
 export interface ServerContext {
@@ -75,7 +78,6 @@ type SupervisionEvent =
   | { type: 'xstate.error.actor.client'; error: unknown }
   | { type: 'xstate.error.actor.room'; error: unknown }
   | { type: 'xstate.error.actor.listener'; error: unknown }
-  | { type: 'supervise.clientFailed'; connectionId: number; error: unknown }
   | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown }
   // Cluster mode: a join's ref and join id as Redis handed them out, or Redis out of reach.
   | { type: 'cluster.joinResolved'; join: JoinEvent; roomRef: RoomRef; joinId: number }
@@ -221,18 +223,12 @@ export const serverMachine = setup({
         id: CLIENT_ID,
         input: { connection, settings: context.clientSettings, log },
       });
-      context.clients.set(id, { actor, connection });
       context.counters.accepted++;
       log.info('connected');
       actor.start();
-      const stopFeeding = feedFromConnection(actor, connection);
-      actor.subscribe({
-        complete: stopFeeding,
-        error: (error) => {
-          stopFeeding();
-          self.send({ type: 'supervise.clientFailed', connectionId: id, error });
-        },
-      });
+      // No observer per client actor (it costs a few hundred bytes per connection): its end and
+      // its failure reach this actor as the xstate.done/error events every child sends its parent.
+      context.clients.set(id, { actor, connection, feed: feedFromConnection(actor, connection) });
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'client.join') return;
@@ -306,29 +302,35 @@ export const serverMachine = setup({
       if (event.type !== 'xstate.done.actor.client') return;
       const entry = context.clients.get(event.output.connectionId);
       if (!entry) return;
+      entry.feed.unsubscribe();
       context.clients.delete(event.output.connectionId);
       forgetConnection(context, entry);
     },
     /**
      * A client actor failed: its connection gets INTERNAL and is closed, its departures are
-     * announced from the rooms its last snapshot was in; everything else carries on.
+     * announced from the rooms its last snapshot was in; everything else carries on. The error
+     * event does not say which actor failed (they share one id), so the failed ones are found by
+     * their status: a scan of every connection, but only when something failed.
      */
-    containClientFailure: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'supervise.clientFailed') return;
-      const entry = context.clients.get(event.connectionId);
-      if (!entry) return;
-      context.counters.failures++;
-      context.clients.delete(event.connectionId);
-      forgetConnection(context, entry);
-      const { connection } = entry;
-      const last = entry.actor.getSnapshot().context;
-      context.log.error({ conn: connection.info.id, err: event.error }, 'client actor failed; closing its connection');
-      connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
-      connection.close(context.options.shutdownFlushMs);
-      if (last.joinId === null) return;
-      for (const membership of last.rooms.values()) {
-        const room = context.rooms.get(membership.roomRef);
-        if (room) enqueue.sendTo(room, { type: 'depart', joinId: last.joinId, client: entry.actor });
+    containClientFailures: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'xstate.error.actor.client') return;
+      for (const [connectionId, entry] of context.clients) {
+        const snapshot = entry.actor.getSnapshot();
+        if (snapshot.status !== 'error') continue;
+        entry.feed.unsubscribe();
+        context.counters.failures++;
+        context.clients.delete(connectionId);
+        forgetConnection(context, entry);
+        const { connection } = entry;
+        const last = snapshot.context;
+        context.log.error({ conn: connection.info.id, err: snapshot.error }, 'client actor failed; closing its connection');
+        connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
+        connection.close(context.options.shutdownFlushMs);
+        if (last.joinId === null) continue;
+        for (const membership of last.rooms.values()) {
+          const room = context.rooms.get(membership.roomRef);
+          if (room) enqueue.sendTo(room, { type: 'depart', joinId: last.joinId, client: entry.actor });
+        }
       }
     }),
     /**
@@ -396,7 +398,8 @@ export const serverMachine = setup({
       context.rooms.clear();
     }),
     cutRemainingClients: enqueueActions(({ context, enqueue }) => {
-      for (const { actor, connection } of context.clients.values()) {
+      for (const { actor, connection, feed } of context.clients.values()) {
+        feed.unsubscribe();
         connection.destroy();
         enqueue.stopChild(actor);
       }
@@ -479,11 +482,10 @@ export const serverMachine = setup({
   },
   on: {
     'xstate.done.actor.client': { actions: 'forgetClient' },
-    // A child's failure is handled from the supervisor's own observer of that child, which knows
-    // which one it was; these generic events must still be taken, or xstate fails the parent too.
-    'xstate.error.actor.client': {},
+    'xstate.error.actor.client': { actions: 'containClientFailures' },
+    // A room's failure is handled from the supervisor's own observer of that room, which knows
+    // which one it was; this generic event must still be taken, or xstate fails the parent too.
     'xstate.error.actor.room': {},
-    'supervise.clientFailed': { actions: 'containClientFailure' },
     'supervise.roomFailed': { actions: 'restartRoom' },
     'xstate.error.actor.listener': { actions: 'logFailure' },
   },

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import type { Observable, Observer } from 'rxjs';
+import { Observable, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
-import { decodeRequests, socketBytes } from './inbound.js';
+import { RequestFramer } from './inbound.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 import type { PeerAddress } from './proxy-reader.js';
 
@@ -35,11 +35,17 @@ export interface Connection {
   close(flushLimitMs: number): void;
   /** Close now, dropping what is queued. */
   destroy(): void;
-  onClose(listener: () => void): void;
-  /** Called once when unsent output passes its limit: the peer stopped reading. */
-  onOverflow(listener: () => void): void;
+  /** One watcher of the socket's close and of output overflow (the client actor's feed). */
+  watch(watcher: ConnectionWatcher): void;
   /** Queues bytes even past the output limit: the error reply owed to a slow consumer. */
   sendBeyondLimit(bytes: Buffer): void;
+}
+
+export interface ConnectionWatcher {
+  /** The socket closed; called at once if it already has. */
+  socketClosed(): void;
+  /** Called once when unsent output passes its limit: the peer stopped reading. */
+  outputOverflowed(): void;
 }
 
 export interface TransportOptions {
@@ -60,29 +66,31 @@ export function plainAddress(address: string | undefined): string {
 function ignore(): void {}
 
 /**
- * One TCP connection behind the `Connection` face. A class with prototype methods rather than an
- * object of closures: at 10,000 connections, every per-connection function object counts.
+ * One TCP connection behind the `Connection` face. A class with prototype methods, and timers
+ * that are handed their object rather than a closure: at 10,000 connections every per-connection
+ * function object and listener counts. Its request stream has one subscriber, the client actor's
+ * feed.
  */
 class SocketConnection implements Connection {
   readonly info: ConnectionInfo;
   readonly requests$: Observable<Decoded>;
   readonly outbound: SocketWriter;
   private readonly throttle: ReadThrottle;
+  private framer: RequestFramer | null = null;
   private bytesRead = 0;
   private open: boolean;
-  private closeListener: (() => void) | undefined;
-  private overflowListener: (() => void) | undefined;
+  private watcher: ConnectionWatcher | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: number, private readonly socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null) {
+  constructor(id: number, private readonly socket: Socket, scheduler: FlushScheduler, private readonly options: TransportOptions, peer: PeerAddress | null) {
     // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
     socket.setKeepAlive(true, options.keepAliveMs);
     // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
     socket.on('error', ignore);
     this.open = !socket.destroyed;
-    socket.once('close', this.onSocketClose);
+    socket.on('close', this.onSocketClose);
     this.throttle = new ReadThrottle(socket, options.flood);
-    this.outbound = new SocketWriter(socket, scheduler, options.output, this.onOverflowed);
+    this.outbound = new SocketWriter(socket, scheduler, options.output, this);
     this.info = {
       id,
       peerAddress: peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress),
@@ -90,13 +98,7 @@ class SocketConnection implements Connection {
       localAddress: plainAddress(socket.localAddress),
       localPort: socket.localPort ?? 0,
     };
-    this.requests$ = socketBytes(socket, this).pipe(decodeRequests(options.limits, options.quietMs, this.throttle));
-  }
-
-  /** Counts a read (for the dump) and charges it to the flood bucket. */
-  counted(bytes: number): void {
-    this.bytesRead += bytes;
-    this.throttle.consumed(bytes);
+    this.requests$ = new Observable<Decoded>((subscriber) => this.attach(subscriber));
   }
 
   bytesIn(): number {
@@ -120,7 +122,7 @@ class SocketConnection implements Connection {
     // A plain timer, not a state-machine delay: xstate cancels an actor's delayed events by
     // scanning every delayed event in the system, which is quadratic when thousands close at once.
     if (this.open && !this.cutTimer) {
-      this.cutTimer = setTimeout(() => this.socket.destroy(), flushLimitMs);
+      this.cutTimer = setTimeout(destroySocket, flushLimitMs, this.socket);
       this.cutTimer.unref();
     }
   }
@@ -129,31 +131,64 @@ class SocketConnection implements Connection {
     this.socket.destroy();
   }
 
-  /** One listener: the client actor's feed. Called at once if the socket is already closed. */
-  onClose(listener: () => void): void {
-    if (!this.open) listener();
-    else this.closeListener = listener;
-  }
-
-  onOverflow(listener: () => void): void {
-    this.overflowListener = listener;
+  watch(watcher: ConnectionWatcher): void {
+    this.watcher = watcher;
+    if (!this.open) watcher.socketClosed();
   }
 
   sendBeyondLimit(bytes: Buffer): void {
     this.outbound.nextBeyondLimit(bytes);
   }
 
+  /** The output writer's report: unsent output passed its limit. */
+  outputOverflowed(): void {
+    this.watcher?.outputOverflowed();
+  }
+
+  /** The request stream's subscription: reads are framed into requests until the input ends. */
+  private attach(subscriber: Subscriber<Decoded>): TeardownLogic {
+    if (this.framer) {
+      subscriber.error(new Error('a connection\'s requests have one subscriber'));
+      return undefined;
+    }
+    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, subscriber);
+    this.framer = framer;
+    const { socket } = this;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    // A socket paused before (after a PROXY header) does not flow on its own.
+    socket.resume();
+    if (!this.open) framer.end();
+    return () => {
+      framer.dispose();
+      socket.off('data', this.onData);
+      socket.off('end', this.onEnd);
+    };
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.bytesRead += chunk.length;
+    this.throttle.consumed(chunk.length);
+    this.framer!.push(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    this.framer!.end();
+  };
+
   private readonly onSocketClose = (): void => {
     this.open = false;
     this.throttle.stop();
     this.outbound.socketClosed();
     if (this.cutTimer) clearTimeout(this.cutTimer);
-    this.closeListener?.();
+    this.watcher?.socketClosed();
+    // After the close is reported, as before: the requests' end follows it.
+    this.framer?.end();
   };
+}
 
-  private readonly onOverflowed = (): void => {
-    this.overflowListener?.();
-  };
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */

@@ -59,10 +59,10 @@ export class ReadThrottle {
     if (this.tokens < 0) {
       this.socket.pause();
       const waitMs = Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
-      this.timer = setTimeout(this.refilled, waitMs);
+      this.timer = setTimeout(ReadThrottle.refilled, waitMs, this);
     } else if (bytes >= BULK_READ_BYTES && !this.turn) {
       this.socket.pause();
-      this.turn = setImmediate(this.endTurn);
+      this.turn = setImmediate(ReadThrottle.endTurn, this);
     }
   }
 
@@ -73,15 +73,16 @@ export class ReadThrottle {
     this.turn = undefined;
   }
 
-  private readonly refilled = (): void => {
-    this.timer = undefined;
-    this.resumeIfFree();
-  };
+  // Timers get the throttle as their argument: no closure per connection.
+  private static refilled(throttle: ReadThrottle): void {
+    throttle.timer = undefined;
+    throttle.resumeIfFree();
+  }
 
-  private readonly endTurn = (): void => {
-    this.turn = undefined;
-    this.resumeIfFree();
-  };
+  private static endTurn(throttle: ReadThrottle): void {
+    throttle.turn = undefined;
+    throttle.resumeIfFree();
+  }
 
   private resumeIfFree(): void {
     if (!this.timer && !this.turn && !this.held && !this.socket.destroyed) this.socket.resume();

@@ -1,15 +1,12 @@
 import type { Socket } from 'node:net';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable } from 'rxjs';
 import { RequestDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 
 /** The bytes a socket reads, as a stream that completes when the peer stops sending or the socket closes. */
-export function socketBytes(socket: Socket, meter?: { counted(bytes: number): void }): Observable<Buffer> {
+export function socketBytes(socket: Socket): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
-    const onData = (chunk: Buffer): void => {
-      meter?.counted(chunk.length);
-      subscriber.next(chunk);
-    };
+    const onData = (chunk: Buffer): void => subscriber.next(chunk);
     const onEnd = (): void => subscriber.complete();
     socket.on('data', onData);
     socket.on('end', onEnd);
@@ -24,13 +21,6 @@ export function socketBytes(socket: Socket, meter?: { counted(bytes: number): vo
   });
 }
 
-/**
- * The framing operator: reads (cut anywhere) → typed requests or typed failures, in order.
- * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
- * when the input ends: one-shot clients often omit the last newline and wait for the answer.
- * `gate.holding` says when unread bytes are being held back (flood control, or requests waiting
- * their turn): no quiet then.
- */
 /** Holds a socket back while requests it already sent wait their turn (see ReadThrottle). */
 export interface ReadGate {
   readonly holding: boolean;
@@ -38,7 +28,11 @@ export interface ReadGate {
   release(): void;
 }
 
-const NO_GATE: ReadGate = { holding: false, hold() {}, release() {} };
+/** Where framed requests go: the connection's one subscriber. */
+export interface RequestSink {
+  next(decoded: Decoded): void;
+  complete(): void;
+}
 
 /**
  * Requests one connection may have handled per turn of the event loop. A read of 64 KiB of tiny
@@ -47,79 +41,115 @@ const NO_GATE: ReadGate = { holding: false, hold() {}, release() {} };
  */
 const REQUESTS_PER_TURN = 64;
 
-export function decodeRequests(limits: DecoderLimits, quietMs: number, gate: ReadGate = NO_GATE): OperatorFunction<Buffer, Decoded> {
-  return (bytes) =>
-    new Observable<Decoded>((subscriber) => {
-      const decoder = new RequestDecoder(limits);
-      let quiet: NodeJS.Timeout | undefined;
-      let handledThisTurn = 0;
-      let backlog: Decoded[] = [];
-      let next = 0;
-      let turn: NodeJS.Immediate | undefined;
-      let ended = false;
-      const emit = (decoded: Decoded[]): void => {
-        for (const item of decoded) {
-          if (turn !== undefined || handledThisTurn >= REQUESTS_PER_TURN) backlog.push(item);
-          else {
-            handledThisTurn++;
-            subscriber.next(item);
-          }
-        }
-        if (backlog.length > next && turn === undefined) {
-          gate.hold();
-          turn = setImmediate(nextTurn);
-        }
-      };
-      const nextTurn = (): void => {
-        turn = undefined;
-        handledThisTurn = 0;
-        while (next < backlog.length && handledThisTurn < REQUESTS_PER_TURN) {
-          handledThisTurn++;
-          subscriber.next(backlog[next++]!);
-        }
-        if (next < backlog.length) {
-          turn = setImmediate(nextTurn);
-          return;
-        }
-        backlog = [];
-        next = 0;
-        gate.release();
-        if (ended) subscriber.complete();
-      };
-      const onQuiet = (): void => {
-        // Bytes the flood control has not read yet may be the rest: the quiet period counts
-        // only while everything the socket holds has been read.
-        if (gate.holding) {
-          quiet = setTimeout(onQuiet, quietMs);
-          return;
-        }
-        quiet = undefined;
-        emit(decoder.completeOnQuiet());
-      };
-      const subscription = bytes.subscribe({
-        next(chunk) {
-          if (quiet) clearTimeout(quiet);
-          quiet = undefined;
-          if (turn === undefined) handledThisTurn = 0;
-          emit(decoder.push(chunk));
-          if (decoder.hasCompletablePending()) quiet = setTimeout(onQuiet, quietMs);
-        },
-        error(err: unknown) {
-          subscriber.error(err);
-        },
-        complete() {
-          if (quiet) clearTimeout(quiet);
-          quiet = undefined;
-          emit(decoder.completeOnQuiet());
-          // What waits its turn is still handled, in order, before the end.
-          if (turn === undefined) subscriber.complete();
-          else ended = true;
-        },
-      });
-      return () => {
-        if (quiet) clearTimeout(quiet);
-        if (turn) clearImmediate(turn);
-        subscription.unsubscribe();
-      };
-    });
+/**
+ * Framing: reads (cut anywhere) → typed requests or typed failures, in order, to one sink.
+ * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
+ * when the input ends: one-shot clients often omit the last newline and wait for the answer.
+ * `gate.holding` says when unread bytes are being held back (flood control, or requests waiting
+ * their turn): no quiet then.
+ *
+ * One object with prototype methods, its timers given it as an argument: at 10,000 connections a
+ * closure per timer and per callback would cost more than the state it keeps.
+ */
+export class RequestFramer {
+  private readonly decoder: RequestDecoder;
+  private quiet: NodeJS.Timeout | undefined;
+  private handledThisTurn = 0;
+  /** Requests waiting for a later turn; `next` is the first not yet handed on. */
+  private backlog: Decoded[] | null = null;
+  private next = 0;
+  private turn: NodeJS.Immediate | undefined;
+  /** The input ended while requests still waited their turn. */
+  private ended = false;
+  private finished = false;
+
+  constructor(
+    limits: DecoderLimits,
+    private readonly quietMs: number,
+    private readonly gate: ReadGate,
+    private readonly sink: RequestSink,
+  ) {
+    this.decoder = new RequestDecoder(limits);
+  }
+
+  /** One read from the peer. */
+  push(chunk: Buffer): void {
+    if (this.finished || this.ended) return;
+    this.clearQuiet();
+    if (this.turn === undefined) this.handledThisTurn = 0;
+    this.emit(this.decoder.push(chunk));
+    if (this.decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
+  }
+
+  /** The peer stopped sending (or the socket closed): what is buffered counts as complete. */
+  end(): void {
+    if (this.finished || this.ended) return;
+    this.clearQuiet();
+    this.emit(this.decoder.completeOnQuiet());
+    // What waits its turn is still handled, in order, before the end.
+    if (this.turn === undefined) this.finish();
+    else this.ended = true;
+  }
+
+  /** The subscriber left: no more timers, nothing more handed on. */
+  dispose(): void {
+    this.finished = true;
+    this.clearQuiet();
+    if (this.turn) clearImmediate(this.turn);
+    this.turn = undefined;
+  }
+
+  private emit(decoded: Decoded[]): void {
+    for (const item of decoded) {
+      if (this.turn !== undefined || this.handledThisTurn >= REQUESTS_PER_TURN) (this.backlog ??= []).push(item);
+      else {
+        this.handledThisTurn++;
+        this.sink.next(item);
+      }
+    }
+    if (this.backlog !== null && this.backlog.length > this.next && this.turn === undefined) {
+      this.gate.hold();
+      this.turn = setImmediate(RequestFramer.nextTurn, this);
+    }
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.sink.complete();
+  }
+
+  private clearQuiet(): void {
+    if (this.quiet) clearTimeout(this.quiet);
+    this.quiet = undefined;
+  }
+
+  private static nextTurn(framer: RequestFramer): void {
+    framer.turn = undefined;
+    if (framer.finished) return;
+    framer.handledThisTurn = 0;
+    const backlog = framer.backlog!;
+    while (framer.next < backlog.length && framer.handledThisTurn < REQUESTS_PER_TURN) {
+      framer.handledThisTurn++;
+      framer.sink.next(backlog[framer.next++]!);
+    }
+    if (framer.next < backlog.length) {
+      framer.turn = setImmediate(RequestFramer.nextTurn, framer);
+      return;
+    }
+    framer.backlog = null;
+    framer.next = 0;
+    framer.gate.release();
+    if (framer.ended) framer.finish();
+  }
+
+  private static quietPassed(framer: RequestFramer): void {
+    // Bytes the flood control has not read yet may be the rest: the quiet period counts
+    // only while everything the socket holds has been read.
+    if (framer.gate.holding) {
+      framer.quiet = setTimeout(RequestFramer.quietPassed, framer.quietMs, framer);
+      return;
+    }
+    framer.quiet = undefined;
+    if (!framer.finished && !framer.ended) framer.emit(framer.decoder.completeOnQuiet());
+  }
 }

@@ -10,6 +10,14 @@ export interface OutputLimit {
   readonly graceMs: number;
 }
 
+/** Told once when a writer's unsent output passes its limit. */
+export interface OverflowListener {
+  outputOverflowed(): void;
+}
+
+const UNLIMITED: OutputLimit = { softBytes: Number.POSITIVE_INFINITY, hardBytes: Number.POSITIVE_INFINITY, graceMs: 0 };
+const NOBODY: OverflowListener = { outputOverflowed() {} };
+
 /**
  * Gathers the writers that got bytes during this turn of the event loop and flushes each once:
  * a room posting to a hundred members costs a hundred array pushes, and each socket one write.
@@ -43,6 +51,9 @@ export class FlushScheduler {
  * than the grace period, or above the hard limit at all, the writer stops taking room traffic and
  * calls `onOverflow` once, so one reader that stopped reading never holds up a room or eats
  * memory, while a reader that is merely handed a burst (one read of a busy room) is not cut.
+ *
+ * No closure per writer: timers are handed the writer, and a `drain` listener exists only while
+ * the socket is blocked (at 10,000 connections, per-connection function objects add up).
  */
 export class SocketWriter implements Observer<Buffer> {
   private pending: Buffer[] = [];
@@ -60,11 +71,9 @@ export class SocketWriter implements Observer<Buffer> {
   constructor(
     private readonly socket: Socket,
     private readonly scheduler: FlushScheduler,
-    private readonly limit: OutputLimit = { softBytes: Number.POSITIVE_INFINITY, hardBytes: Number.POSITIVE_INFINITY, graceMs: 0 },
-    private readonly onOverflow: () => void = () => {},
-  ) {
-    socket.on('drain', this.onDrain);
-  }
+    private readonly limit: OutputLimit = UNLIMITED,
+    private readonly owner: OverflowListener = NOBODY,
+  ) {}
 
   /** The socket closed: nothing more can be written (the connection tells us; one listener less). */
   socketClosed(): void {
@@ -81,7 +90,7 @@ export class SocketWriter implements Observer<Buffer> {
     const queued = this.pendingBytes + this.kernelSideBytes;
     if (queued > this.limit.softBytes) {
       if (queued > this.limit.hardBytes) return this.overflow();
-      this.graceTimer ??= setTimeout(this.endGrace, this.limit.graceMs);
+      this.graceTimer ??= setTimeout(SocketWriter.endGrace, this.limit.graceMs, this);
     }
     this.arm();
   }
@@ -118,7 +127,10 @@ export class SocketWriter implements Observer<Buffer> {
       this.pending = [];
       this.pendingBytes = 0;
       this.bytesOut += data.length;
-      if (!this.socket.write(data)) this.blocked = true;
+      if (!this.socket.write(data)) {
+        this.blocked = true;
+        this.socket.once('drain', () => this.drained());
+      }
       this.kernelSideBytes = this.socket.writableLength;
     }
     if (this.ending && !this.blocked) this.socket.end();
@@ -135,22 +147,22 @@ export class SocketWriter implements Observer<Buffer> {
     this.clearGrace();
     if (this.overflowed) return;
     this.overflowed = true;
-    this.onOverflow();
+    this.owner.outputOverflowed();
   }
 
-  private readonly endGrace = (): void => {
-    this.graceTimer = undefined;
-    if (!this.closed && this.queuedBytes() > this.limit.softBytes) this.overflow();
-  };
+  private static endGrace(writer: SocketWriter): void {
+    writer.graceTimer = undefined;
+    if (!writer.closed && writer.queuedBytes() > writer.limit.softBytes) writer.overflow();
+  }
 
   private clearGrace(): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
   }
 
-  private readonly onDrain = (): void => {
+  private drained(): void {
     this.blocked = false;
     this.kernelSideBytes = this.socket.writableLength;
     this.flush();
-  };
+  }
 }
