@@ -1,7 +1,6 @@
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
-import type { Logger } from 'pino';
 import type { KillServicePolicy } from '../src/config.js';
-import { LogBudget, logWithin, printable } from '../src/log.js';
+import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
@@ -29,7 +28,7 @@ export interface ClientOutput {
 export interface ClientInput {
   readonly connection: Connection;
   readonly settings: ClientSettings;
-  readonly log: Logger;
+  readonly log: LineLogger;
 }
 
 /** This connection's place in one room. */
@@ -44,7 +43,7 @@ export interface Membership {
 export interface ClientContext {
   readonly connection: Connection;
   readonly settings: ClientSettings;
-  readonly log: Logger;
+  readonly log: LineLogger;
   /** The address and port replies advertise: the one the peer reached us on, unless configured. */
   readonly serverIp: string;
   readonly serverPort: number;

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ResolvedOptions } from '../src/config.js';
-import { LogBudget, logWithin, printable } from '../src/log.js';
+import { ConnectionLogger, LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
@@ -217,14 +217,14 @@ export const serverMachine = setup({
       const id = context.counters.connections++;
       const connection = socketConnection(id, event.socket, context.scheduler, context.transport, event.peer);
       context.connectionsByAddress.set(address, (context.connectionsByAddress.get(address) ?? 0) + 1);
-      const log = context.log.child({ conn: id, peer: `${connection.info.peerAddress}:${connection.info.peerPort}` });
+      const log = new ConnectionLogger(context.log, connection.info);
       const actor = createActor(clientMachine, {
         parent: self as AnyActorRef,
         id: CLIENT_ID,
         input: { connection, settings: context.clientSettings, log },
       });
       context.counters.accepted++;
-      log.info('connected');
+      log.info({}, 'connected');
       actor.start();
       // No observer per client actor (it costs a few hundred bytes per connection): its end and
       // its failure reach this actor as the xstate.done/error events every child sends its parent.

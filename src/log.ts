@@ -11,6 +11,54 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { pid: process.pid } });
 }
 
+/** The levels a connection logs at. */
+export type LineLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What a connection's actor logs through: a pino logger, or a connection's view of one. */
+export interface LineLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+  isLevelEnabled(level: LineLevel): boolean;
+}
+
+/**
+ * A connection's logger: the server's, with the connection's fields first on each line. Not a
+ * pino child: a child precomputes its bindings as a string, about 300 bytes per connection
+ * (3 MB at 10,000 connections) for the handful of lines most connections write.
+ */
+export class ConnectionLogger implements LineLogger {
+  constructor(
+    private readonly parent: Logger,
+    private readonly peer: { readonly id: number; readonly peerAddress: string; readonly peerPort: number },
+  ) {}
+
+  debug(fields: object, message: string): void {
+    if (this.parent.isLevelEnabled('debug')) this.parent.debug(this.with(fields), message);
+  }
+
+  info(fields: object, message: string): void {
+    if (this.parent.isLevelEnabled('info')) this.parent.info(this.with(fields), message);
+  }
+
+  warn(fields: object, message: string): void {
+    if (this.parent.isLevelEnabled('warn')) this.parent.warn(this.with(fields), message);
+  }
+
+  error(fields: object, message: string): void {
+    if (this.parent.isLevelEnabled('error')) this.parent.error(this.with(fields), message);
+  }
+
+  isLevelEnabled(level: LineLevel): boolean {
+    return this.parent.isLevelEnabled(level);
+  }
+
+  private with(fields: object): object {
+    return { conn: this.peer.id, peer: `${this.peer.peerAddress}:${this.peer.peerPort}`, ...fields };
+  }
+}
+
 const MAX_LOGGED_CHARS = 200;
 
 /**
@@ -55,7 +103,7 @@ export class LogBudget {
 }
 
 /** Logs at `level` while the budget lasts, at `debug` past it; reports how many were moved down. */
-export function logWithin(budget: LogBudget, log: Logger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
+export function logWithin(budget: LogBudget, log: LineLogger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
   if (!budget.take()) {
     log.debug(fields, message);
     return;

@@ -73,7 +73,6 @@ function ignore(): void {}
  */
 class SocketConnection implements Connection {
   readonly info: ConnectionInfo;
-  readonly requests$: Observable<Decoded>;
   readonly outbound: SocketWriter;
   private readonly throttle: ReadThrottle;
   private framer: RequestFramer | null = null;
@@ -98,7 +97,11 @@ class SocketConnection implements Connection {
       localAddress: plainAddress(socket.localAddress),
       localPort: socket.localPort ?? 0,
     };
-    this.requests$ = new Observable<Decoded>((subscriber) => this.attach(subscriber));
+  }
+
+  /** Made when asked for (once, by the client actor's feed): nothing to keep per connection. */
+  get requests$(): Observable<Decoded> {
+    return new Observable<Decoded>((subscriber) => this.attach(subscriber));
   }
 
   bytesIn(): number {
