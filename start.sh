@@ -20,4 +20,7 @@ fi
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-exec node dist/src/cli/main.js "$@"
+# A small young generation (2 MiB semi-spaces, V8's default grows them to 16 MiB): a chat server's
+# heap is mostly long-lived connections, and at 10,000 connections the default costs about 3 KB of
+# RSS per connection for 5% more fan-out throughput. CHAT_NODE_FLAGS replaces it ("" for V8's own).
+exec node ${CHAT_NODE_FLAGS---max-semi-space-size=2} dist/src/cli/main.js "$@"

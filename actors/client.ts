@@ -1,4 +1,4 @@
-import { assign, enqueueActions, sendParent, setup } from 'xstate';
+import { enqueueActions, sendParent, setup } from 'xstate';
 import type { KillServicePolicy } from '../src/config.js';
 import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
@@ -18,6 +18,12 @@ export interface ClientSettings {
   /** How long a closing connection may take to flush before it is cut. */
   readonly flushMs: number;
   readonly testHooks: boolean;
+  /**
+   * Shared by every connection of the server: its lines (connected, joined, left, disconnected)
+   * are logged at info 2,000 at once, then 200 a second, past that at debug, so a storm of
+   * thousands of connections neither floods the log nor spends its time writing it.
+   */
+  readonly lineBudget: LogBudget;
 }
 
 /** What a finished client actor reports to its supervisor. */
@@ -217,14 +223,15 @@ export const clientMachine = setup({
         serverPort: context.serverPort,
       };
     }),
-    recordMembership: assign(({ context, event }) => {
+    // Mutated in place, as the rooms are: the context is this actor's alone, and an assign would
+    // copy it and its snapshot on every join.
+    recordMembership: ({ context, event }) => {
       const joined = eventOf(event, 'room.joined');
-      if (!context.rooms.has(joined.roomRef)) {
-        context.rooms.set(joined.roomRef, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
-        logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined');
-      }
-      return { joinId: joined.joinId };
-    }),
+      context.joinId = joined.joinId;
+      if (context.rooms.has(joined.roomRef)) return;
+      context.rooms.set(joined.roomRef, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
+      logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined', context.settings.lineBudget);
+    },
     postChat: enqueueActions(({ context, event, enqueue }) => {
       const { request } = eventOf(event, 'request.chat');
       const membership = context.rooms.get(request.roomRef)!;
@@ -263,7 +270,7 @@ export const clientMachine = setup({
       const membership = context.rooms.get(roomRef);
       if (!membership) return;
       context.rooms.delete(roomRef);
-      logWithin(membershipLogBudget(context), context.log, 'info', { room: roomRef }, 'left');
+      logWithin(membershipLogBudget(context), context.log, 'info', { room: roomRef }, 'left', context.settings.lineBudget);
     },
     answerJoinRefused: ({ context, event }) => {
       replyError(context, eventOf(event, 'server.joinRefused').error);
@@ -320,7 +327,8 @@ export const clientMachine = setup({
       context.connection.close(context.settings.flushMs);
     },
     logDisconnect: ({ context }) => {
-      context.log.info({ requests: context.stats.requests, bytesIn: context.connection.bytesIn(), bytesOut: context.connection.bytesOut() }, 'disconnected');
+      const fields = { requests: context.stats.requests, bytesIn: context.connection.bytesIn(), bytesOut: context.connection.bytesOut() };
+      logWithin(context.settings.lineBudget, context.log, 'info', fields, 'disconnected');
     },
   },
 }).createMachine({

@@ -178,6 +178,7 @@ function clientSettings(options: ResolvedOptions): ClientSettings {
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     flushMs: options.shutdownFlushMs,
     testHooks: options.testHooks,
+    lineBudget: new LogBudget(200, 2_000),
   };
 }
 
@@ -224,7 +225,7 @@ export const serverMachine = setup({
         input: { connection, settings: context.clientSettings, log },
       });
       context.counters.accepted++;
-      log.info({}, 'connected');
+      logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
       actor.start();
       // No observer per client actor (it costs a few hundred bytes per connection): its end and
       // its failure reach this actor as the xstate.done/error events every child sends its parent.

@@ -20,6 +20,8 @@ const SHARED = resolve(ROOT, '../shared/bench');
 const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
 const BASELINE = join(SHARED, 'baseline-node.mjs');
 const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
+/** The Node flags `start.sh` runs the daemon with (its small young generation): the bench measures the daemon as users run it. */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
 const NODE_DRIVER = join(ROOT, 'dist/bench/driver.js');
 
 interface Workload {
@@ -231,7 +233,7 @@ async function startRedisServer(): Promise<{ child: ChildProcess; url: string; d
 async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined): Promise<Server> {
   if (kind !== 'cluster') {
     const port = await freePort();
-    const args = kind === 'project' ? [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'] : [BASELINE, String(port)];
+    const args = kind === 'project' ? [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'] : [BASELINE, String(port)];
     return { children: [await startProcess(args, port, `${kind} server`)], ports: [port], redis: null };
   }
   const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
@@ -239,7 +241,7 @@ async function startServer(kind: ServerKind, nodes: number, redisUrl: string | u
   const prefix = `bench-${process.pid}-${runIndex}:`;
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
-    const args = [SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix];
+    const args = [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix];
     server.children.push(await startProcess(args, port, `cluster node ${i + 1}`));
     server.ports.push(port);
   }

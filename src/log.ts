@@ -102,14 +102,19 @@ export class LogBudget {
   }
 }
 
-/** Logs at `level` while the budget lasts, at `debug` past it; reports how many were moved down. */
-export function logWithin(budget: LogBudget, log: LineLogger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
-  if (!budget.take()) {
+/**
+ * Logs at `level` while the budget lasts (and the `shared` one, when given), at `debug` past it;
+ * reports how many lines were moved down since the last one logged.
+ */
+export function logWithin(budget: LogBudget, log: LineLogger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string, shared?: LogBudget): void {
+  if (!budget.take() || (shared !== undefined && !shared.take())) {
     log.debug(fields, message);
     return;
   }
-  if (budget.suppressed > 0) {
-    log[level]({ ...fields, suppressedToDebug: budget.suppressed }, message);
+  const suppressed = budget.suppressed + (shared?.suppressed ?? 0);
+  if (suppressed > 0) {
+    log[level]({ ...fields, suppressedToDebug: suppressed }, message);
     budget.suppressed = 0;
+    if (shared) shared.suppressed = 0;
   } else log[level](fields, message);
 }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from 'xstate';
 import type { ChatServerHandle } from '../src/index.js';
+import { LogBudget, logWithin, type LineLevel, type LineLogger } from '../src/log.js';
 import { RawClient, startServer, wire } from './helpers.js';
 
 interface LogLine {
@@ -51,5 +52,30 @@ describe('logging', () => {
       await client.readUntil(wire.hasLeft(ref, 'churn'));
     }
     expect(reported()!.suppressedToDebug).toBeGreaterThan(0);
+  });
+
+  it('holds every connection to the server\'s shared line budget as well as its own', () => {
+    const written: { level: LineLevel; fields: object }[] = [];
+    const log: LineLogger = {
+      debug: (fields) => written.push({ level: 'debug', fields }),
+      info: (fields) => written.push({ level: 'info', fields }),
+      warn: (fields) => written.push({ level: 'warn', fields }),
+      error: (fields) => written.push({ level: 'error', fields }),
+      isLevelEnabled: () => true,
+    };
+    // No refill within the test: a rate of one line in a thousand seconds.
+    const shared = new LogBudget(0.001, 5);
+    const connections = Array.from({ length: 4 }, () => new LogBudget(0.001, 2));
+    for (const own of connections) for (let line = 0; line < 2; line++) logWithin(own, log, 'info', {}, 'joined', shared);
+    // Each connection is within its own budget of 2; together they pass the shared budget of 5.
+    expect(written.map((line) => line.level)).toEqual(['info', 'info', 'info', 'info', 'info', 'debug', 'debug', 'debug']);
+    // The lines either budget moved to debug are counted on the next line logged.
+    const own = new LogBudget(0.001, 2);
+    own.suppressed = 1;
+    const roomy = new LogBudget(0.001, 10);
+    roomy.suppressed = 2;
+    logWithin(own, log, 'info', {}, 'left', roomy);
+    expect(written.at(-1)).toEqual({ level: 'info', fields: { suppressedToDebug: 3 } });
+    expect([own.suppressed, roomy.suppressed]).toEqual([0, 0]);
   });
 });
