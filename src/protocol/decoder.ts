@@ -41,6 +41,11 @@ export class RequestDecoder {
     return out;
   }
 
+  /** Between requests, with no bytes held: a fresh decoder would do the same from here on. */
+  isIdle(): boolean {
+    return !this.failed && !this.lines.hasPartial() && this.parser.isIdle();
+  }
+
   /**
    * True when what is buffered lacks only its terminator, so the quiet period would complete it:
    * a last line without its newline that ends its request, a CHAT without its empty line, a bad

@@ -41,6 +41,11 @@ export class RequestParser {
     return true;
   }
 
+  /** Between requests: no block begun, nothing to remember. */
+  isIdle(): boolean {
+    return !this.dead && this.block.at === 'idle';
+  }
+
   /** Bytes of the block being read so far (a partial line not included). */
   bytesInBlock(): number {
     return this.block.at === 'idle' ? 0 : this.blockBytes;

@@ -49,10 +49,12 @@ const REQUESTS_PER_TURN = 64;
  * their turn): no quiet then.
  *
  * One object with prototype methods, its timers given it as an argument: at 10,000 connections a
- * closure per timer and per callback would cost more than the state it keeps.
+ * closure per timer and per callback would cost more than the state it keeps. For the same reason
+ * the decoder exists only while a request is under way: between requests (most of the time, for
+ * most connections) there is nothing to remember.
  */
 export class RequestFramer {
-  private readonly decoder: RequestDecoder;
+  private decoder: RequestDecoder | null = null;
   private quiet: NodeJS.Timeout | undefined;
   private handledThisTurn = 0;
   /** Requests waiting for a later turn; `next` is the first not yet handed on. */
@@ -64,28 +66,28 @@ export class RequestFramer {
   private finished = false;
 
   constructor(
-    limits: DecoderLimits,
+    private readonly limits: DecoderLimits,
     private readonly quietMs: number,
     private readonly gate: ReadGate,
     private readonly sink: RequestSink,
-  ) {
-    this.decoder = new RequestDecoder(limits);
-  }
+  ) {}
 
   /** One read from the peer. */
   push(chunk: Buffer): void {
     if (this.finished || this.ended) return;
     this.clearQuiet();
     if (this.turn === undefined) this.handledThisTurn = 0;
-    this.emit(this.decoder.push(chunk));
-    if (this.decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
+    const decoder = (this.decoder ??= new RequestDecoder(this.limits));
+    this.emit(decoder.push(chunk));
+    if (decoder.isIdle()) this.decoder = null;
+    else if (decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
   }
 
   /** The peer stopped sending (or the socket closed): what is buffered counts as complete. */
   end(): void {
     if (this.finished || this.ended) return;
     this.clearQuiet();
-    this.emit(this.decoder.completeOnQuiet());
+    if (this.decoder) this.emit(this.decoder.completeOnQuiet());
     // What waits its turn is still handled, in order, before the end.
     if (this.turn === undefined) this.finish();
     else this.ended = true;
@@ -150,6 +152,8 @@ export class RequestFramer {
       return;
     }
     framer.quiet = undefined;
-    if (!framer.finished && !framer.ended) framer.emit(framer.decoder.completeOnQuiet());
+    if (framer.finished || framer.ended || !framer.decoder) return;
+    framer.emit(framer.decoder.completeOnQuiet());
+    if (framer.decoder.isIdle()) framer.decoder = null;
   }
 }
