@@ -23,11 +23,17 @@ const NOBODY: OverflowListener = { outputOverflowed() {} };
  * a room posting to a hundred members costs a hundred array pushes, and each socket one write.
  */
 export class FlushScheduler {
-  private dirty: SocketWriter[] = [];
+  /**
+   * This turn's writers, and last turn's list kept for the next: entries are cleared one by one
+   * rather than the list dropped or truncated, so the lists are not grown anew every turn.
+   */
+  private dirty: (SocketWriter | undefined)[] = [];
+  private dirtyCount = 0;
+  private spare: (SocketWriter | undefined)[] = [];
   private armed = false;
 
   schedule(writer: SocketWriter): void {
-    this.dirty.push(writer);
+    this.dirty[this.dirtyCount++] = writer;
     if (!this.armed) {
       this.armed = true;
       setImmediate(this.run);
@@ -37,8 +43,14 @@ export class FlushScheduler {
   private readonly run = (): void => {
     this.armed = false;
     const writers = this.dirty;
-    this.dirty = [];
-    for (const writer of writers) writer.flush();
+    const count = this.dirtyCount;
+    this.dirty = this.spare;
+    this.dirtyCount = 0;
+    for (let i = 0; i < count; i++) {
+      writers[i]!.flush();
+      writers[i] = undefined;
+    }
+    this.spare = writers;
   };
 }
 
@@ -56,7 +68,13 @@ export class FlushScheduler {
  * the socket is blocked (at 10,000 connections, per-connection function objects add up).
  */
 export class SocketWriter implements Observer<Buffer> {
-  private pending: Buffer[] = [];
+  /**
+   * Unsent buffers: usually one per turn (a room's message), kept without an array; an array only
+   * when a second comes in the same turn. An array per delivery would be most of the garbage a
+   * busy room makes.
+   */
+  private pendingFirst: Buffer | null = null;
+  private pendingRest: Buffer[] | null = null;
   private pendingBytes = 0;
   /** The socket's own buffer as of the last write or drain: read there, not per message. */
   private kernelSideBytes = 0;
@@ -78,15 +96,15 @@ export class SocketWriter implements Observer<Buffer> {
   /** The socket closed: nothing more can be written (the connection tells us; one listener less). */
   socketClosed(): void {
     this.closed = true;
-    this.pending = [];
+    this.pendingFirst = null;
+    this.pendingRest = null;
     this.pendingBytes = 0;
     this.clearGrace();
   }
 
   next(bytes: Buffer): void {
     if (this.closed || this.ending || this.overflowed) return;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    this.queue(bytes);
     const queued = this.pendingBytes + this.kernelSideBytes;
     if (queued > this.limit.softBytes) {
       if (queued > this.limit.hardBytes) return this.overflow();
@@ -98,8 +116,7 @@ export class SocketWriter implements Observer<Buffer> {
   /** Queues bytes past the limit: the one error reply a slow consumer is owed, behind its output. */
   nextBeyondLimit(bytes: Buffer): void {
     if (this.closed || this.ending) return;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    this.queue(bytes);
     this.arm();
   }
 
@@ -122,9 +139,10 @@ export class SocketWriter implements Observer<Buffer> {
   flush(): void {
     this.scheduled = false;
     if (this.closed || this.blocked) return;
-    if (this.pendingBytes > 0) {
-      const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
+    if (this.pendingFirst !== null) {
+      const data = this.pendingRest === null ? this.pendingFirst : Buffer.concat([this.pendingFirst, ...this.pendingRest], this.pendingBytes);
+      this.pendingFirst = null;
+      this.pendingRest = null;
       this.pendingBytes = 0;
       this.bytesOut += data.length;
       if (!this.socket.write(data)) {
@@ -134,6 +152,12 @@ export class SocketWriter implements Observer<Buffer> {
       this.kernelSideBytes = this.socket.writableLength;
     }
     if (this.ending && !this.blocked) this.socket.end();
+  }
+
+  private queue(bytes: Buffer): void {
+    if (this.pendingFirst === null) this.pendingFirst = bytes;
+    else (this.pendingRest ??= []).push(bytes);
+    this.pendingBytes += bytes.length;
   }
 
   private arm(): void {
