@@ -1,4 +1,4 @@
-import { enqueueActions, sendParent, setup } from 'xstate';
+import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import type { KillServicePolicy } from '../src/config.js';
 import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
@@ -8,7 +8,7 @@ import { nameProblem } from '../src/protocol/values.js';
 import type { Observer, Subscription } from 'rxjs';
 import type { Connection, ConnectionWatcher } from '../src/transport/connection.js';
 import { isLoopback } from '../src/transport/address.js';
-import type { ClientEvent, ClientRequestEvent, RoomActorRef, ServerEvent } from './events.js';
+import type { ClientEvent, ClientRequestEvent, RoomActorRef, RoomEvent, ServerEvent } from './events.js';
 
 export interface ClientSettings {
   readonly studentId: string;
@@ -178,6 +178,7 @@ export const clientMachine = setup({
     chatToForeignRoom: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === 'foreign',
     leaveOfMember: ({ context, event }) => context.rooms.has(eventOf(event, 'request.leave').request.roomRef),
     failureCloses: ({ event }) => ERRORS[eventOf(event, 'request.failure').failure.error].closes,
+    requestsWaited: ({ context }) => context.deferred.length > 0,
     allDeparted: ({ context }) => (context.departing?.length ?? 0) === 0,
     socketClosed: ({ context }) => !context.connection.isOpen(),
     testHooksEnabled: ({ context }) => context.settings.testHooks,
@@ -232,11 +233,13 @@ export const clientMachine = setup({
       context.rooms.set(joined.roomRef, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
       logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined', context.settings.lineBudget);
     },
-    postChat: enqueueActions(({ context, event, enqueue }) => {
-      const { request } = eventOf(event, 'request.chat');
-      const membership = context.rooms.get(request.roomRef)!;
-      enqueue.sendTo(membership.room, { type: 'chat', joinId: request.joinId, text: request.message });
-    }),
+    postChat: sendTo(
+      ({ context, event }) => context.rooms.get(eventOf(event, 'request.chat').request.roomRef)!.room,
+      ({ event }): RoomEvent => {
+        const { request } = eventOf(event, 'request.chat');
+        return { type: 'chat', joinId: request.joinId, text: request.message };
+      },
+    ),
     askServerAboutRoom: sendParent(({ event, self }): ServerEvent => ({
       type: 'client.lookupRoom',
       client: self,
@@ -389,10 +392,23 @@ export const clientMachine = setup({
     waiting: {
       on: {
         'request.*': { actions: 'defer' },
-        'room.joined': { target: 'ready', actions: ['recordMembership', 'replayDeferred'] },
-        'room.left': { target: 'ready', actions: ['forgetMembership', 'replayDeferred'] },
-        'server.joinRefused': { target: 'ready', actions: ['answerJoinRefused', 'replayDeferred'] },
-        'server.roomLookedUp': { target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
+        // Requests that waited meanwhile are replayed, in order (a guard first: most waits have none).
+        'room.joined': [
+          { guard: 'requestsWaited', target: 'ready', actions: ['recordMembership', 'replayDeferred'] },
+          { target: 'ready', actions: 'recordMembership' },
+        ],
+        'room.left': [
+          { guard: 'requestsWaited', target: 'ready', actions: ['forgetMembership', 'replayDeferred'] },
+          { target: 'ready', actions: 'forgetMembership' },
+        ],
+        'server.joinRefused': [
+          { guard: 'requestsWaited', target: 'ready', actions: ['answerJoinRefused', 'replayDeferred'] },
+          { target: 'ready', actions: 'answerJoinRefused' },
+        ],
+        'server.roomLookedUp': [
+          { guard: 'requestsWaited', target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
+          { target: 'ready', actions: 'answerLookup' },
+        ],
         // The reply it waits for comes synchronously; leaving now would strand it.
         'socket.overflow': { actions: 'defer' },
         // Handled once the request in flight is answered: a join under way must be departed too.

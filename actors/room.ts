@@ -1,4 +1,4 @@
-import { enqueueActions, sendParent, setup } from 'xstate';
+import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import {
   encodeChat,
   encodeJoined,
@@ -7,7 +7,7 @@ import {
 } from '../src/protocol/encode.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { ClusterLink } from '../src/cluster/link.js';
-import type { RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
 import * as clustered from './room-cluster.js';
 import type { ClusterRoom, ClusterRoomState, RoomIo } from './room-cluster.js';
 
@@ -131,6 +131,11 @@ export function roomIsIdle(context: RoomContext): boolean {
   return context.cluster ? clustered.clusterRoomIdle(clusterRoom(context)) : context.members.size === 0;
 }
 
+function commandOf<T extends RoomCommand['type']>(event: RoomEvent, type: T): Extract<RoomCommand, { type: T }> {
+  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
+  return event as Extract<RoomCommand, { type: T }>;
+}
+
 function isCommand(event: RoomEvent): event is RoomCommand {
   return event.type === 'join' || event.type === 'chat' || event.type === 'leave' || event.type === 'depart';
 }
@@ -173,30 +178,17 @@ export const roomMachine = setup({
     answerStrayLeave: ({ event }) => {
       if (event.type === 'leave') event.outbound.next(Buffer.from(event.reply));
     },
-    confirmToClient: enqueueActions(({ context, event, enqueue, self }) => {
-      switch (event.type) {
-        case 'join': {
-          const member = context.members.get(event.member.joinId) ?? event.member;
-          enqueue.sendTo(event.member.client, {
-            type: 'room.joined',
-            roomRef: context.ref,
-            roomName: context.name,
-            clientName: member.clientName,
-            joinId: member.joinId,
-            room: self,
-          });
-          return;
-        }
-        case 'leave':
-          enqueue.sendTo(event.client, { type: 'room.left', roomRef: context.ref });
-          return;
-        case 'depart':
-          enqueue.sendTo(event.client, { type: 'room.departed', roomRef: context.ref });
-          return;
-        default:
-          return;
-      }
-    }),
+    // The answers a client waits for before its next request: one action per command, no switch.
+    confirmJoin: sendTo(
+      ({ event }) => commandOf(event, 'join').member.client,
+      ({ context, event, self }): ClientEvent => {
+        const { member: joining } = commandOf(event, 'join');
+        const member = context.members.get(joining.joinId) ?? joining;
+        return { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self };
+      },
+    ),
+    confirmLeave: sendTo(({ event }) => commandOf(event, 'leave').client, ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref })),
+    confirmDeparture: sendTo(({ event }) => commandOf(event, 'depart').client, ({ context }): ClientEvent => ({ type: 'room.departed', roomRef: context.ref })),
     failOnPurpose: () => {
       throw new Error('fault injected by a test');
     },
@@ -251,9 +243,9 @@ export const roomMachine = setup({
     open: {
       on: {
         join: [
-          { guard: 'isMember', actions: ['answerRepeatedJoin', 'confirmToClient'] },
+          { guard: 'isMember', actions: ['answerRepeatedJoin', 'confirmJoin'] },
           { guard: 'clustered', actions: 'submitToCluster' },
-          { actions: ['orderAndApply', 'confirmToClient'] },
+          { actions: ['orderAndApply', 'confirmJoin'] },
         ],
         chat: [
           { guard: 'clustered', actions: 'submitToCluster' },
@@ -261,12 +253,12 @@ export const roomMachine = setup({
         ],
         leave: [
           { guard: 'clustered', target: 'checkingEmpty', actions: 'submitToCluster' },
-          { guard: 'isMember', target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
-          { actions: ['answerStrayLeave', 'confirmToClient'] },
+          { guard: 'isMember', target: 'checkingEmpty', actions: ['orderAndApply', 'confirmLeave'] },
+          { actions: ['answerStrayLeave', 'confirmLeave'] },
         ],
         depart: [
           { guard: 'clustered', target: 'checkingEmpty', actions: 'submitToCluster' },
-          { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmToClient'] },
+          { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmDeparture'] },
         ],
       },
     },
@@ -278,7 +270,7 @@ export const roomMachine = setup({
       on: {
         join: [
           { guard: 'clustered', target: 'open', actions: 'submitToCluster' },
-          { target: 'open', actions: ['orderAndApply', 'confirmToClient'] },
+          { target: 'open', actions: ['orderAndApply', 'confirmJoin'] },
         ],
       },
     },
