@@ -323,11 +323,12 @@ export const serverMachine = setup({
         context.clients.delete(connectionId);
         forgetConnection(context, entry);
         const { connection } = entry;
-        const last = snapshot.context;
+        // Undefined when the actor failed before its first snapshot was made.
+        const last = snapshot.context as typeof snapshot.context | undefined;
         context.log.error({ conn: connection.info.id, err: snapshot.error }, 'client actor failed; closing its connection');
         connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
         connection.close(context.options.shutdownFlushMs);
-        if (last.joinId === null) continue;
+        if (!last || last.joinId === null) continue;
         for (const membership of last.rooms.values()) {
           const room = context.rooms.get(membership.roomRef);
           if (room) enqueue.sendTo(room, { type: 'depart', joinId: last.joinId, client: entry.actor });

@@ -100,21 +100,36 @@ export class LogBudget {
     this.tokens--;
     return true;
   }
+
+  /** Returns the line just taken: it was not logged after all. */
+  giveBack(): void {
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
 }
 
 /**
- * Logs at `level` while the budget lasts (and the `shared` one, when given), at `debug` past it;
- * reports how many lines were moved down since the last one logged.
+ * Logs at `level` while the budget lasts (and the `shared` one, when given), at `debug` past it.
+ * The next line logged says how many lines were moved down since: this source's own
+ * (`suppressedToDebug`) and, with a shared budget, every source's together (`serverSuppressedToDebug`).
  */
 export function logWithin(budget: LogBudget, log: LineLogger, level: 'info' | 'warn', fields: Record<string, unknown>, message: string, shared?: LogBudget): void {
-  if (!budget.take() || (shared !== undefined && !shared.take())) {
+  if (!budget.take()) {
     log.debug(fields, message);
     return;
   }
-  const suppressed = budget.suppressed + (shared?.suppressed ?? 0);
-  if (suppressed > 0) {
-    log[level]({ ...fields, suppressedToDebug: suppressed }, message);
-    budget.suppressed = 0;
-    if (shared) shared.suppressed = 0;
-  } else log[level](fields, message);
+  if (shared !== undefined && !shared.take()) {
+    // Not this source's doing: its own allowance is left as it was.
+    budget.giveBack();
+    log.debug(fields, message);
+    return;
+  }
+  const own = budget.suppressed;
+  const server = shared?.suppressed ?? 0;
+  if (own === 0 && server === 0) {
+    log[level](fields, message);
+    return;
+  }
+  log[level]({ ...fields, ...(own > 0 && { suppressedToDebug: own }), ...(server > 0 && { serverSuppressedToDebug: server }) }, message);
+  budget.suppressed = 0;
+  if (shared) shared.suppressed = 0;
 }

@@ -69,13 +69,18 @@ describe('logging', () => {
     for (const own of connections) for (let line = 0; line < 2; line++) logWithin(own, log, 'info', {}, 'joined', shared);
     // Each connection is within its own budget of 2; together they pass the shared budget of 5.
     expect(written.map((line) => line.level)).toEqual(['info', 'info', 'info', 'info', 'info', 'debug', 'debug', 'debug']);
-    // The lines either budget moved to debug are counted on the next line logged.
+    // A line the shared budget refused does not count against the connection's own.
+    const refused = connections[3]!;
+    expect(refused.take()).toBe(true);
+    expect(refused.take()).toBe(true);
+    expect(refused.take()).toBe(false);
+    // The lines either budget moved to debug are counted, each apart, on the next line logged.
     const own = new LogBudget(0.001, 2);
     own.suppressed = 1;
     const roomy = new LogBudget(0.001, 10);
     roomy.suppressed = 2;
     logWithin(own, log, 'info', {}, 'left', roomy);
-    expect(written.at(-1)).toEqual({ level: 'info', fields: { suppressedToDebug: 3 } });
+    expect(written.at(-1)).toEqual({ level: 'info', fields: { suppressedToDebug: 1, serverSuppressedToDebug: 2 } });
     expect([own.suppressed, roomy.suppressed]).toEqual([0, 0]);
   });
 });

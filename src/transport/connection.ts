@@ -22,7 +22,10 @@ export interface ConnectionInfo {
  */
 export interface Connection {
   readonly info: ConnectionInfo;
-  /** Requests in arrival order; completes when the peer stops sending or the connection closes. */
+  /**
+   * Requests in arrival order; completes when the peer stops sending or the connection closes.
+   * One subscriber, ever (the client actor's feed): a second subscription gets an error.
+   */
   readonly requests$: Observable<Decoded>;
   /** Encoded replies and room traffic; `complete()` flushes and closes. */
   readonly outbound: Observer<Buffer>;

@@ -63,7 +63,10 @@ export class RequestFramer {
   private turn: NodeJS.Immediate | undefined;
   /** The input ended while requests still waited their turn. */
   private ended = false;
+  /** Completed, or the subscriber left (possibly from inside `sink.next`): nothing more is handed on. */
   private finished = false;
+  /** This framer holds the gate (requests wait their turn): released when they are done, or on dispose. */
+  private holdingGate = false;
 
   constructor(
     private readonly limits: DecoderLimits,
@@ -79,6 +82,7 @@ export class RequestFramer {
     if (this.turn === undefined) this.handledThisTurn = 0;
     const decoder = (this.decoder ??= new RequestDecoder(this.limits));
     this.emit(decoder.push(chunk));
+    if (this.finished) return;
     if (decoder.isIdle()) this.decoder = null;
     else if (decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
   }
@@ -88,6 +92,7 @@ export class RequestFramer {
     if (this.finished || this.ended) return;
     this.clearQuiet();
     if (this.decoder) this.emit(this.decoder.completeOnQuiet());
+    if (this.finished) return;
     // What waits its turn is still handled, in order, before the end.
     if (this.turn === undefined) this.finish();
     else this.ended = true;
@@ -99,10 +104,13 @@ export class RequestFramer {
     this.clearQuiet();
     if (this.turn) clearImmediate(this.turn);
     this.turn = undefined;
+    this.backlog = null;
+    this.releaseGate();
   }
 
   private emit(decoded: Decoded[]): void {
     for (const item of decoded) {
+      if (this.finished) return;
       if (this.turn !== undefined || this.handledThisTurn >= REQUESTS_PER_TURN) (this.backlog ??= []).push(item);
       else {
         this.handledThisTurn++;
@@ -110,6 +118,7 @@ export class RequestFramer {
       }
     }
     if (this.backlog !== null && this.backlog.length > this.next && this.turn === undefined) {
+      this.holdingGate = true;
       this.gate.hold();
       this.turn = setImmediate(RequestFramer.nextTurn, this);
     }
@@ -118,6 +127,12 @@ export class RequestFramer {
   private finish(): void {
     this.finished = true;
     this.sink.complete();
+  }
+
+  private releaseGate(): void {
+    if (!this.holdingGate) return;
+    this.holdingGate = false;
+    this.gate.release();
   }
 
   private clearQuiet(): void {
@@ -133,6 +148,7 @@ export class RequestFramer {
     while (framer.next < backlog.length && framer.handledThisTurn < REQUESTS_PER_TURN) {
       framer.handledThisTurn++;
       framer.sink.next(backlog[framer.next++]!);
+      if (framer.finished) return;
     }
     if (framer.next < backlog.length) {
       framer.turn = setImmediate(RequestFramer.nextTurn, framer);
@@ -140,20 +156,20 @@ export class RequestFramer {
     }
     framer.backlog = null;
     framer.next = 0;
-    framer.gate.release();
+    framer.releaseGate();
     if (framer.ended) framer.finish();
   }
 
   private static quietPassed(framer: RequestFramer): void {
+    framer.quiet = undefined;
+    if (framer.finished || framer.ended || !framer.decoder) return;
     // Bytes the flood control has not read yet may be the rest: the quiet period counts
     // only while everything the socket holds has been read.
     if (framer.gate.holding) {
       framer.quiet = setTimeout(RequestFramer.quietPassed, framer.quietMs, framer);
       return;
     }
-    framer.quiet = undefined;
-    if (framer.finished || framer.ended || !framer.decoder) return;
     framer.emit(framer.decoder.completeOnQuiet());
-    if (framer.decoder.isIdle()) framer.decoder = null;
+    if (!framer.finished && framer.decoder?.isIdle()) framer.decoder = null;
   }
 }

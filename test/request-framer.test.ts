@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Decoded } from '../src/protocol/types.js';
+import { RequestFramer, type ReadGate } from '../src/transport/inbound.js';
+
+const LIMITS = { maxLineBytes: 8192, maxRequestBytes: 65536 };
+
+/** A gate that counts what the framer asked of it. */
+function countingGate(): ReadGate & { holds: number; releases: number } {
+  return {
+    holds: 0,
+    releases: 0,
+    get holding() {
+      return this.holds > this.releases;
+    },
+    hold() {
+      this.holds++;
+    },
+    release() {
+      this.releases++;
+    },
+  };
+}
+
+describe('request framer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('hands on at most 64 requests per turn, holding the socket while the rest wait', () => {
+    vi.useFakeTimers();
+    const gate = countingGate();
+    const received: Decoded[] = [];
+    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} });
+    framer.push(Buffer.from('HELO x\n'.repeat(100)));
+    expect(received).toHaveLength(64);
+    expect(gate.holding).toBe(true);
+    vi.runOnlyPendingTimers();
+    expect(received).toHaveLength(100);
+    expect(gate.holding).toBe(false);
+  });
+
+  it('stops at once when its subscriber leaves from inside a request: no more requests, the gate released, no timer left', () => {
+    vi.useFakeTimers();
+    const gate = countingGate();
+    const received: Decoded[] = [];
+    let completed = false;
+    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+      next: (item) => {
+        received.push(item);
+        // What a supervisor does when the actor fed by this request fails.
+        if (received.length === 70) framer.dispose();
+      },
+      complete: () => {
+        completed = true;
+      },
+    });
+    // 100 whole requests and one that lacks only its newline (the quiet period would complete it).
+    framer.push(Buffer.from(`${'HELO x\n'.repeat(100)}HELO y`));
+    expect(received).toHaveLength(64);
+    vi.runOnlyPendingTimers();
+    expect(received).toHaveLength(70);
+    expect(gate.holding).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    framer.push(Buffer.from('HELO z\n'));
+    framer.end();
+    expect(received).toHaveLength(70);
+    expect(completed).toBe(false);
+  });
+
+  it('completes a request that lacks only its newline after the quiet period, and not while the socket is held', () => {
+    vi.useFakeTimers();
+    const gate = countingGate();
+    const received: Decoded[] = [];
+    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} });
+    framer.push(Buffer.from('HELO y'));
+    gate.hold();
+    vi.advanceTimersByTime(250);
+    expect(received).toHaveLength(0);
+    gate.release();
+    vi.advanceTimersByTime(100);
+    expect(received.map((item) => item.kind)).toEqual(['HELO']);
+  });
+});
