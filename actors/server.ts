@@ -329,7 +329,7 @@ export const serverMachine = setup({
         connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
         connection.close(context.options.shutdownFlushMs);
         if (!last || last.joinId === null) continue;
-        for (const membership of last.rooms.values()) {
+        for (const membership of last.rooms) {
           const room = context.rooms.get(membership.roomRef);
           if (room) enqueue.sendTo(room, { type: 'depart', joinId: last.joinId, client: entry.actor });
         }

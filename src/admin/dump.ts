@@ -176,7 +176,7 @@ export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext>): 
     peer: { address: connection.info.peerAddress, port: connection.info.peerPort },
     state: stateName(snapshot.value),
     joinId: context.joinId,
-    rooms: Array.from(context.rooms.values(), (membership) => ({ ref: membership.roomRef, name: membership.roomName, as: membership.clientName })),
+    rooms: context.rooms.map((membership) => ({ ref: membership.roomRef, name: membership.roomName, as: membership.clientName })),
     bytesIn: connection.bytesIn(),
     bytesOut: connection.bytesOut(),
     queuedBytes: connection.queuedBytes(),
