@@ -166,6 +166,17 @@ function eventOf<T extends ClientEvent['type']>(event: ClientEvent, type: T): Ex
   return event as Extract<ClientEvent, { type: T }>;
 }
 
+/**
+ * The transitions that end a wait: `answer`, then back to ready, where requests that waited
+ * meanwhile are replayed in order (a guard first: most waits have none to replay).
+ */
+function backToReady<const A extends 'recordMembership' | 'forgetMembership' | 'answerJoinRefused' | 'answerLookup'>(answer: A) {
+  return [
+    { guard: 'requestsWaited', target: 'ready', actions: [answer, 'replayDeferred'] },
+    { target: 'ready', actions: answer },
+  ] as const;
+}
+
 export const clientMachine = setup({
   types: {
     context: {} as ClientContext,
@@ -397,23 +408,10 @@ export const clientMachine = setup({
     waiting: {
       on: {
         'request.*': { actions: 'defer' },
-        // Requests that waited meanwhile are replayed, in order (a guard first: most waits have none).
-        'room.joined': [
-          { guard: 'requestsWaited', target: 'ready', actions: ['recordMembership', 'replayDeferred'] },
-          { target: 'ready', actions: 'recordMembership' },
-        ],
-        'room.left': [
-          { guard: 'requestsWaited', target: 'ready', actions: ['forgetMembership', 'replayDeferred'] },
-          { target: 'ready', actions: 'forgetMembership' },
-        ],
-        'server.joinRefused': [
-          { guard: 'requestsWaited', target: 'ready', actions: ['answerJoinRefused', 'replayDeferred'] },
-          { target: 'ready', actions: 'answerJoinRefused' },
-        ],
-        'server.roomLookedUp': [
-          { guard: 'requestsWaited', target: 'ready', actions: ['answerLookup', 'replayDeferred'] },
-          { target: 'ready', actions: 'answerLookup' },
-        ],
+        'room.joined': backToReady('recordMembership'),
+        'room.left': backToReady('forgetMembership'),
+        'server.joinRefused': backToReady('answerJoinRefused'),
+        'server.roomLookedUp': backToReady('answerLookup'),
         // The reply it waits for comes synchronously; leaving now would strand it.
         'socket.overflow': { actions: 'defer' },
         // Handled once the request in flight is answered: a join under way must be departed too.

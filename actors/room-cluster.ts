@@ -1,10 +1,11 @@
-import { encodeChat, encodeError, encodeJoined, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
-import { protocolError } from '../src/protocol/errors.js';
+import { encodeChat, encodeError, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
+import { protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { ClusterLink, LogRead, OrderResult } from '../src/cluster/link.js';
 import type { ClusterRecord } from '../src/cluster/record.js';
 import { RoomSequencer } from '../src/cluster/sequencer.js';
 import type { ClientActorRef, ClientEvent, RoomActorRef, RoomCommand, RoomMember } from './events.js';
+import { broadcast, replyJoined } from './fan-out.js';
 
 /**
  * A room in cluster mode. The ordering point is a Redis script (see src/cluster/scripts.ts); this
@@ -44,13 +45,17 @@ export function clusterRoomState(link: ClusterLink, resumeAt: number | null): Cl
   return { link, sequencer, pendingJoins: new Map(), pendingLeaves: new Map(), reading: false };
 }
 
+/** The answer to a join, chat or lookup that Redis did not take within the wait bound. */
+export function sharedStateUnavailable(): ProtocolError {
+  return protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
+}
+
 /** True while the room has nothing on this node: no member, nothing in flight. */
 export function clusterRoomIdle(room: ClusterRoom): boolean {
   const { cluster } = room;
   return room.members.size === 0 && cluster.pendingJoins.size === 0 && cluster.pendingLeaves.size === 0;
 }
 
-/** Hands a client's command to the ordering point; the answer comes back as an event. */
 /**
  * Where answers from Redis go: the room's current actor, which after a restart is not the one
  * that asked (the link knows it; it is always this room's actor).
@@ -59,6 +64,7 @@ function answerTo(room: ClusterRoom, asker: RoomActorRef): RoomActorRef {
   return (room.cluster.link.watcherOf(room.ref) as RoomActorRef | undefined) ?? asker;
 }
 
+/** Hands a client's command to the ordering point; the answer comes back as an event. */
 export function submit(room: ClusterRoom, command: RoomCommand, io: RoomIo): void {
   const { cluster, ref } = room;
   const self = { send: (event: Parameters<RoomActorRef['send']>[0]) => answerTo(room, io.self).send(event) };
@@ -127,7 +133,7 @@ export function onOrdered(room: ClusterRoom, command: RoomCommand, result: Order
 
 /** Redis was not reached within the wait bound. */
 export function onUnavailable(room: ClusterRoom, command: RoomCommand, io: RoomIo): void {
-  const unavailable = protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
+  const unavailable = sharedStateUnavailable();
   switch (command.type) {
     case 'join':
       room.cluster.pendingJoins.delete(command.member.joinId);
@@ -218,7 +224,7 @@ function apply(room: ClusterRoom, record: ClusterRecord, io: RoomIo): void {
 function admit(room: ClusterRoom, member: RoomMember, io: RoomIo): void {
   room.cluster.pendingJoins.delete(member.joinId);
   room.members.set(member.joinId, member);
-  member.outbound.next(Buffer.from(encodeJoined(room.name, member.serverIp, member.serverPort, room.ref, member.joinId)));
+  replyJoined(room, member);
   io.notify(member.client, { type: 'room.joined', roomRef: room.ref, roomName: room.name, clientName: member.clientName, joinId: member.joinId, room: io.self });
 }
 
@@ -252,10 +258,4 @@ function loseOrder(room: ClusterRoom, io: RoomIo): void {
   }
   cluster.pendingJoins.clear();
   cluster.sequencer.reset();
-}
-
-function broadcast(room: ClusterRoom, text: string): void {
-  const bytes = Buffer.from(text);
-  for (const member of room.members.values()) member.outbound.next(bytes);
-  room.stats.deliveries += room.members.size;
 }

@@ -1,20 +1,16 @@
 import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
-import {
-  encodeChat,
-  encodeJoined,
-  joinAnnouncement,
-  leaveAnnouncement,
-} from '../src/protocol/encode.js';
+import { encodeChat, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { ClusterLink } from '../src/cluster/link.js';
 import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import { broadcast, replyJoined } from './fan-out.js';
 import * as clustered from './room-cluster.js';
 import type { ClusterRoom, ClusterRoomState, RoomIo } from './room-cluster.js';
 
 /**
- * A room event with its place in the room's order. The ordering point (here: this actor's own
- * counter; in the planned cluster mode: a Redis script) assigns `seq`; fan-out only applies records in `seq`
- * order, so the same `applyRecord` serves both.
+ * A room event with its place in the room's order. The ordering point (on one server: this actor's
+ * own counter; in cluster mode: a Redis script, see room-cluster.ts) assigns `seq`; fan-out only
+ * applies records in `seq` order, through the same broadcast (fan-out.ts) in both modes.
  */
 export type RoomRecord =
   | { readonly seq: number; readonly kind: 'joined'; readonly member: RoomMember }
@@ -96,7 +92,7 @@ export function applyRecord(context: RoomContext, record: RoomRecord): void {
       const { member } = record;
       members.set(member.joinId, member);
       // The joiner's reply keeps its place before the announcement, as on the wire.
-      member.outbound.next(Buffer.from(encodeJoined(context.name, member.serverIp, member.serverPort, ref, member.joinId)));
+      replyJoined(context, member);
       broadcast(context, encodeChat(ref, member.clientName, joinAnnouncement(member.clientName)));
       return;
     }
@@ -117,13 +113,6 @@ export function applyRecord(context: RoomContext, record: RoomRecord): void {
       return;
     }
   }
-}
-
-/** One encoding, one buffer, posted to every member's outbound stream. */
-function broadcast(context: RoomContext, text: string): void {
-  const bytes = Buffer.from(text);
-  for (const member of context.members.values()) member.outbound.next(bytes);
-  context.stats.deliveries += context.members.size;
 }
 
 /** Nothing of the room left on this node: no member, nothing in flight to the ordering point. */
@@ -171,8 +160,7 @@ export const roomMachine = setup({
     /** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
     answerRepeatedJoin: ({ context, event }) => {
       if (event.type !== 'join') return;
-      const { member } = event;
-      member.outbound.next(Buffer.from(encodeJoined(context.name, member.serverIp, member.serverPort, context.ref, member.joinId)));
+      replyJoined(context, event.member);
     },
     /** A leave the room has no member for (it raced a departure) is still owed its echo. */
     answerStrayLeave: ({ event }) => {

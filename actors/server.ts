@@ -11,13 +11,13 @@ import { isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
 import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';
-import type { ServerEvent } from './events.js';
+import type { ClientActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import { listener } from './listener.js';
 import { RoomDirectory } from './room-directory.js';
 import { RoomFault, roomIsIdle, roomMachine, type RoomInput } from './room.js';
+import { sharedStateUnavailable } from './room-cluster.js';
 import type { ClusterLink } from '../src/cluster/link.js';
-import type { ClientActorRef } from './events.js';
 
 export interface ServerInput {
   readonly options: ResolvedOptions;
@@ -127,8 +127,6 @@ function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Act
   input.cluster?.watchRoom(roomRef, room);
   return room;
 }
-
-const UNAVAILABLE = () => protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
 
 /** The room's limit: refused before a ref is handed out, so no room gets this name. */
 function roomLimitRefusal(context: ServerContext, known: RoomRef | undefined) {
@@ -260,7 +258,7 @@ export const serverMachine = setup({
       enqueue.sendTo(room, message);
     }),
     refuseUnavailableJoin: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'cluster.joinUnavailable') enqueue.sendTo(event.client, { type: 'server.joinRefused', error: UNAVAILABLE() });
+      if (event.type === 'cluster.joinUnavailable') enqueue.sendTo(event.client, { type: 'server.joinRefused', error: sharedStateUnavailable() });
     }),
     /** Lease lost: this node's connections go; the cluster announces their departures once. */
     dropFencedNode: enqueueActions(({ context, event, enqueue }) => {
@@ -283,7 +281,7 @@ export const serverMachine = setup({
         // Another node may have handed this ref out. The answer goes straight back to the client, which waits for it.
         context.cluster.roomExists(roomRef).then(
           (known) => client.send({ type: 'server.roomLookedUp', roomRef, known }),
-          () => client.send({ type: 'server.joinRefused', error: UNAVAILABLE() }),
+          () => client.send({ type: 'server.joinRefused', error: sharedStateUnavailable() }),
         );
         return;
       }
@@ -354,7 +352,7 @@ export const serverMachine = setup({
         { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
         retry ? 'room actor failed; restarting it with its membership and retrying the event in flight' : 'room actor failed; restarting it with its membership (the event in flight is lost)',
       );
-      if (last.members.size === 0 && !retry && (!last.cluster || roomIsIdle(last))) {
+      if (!retry && roomIsIdle(last)) {
         context.rooms.delete(roomRef);
         context.cluster?.unwatchRoom(roomRef);
         return;

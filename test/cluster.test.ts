@@ -4,7 +4,7 @@ import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
-import { aliceAndBob, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
+import { aliceAndBob, concurrentSenders, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
@@ -62,24 +62,9 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   it('concurrent senders on different nodes: every member sees one and the same sequence', async () => {
     const nodes = await cluster(3);
-    const members: RawClient[] = [];
-    for (let i = 0; i < 9; i++) {
-      const client = await RawClient.connect(nodes[i % 3]!.port);
-      client.send(wire.join('busy', `m${i}`));
-      await client.readUntil(wire.hasJoined(0, `m${i}`));
-      members.push(client);
-    }
-    // Everyone has now seen every later join: drain those announcements first.
-    for (let i = 0; i < 9; i++) for (let j = i + 1; j < 9; j++) await members[i]!.read(wire.hasJoined(0, `m${j}`));
     const perSender = 40;
     const senders = [0, 1, 2, 4];
-    for (let n = 0; n < perSender; n++) for (const s of senders) members[s]!.send(wire.chat(0, s, `m${s}`, `${s}:${n}`));
-    const total = perSender * senders.length;
-    const sequences = await Promise.all(members.map(async (member) => {
-      const seen: string[] = [];
-      for (let k = 0; k < total; k++) seen.push(/MESSAGE: (.*)\n\n$/.exec(await member.readUntil('\n\n'))![1]!);
-      return seen;
-    }));
+    const { members, sequences } = await concurrentSenders(nodes.map((node) => node.port), 9, senders, perSender);
     for (const sequence of sequences) expect(sequence).toEqual(sequences[0]);
     // Each sender's messages in the order sent.
     for (const s of senders) expect(sequences[0]!.filter((m) => m.startsWith(`${s}:`))).toEqual(Array.from({ length: perSender }, (_, n) => `${s}:${n}`));

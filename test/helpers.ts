@@ -192,3 +192,23 @@ export async function startCluster(redis: string, count: number, options: StartO
   for (let i = 0; i < count; i++) nodes.push(await startServer({ redis, clusterPrefix, ...options }));
   return nodes;
 }
+
+/**
+ * `count` members of room "busy" (ref 0), member i on `ports[i % ports.length]`, each having read
+ * every announcement; then each member in `senders` posts `perSender` chats ("s:n") at once.
+ * Returns the members and the message texts each one read, in order.
+ */
+export async function concurrentSenders(ports: readonly number[], count: number, senders: readonly number[], perSender: number): Promise<{ members: RawClient[]; sequences: string[][] }> {
+  const members: RawClient[] = [];
+  for (let i = 0; i < count; i++) members.push(await joinedClient(ports[i % ports.length]!, 'busy', `m${i}`));
+  // Everyone has now seen every later join: drain those announcements first.
+  for (let i = 0; i < count; i++) for (let j = i + 1; j < count; j++) await members[i]!.read(wire.hasJoined(0, `m${j}`));
+  for (let n = 0; n < perSender; n++) for (const s of senders) members[s]!.send(wire.chat(0, s, `m${s}`, `${s}:${n}`));
+  const total = perSender * senders.length;
+  const sequences = await Promise.all(members.map(async (member) => {
+    const seen: string[] = [];
+    for (let k = 0; k < total; k++) seen.push(/MESSAGE: (.*)\n\n$/.exec(await member.readUntil('\n\n'))![1]!);
+    return seen;
+  }));
+  return { members, sequences };
+}

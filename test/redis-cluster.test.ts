@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatServerHandle } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
-import { RawClient, startCluster, wire } from './helpers.js';
+import { concurrentSenders, startCluster } from './helpers.js';
 import { redisAvailability, startRedisCluster } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread } from './transcript-scenarios.js';
 
@@ -45,20 +45,7 @@ describe.skipIf(redisAvailability() !== 'binary')('cluster mode on a Redis Clust
 
   it('concurrent senders on different nodes see one order', async () => {
     const cluster = await nodes(2);
-    const members: RawClient[] = [];
-    for (let i = 0; i < 4; i++) {
-      const client = await RawClient.connect(cluster[i % 2]!.port);
-      client.send(wire.join('busy', `m${i}`));
-      await client.readUntil(wire.hasJoined(0, `m${i}`));
-      members.push(client);
-    }
-    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await members[i]!.read(wire.hasJoined(0, `m${j}`));
-    for (let n = 0; n < 30; n++) for (const s of [0, 1]) members[s]!.send(wire.chat(0, s, `m${s}`, `${s}:${n}`));
-    const sequences = await Promise.all(members.map(async (member) => {
-      const seen: string[] = [];
-      for (let k = 0; k < 60; k++) seen.push(/MESSAGE: (.*)\n\n$/.exec(await member.readUntil('\n\n'))![1]!);
-      return seen;
-    }));
+    const { sequences } = await concurrentSenders(cluster.map((node) => node.port), 4, [0, 1], 30);
     for (const sequence of sequences) expect(sequence).toEqual(sequences[0]);
   });
 });
