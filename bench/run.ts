@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: starts the server, drives the benchmark workloads against it and
  * prints a table (throughput, latency, joins/s, memory per connection). With `--ab`, runs the
  * project and the plain-Node baseline (../shared/bench/baseline-node.mjs) A B A B … and prints
- * the median ratio project/baseline per workload. Uses chatload (../shared/bench/chatload.c)
+ * the ratio of their medians per workload, and each pair's ratio for the figure each target judges. Uses chatload (../shared/bench/chatload.c)
  * when it is there and `cc` is on PATH, else the project's own driver (bench/driver.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -45,6 +45,8 @@ type ServerKind = 'project' | 'baseline' | 'cluster';
 interface Run {
   workload: string;
   server: ServerKind;
+  /** Which A/B pair (0-based); 0 outside A/B runs. */
+  pair: number;
   result: DriverResult | null;
   /** Server RSS growth during the run per connection, KiB (all nodes together in a cluster). */
   kbPerConn: number | null;
@@ -318,7 +320,7 @@ function connections(workload: Workload): number {
   return value('--rooms') * value('--members');
 }
 
-async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promise<Run> {
+async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: number): Promise<Run> {
   runIndex++;
   const started = Date.now();
   const title = `bench: [${runIndex}/${plan.total}] ${kind} ${workload.label}`;
@@ -330,7 +332,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind): Promis
   if (tty) progress();
   else process.stderr.write(`${title} …\n`);
   const ticker = setInterval(progress, 1000);
-  const run: Run = { workload: workload.name, server: kind, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
+  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
     server = await startServer(kind, plan.nodes, plan.redis);
@@ -497,7 +499,7 @@ function ratioTable(rows: Row[], a: ServerKind, b: ServerKind): string {
       const second = rows.find((r) => r.label === label && r.server === b)!;
       return [
         label,
-        'median ratio',
+        'ratio of medians',
         ratio(first.delivered_per_s, second.delivered_per_s),
         ratio(first.p50_ms, second.p50_ms),
         ratio(first.p99_ms, second.p99_ms),
@@ -506,6 +508,34 @@ function ratioTable(rows: Row[], a: ServerKind, b: ServerKind): string {
       ];
     }),
   );
+}
+
+/** The figure each target judges, per workload: what the per-pair table shows. */
+const TARGET_METRICS: readonly { workload: string; label: string; metric: string; of: (r: DriverResult) => number }[] = [
+  { workload: 'fanout-a', label: 'fan-out A', metric: 'delivered/s', of: (r) => r.delivered_per_s },
+  { workload: 'fanout-b', label: 'fan-out B', metric: 'delivered/s', of: (r) => r.delivered_per_s },
+  { workload: 'latency', label: 'latency', metric: 'p99', of: (r) => r.p99_us },
+  { workload: 'scale', label: 'scale 10k', metric: 'p99', of: (r) => r.p99_us },
+  { workload: 'scale', label: JOIN_STORM.label, metric: 'joins/s', of: (r) => r.joins_per_s },
+];
+
+/**
+ * Each pair's ratio beside the median: on a shared machine one pair can land far from the rest,
+ * and the spread says how far a median can be trusted.
+ */
+function pairTable(runs: Run[], a: ServerKind, b: ServerKind, pairs: number): string {
+  const rows = TARGET_METRICS.filter((t) => runs.some((r) => r.workload === t.workload)).map((target) => {
+    const ratios: (number | null)[] = [];
+    for (let pair = 0; pair < pairs; pair++) {
+      const result = (server: ServerKind): DriverResult | null => runs.find((r) => r.workload === target.workload && r.server === server && r.pair === pair)?.result ?? null;
+      const first = result(a);
+      const second = result(b);
+      ratios.push(first && second && target.of(second) !== 0 ? target.of(first) / target.of(second) : null);
+    }
+    const known = ratios.filter((x): x is number => x !== null);
+    return [target.label, target.metric, ...ratios.map((x) => (x === null ? '-' : `${x.toFixed(2)}×`)), known.length ? `${median(known)!.toFixed(2)}×` : '-'];
+  });
+  return table(['workload', 'metric', ...Array.from({ length: pairs }, (_, i) => `pair ${i + 1}`), 'median'], rows);
 }
 
 // ---------------------------------------------------------------- main
@@ -526,7 +556,7 @@ async function main(): Promise<number> {
   const runs: Run[] = [];
   for (const workload of opts.only) {
     for (let pair = 0; pair < repeats; pair++) {
-      for (const server of servers) runs.push(await runOnce(plan, workload, server));
+      for (const server of servers) runs.push(await runOnce(plan, workload, server, pair));
     }
   }
   const rows: Row[] = [];
@@ -539,7 +569,10 @@ async function main(): Promise<number> {
   for (const row of rows.filter((r) => r.workload === JOIN_STORM.from)) rows.push(joinStormRow(row));
   console.log(`\n${figuresTable(rows)}`);
   if (opts.cluster > 0) console.log(`\n${cpuTable(rows)}`);
-  if (opts.ab) console.log(`\n${ratioTable(rows, servers[0]!, servers[1]!)}`);
+  if (opts.ab) {
+    console.log(`\n${ratioTable(rows, servers[0]!, servers[1]!)}`);
+    console.log(`\nper pair, ${servers[0]}/${servers[1]}:\n${pairTable(runs, servers[0]!, servers[1]!, repeats)}`);
+  }
   console.log(
     `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
       `${opts.duration} s per run${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection` +
