@@ -17,14 +17,14 @@ export class RoomDirectory {
     const known = this.refByName.get(name);
     if (known !== undefined) return known;
     const ref = this.nextRef++;
-    this.refByName.set(name, ref);
-    this.nameByRef.set(ref, name);
-    // The new room is not active yet, but it is about to be: never forget it.
-    if (this.refByName.size > this.remembered) this.forgetOldestEmpty((candidate) => candidate === ref || isActive(candidate));
+    this.remember(name, ref, isActive);
     return ref;
   }
 
-  /** Cluster mode: a ref handed out in Redis, remembered here like one handed out locally. */
+  /**
+   * Cluster mode: a ref handed out in Redis, remembered here like one handed out locally. The
+   * room is not active yet, but it is about to be: its own ref is never the one forgotten.
+   */
   remember(name: string, ref: RoomRef, isActive: (ref: RoomRef) => boolean): void {
     if (this.refByName.get(name) === ref) return;
     this.refByName.set(name, ref);

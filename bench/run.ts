@@ -2,8 +2,9 @@
  * `npm run bench [-- options]`: starts the server, drives the benchmark workloads against it and
  * prints a table (throughput, latency, joins/s, memory per connection). With `--ab`, runs the
  * project and the plain-Node baseline (../shared/bench/baseline-node.mjs) A B A B … and prints
- * the ratio of their medians per workload, and each pair's ratio for the figure each target judges. Uses chatload (../shared/bench/chatload.c)
- * when it is there and `cc` is on PATH, else the project's own driver (bench/driver.ts).
+ * the ratio of their medians per workload, and each pair's ratio for the figure each target
+ * judges. Uses chatload (../shared/bench/chatload.c) when it is there and `cc` is on PATH, else
+ * the project's own driver (bench/driver.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -233,9 +234,10 @@ async function startRedisServer(): Promise<{ child: ChildProcess; url: string; d
 }
 
 async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined): Promise<Server> {
+  const serveArgs = (port: number): string[] => [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'];
   if (kind !== 'cluster') {
     const port = await freePort();
-    const args = kind === 'project' ? [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'] : [BASELINE, String(port)];
+    const args = kind === 'project' ? serveArgs(port) : [BASELINE, String(port)];
     return { children: [await startProcess(args, port, `${kind} server`)], ports: [port], redis: null };
   }
   const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
@@ -243,7 +245,7 @@ async function startServer(kind: ServerKind, nodes: number, redisUrl: string | u
   const prefix = `bench-${process.pid}-${runIndex}:`;
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
-    const args = [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix];
+    const args = [...serveArgs(port), '--redis', redis.url, '--cluster-prefix', prefix];
     server.children.push(await startProcess(args, port, `cluster node ${i + 1}`));
     server.ports.push(port);
   }
@@ -511,12 +513,12 @@ function ratioTable(rows: Row[], a: ServerKind, b: ServerKind): string {
 }
 
 /** The figure each target judges, per workload: what the per-pair table shows. */
-const TARGET_METRICS: readonly { workload: string; label: string; metric: string; of: (r: DriverResult) => number }[] = [
-  { workload: 'fanout-a', label: 'fan-out A', metric: 'delivered/s', of: (r) => r.delivered_per_s },
-  { workload: 'fanout-b', label: 'fan-out B', metric: 'delivered/s', of: (r) => r.delivered_per_s },
-  { workload: 'latency', label: 'latency', metric: 'p99', of: (r) => r.p99_us },
-  { workload: 'scale', label: 'scale 10k', metric: 'p99', of: (r) => r.p99_us },
-  { workload: 'scale', label: JOIN_STORM.label, metric: 'joins/s', of: (r) => r.joins_per_s },
+const TARGET_METRICS: readonly { workload: string; label?: string; metric: string; of: (r: DriverResult) => number }[] = [
+  { workload: 'fanout-a', metric: 'delivered/s', of: (r) => r.delivered_per_s },
+  { workload: 'fanout-b', metric: 'delivered/s', of: (r) => r.delivered_per_s },
+  { workload: 'latency', metric: 'p99', of: (r) => r.p99_us },
+  { workload: 'scale', metric: 'p99', of: (r) => r.p99_us },
+  { workload: JOIN_STORM.from, label: JOIN_STORM.label, metric: 'joins/s', of: (r) => r.joins_per_s },
 ];
 
 /**
@@ -533,7 +535,8 @@ function pairTable(runs: Run[], a: ServerKind, b: ServerKind, pairs: number): st
       ratios.push(first && second && target.of(second) !== 0 ? target.of(first) / target.of(second) : null);
     }
     const known = ratios.filter((x): x is number => x !== null);
-    return [target.label, target.metric, ...ratios.map((x) => (x === null ? '-' : `${x.toFixed(2)}×`)), known.length ? `${median(known)!.toFixed(2)}×` : '-'];
+    const label = target.label ?? WORKLOADS.find((w) => w.name === target.workload)!.label;
+    return [label, target.metric, ...ratios.map((x) => (x === null ? '-' : `${x.toFixed(2)}×`)), known.length ? `${median(known)!.toFixed(2)}×` : '-'];
   });
   return table(['workload', 'metric', ...Array.from({ length: pairs }, (_, i) => `pair ${i + 1}`), 'median'], rows);
 }

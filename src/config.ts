@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OptionError } from './option-error.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
+import { clusterPrefixProblem } from './cluster/keys.js';
 import { redisUrlProblem } from './cluster/redis-url.js';
 
 export { OptionError };
@@ -145,7 +146,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   for (const key of AT_LEAST_ONE) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
   }
-  if (/[{}]/.test(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
+  if (clusterPrefixProblem(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
   const redisProblem = resolved.redis === undefined ? null : redisUrlProblem(resolved.redis);
   if (redisProblem) throw new OptionError(redisProblem);
   for (const key of PERIODS) {

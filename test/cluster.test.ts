@@ -4,7 +4,7 @@ import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
-import { aliceAndBob, concurrentSenders, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
+import { aliceAndBob, concurrentSenders, expectRead, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
@@ -73,12 +73,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   it("the dump on any node shows the cluster: live nodes with their leases, and each room's members on every node", async () => {
     const [n1, n2] = await cluster(2);
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
-    const b = await RawClient.connect(n2!.port);
-    b.send(wire.join('room1', 'bob'));
-    await b.readUntil(wire.hasJoined(0, 'bob'));
+    await aliceAndBob(n1!.port, n2!.port);
     for (const node of [n1!, n2!]) {
       const { cluster: section } = await node.dump();
       expect(section?.node).toBe(node.cluster!.nodeId);
@@ -221,6 +216,3 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
   });
 });
 
-async function expectRead(client: RawClient, text: string): Promise<void> {
-  expect(await client.read(text)).toBe(text);
-}

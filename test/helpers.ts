@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
 import { testPrefix } from './redis-server.js';
 
@@ -159,6 +159,11 @@ export const wire = {
   helo: (text: string, port: number, studentId = 'actor-chat-server') => `HELO ${text}\nIP:127.0.0.1\nPort:${port}\nStudentID:${studentId}\n`,
   error: (code: number, description: string) => `ERROR_CODE: ${code}\nERROR_DESCRIPTION: ${description}\n`,
 };
+
+/** Reads exactly `text`'s length and asserts those are its bytes. */
+export async function expectRead(client: RawClient, text: string): Promise<void> {
+  expect(await client.read(text)).toBe(text);
+}
 
 /** Reads one error reply and returns its code. */
 export async function readErrorCode(client: RawClient): Promise<number> {

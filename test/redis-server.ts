@@ -35,8 +35,9 @@ export async function startRedis(): Promise<TestRedis> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, process: null, stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
   const socket = join(dir, 'redis.sock');
-  let child: ChildProcess = await launch(dir, socket);
-  const exited = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  const args = ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const start = () => launch(args, 'redis-server', () => existsSync(socket));
+  let child: ChildProcess = await start();
   return {
     url: `unix://${socket}`,
     process: {
@@ -47,7 +48,7 @@ export async function startRedis(): Promise<TestRedis> {
         await exited(child);
       },
       restart: async () => {
-        child = await launch(dir, socket);
+        child = await start();
       },
     },
     stop: async () => {
@@ -59,22 +60,27 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
-async function launch(dir: string, socket: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+function exited(proc: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+}
+
+/** Starts `redis-server args` and resolves once it says it is ready to accept connections and `ready()` holds. */
+async function launch(args: string[], what: string, ready: () => boolean = () => true): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`redis-server did not start: ${out}`));
+      reject(new Error(`${what} did not start: ${out}`));
     }, 10_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (/ready to accept connections/i.test(out) && existsSync(socket)) {
+      if (/ready to accept connections/i.test(out) && ready()) {
         clearTimeout(timer);
         resolve();
       }
     });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}): ${out}`)));
   });
   child.stdout!.resume();
   return child;
@@ -89,30 +95,13 @@ export async function startRedisCluster(): Promise<{ url: string; stop(): Promis
   const ports = await freeClusterPorts(3);
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    })));
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map(exited));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (const port of ports) {
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      children.push(child);
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`redis-server (cluster) did not start: ${out}`)), 10_000);
-        child.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (/ready to accept connections/i.test(out)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`redis-server (cluster) exited (${code}): ${out}`)));
-      });
-      child.stdout!.resume();
+      children.push(await launch(['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], 'redis-server (cluster)'));
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DumpDocument } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
-import { aliceAndBob, RawClient, wire } from './helpers.js';
+import { aliceAndBob, expectRead, joinedClient, RawClient, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError, type Node } from './transcript-scenarios.js';
 
@@ -102,16 +102,12 @@ describe('start.sh', () => {
   }, 120_000);
 });
 
-/** Runs the daemon (through start.sh) and resolves once its log says which port it listens on. */
 describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () => {
   let redis: TestRedis;
-  const daemons: ChildProcess[] = [];
   beforeAll(async () => {
     redis = await startRedis();
   });
-  afterEach(() => {
-    for (const daemon of daemons.splice(0)) daemon.kill('SIGKILL');
-  });
+  afterEach(killSpawnedDaemons);
   afterAll(async () => {
     await redis?.stop();
   });
@@ -121,16 +117,15 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     const started = [];
     for (let i = 0; i < count; i++) {
       const { port, exited, daemon } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--admin', 'off', '--redis', redis.url, '--cluster-prefix', prefix, '--lease-ms', String(leaseMs), ...extra]);
-      daemons.push(daemon);
       started.push({ port, closed: exited, process: daemon });
     }
     return started;
   }
 
   it('runs the protocol.md transcripts with their clients spread over two daemons', async () => {
-    const daemons = await nodes(2, 10_000, ['--student-id', 'S123']);
-    await heloJoinChatLeaveDisconnect(spread(daemons), 'S123');
-    await unknownRoomError(spread(daemons), 'S123');
+    const daemons = spread(await nodes(2, 10_000, ['--student-id', 'S123']));
+    await heloJoinChatLeaveDisconnect(daemons, 'S123');
+    await unknownRoomError(daemons, 'S123');
   }, 120_000);
 
   it("runs the lab's tester sequence with its clients spread over three daemons", async () => {
@@ -142,25 +137,21 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     n2!.process.kill('SIGSTOP');
     try {
-      await expectText(a, wire.hasLeft(0, 'bob'));
+      await expectRead(a, wire.hasLeft(0, 'bob'));
     } finally {
       n2!.process.kill('SIGCONT');
     }
     // No zombie: bob is gone from the room, so his node must not keep him connected as a member.
     expect(await b.readToClose()).toMatch(/^ERROR_CODE: 10\nERROR_DESCRIPTION: [^\n]*\n$/);
-    const again = await RawClient.connect(n2!.port);
-    again.send(wire.join('room1', 'bob'));
-    await again.readUntil(wire.hasJoined(0, 'bob'));
-    await expectText(a, wire.hasJoined(0, 'bob'));
+    await joinedClient(n2!.port, 'room1', 'bob');
+    await expectRead(a, wire.hasJoined(0, 'bob'));
     expect(a.pending()).toBe('');
   }, 120_000);
 
   it('kill -9 of a node: each of its members is announced gone once, within the lease bound', async () => {
     const leaseMs = 1_500;
     const [n1, n2] = await nodes(2, leaseMs);
-    const a = await RawClient.connect(n1!.port);
-    a.send(wire.join('room1', 'alice'));
-    await a.readUntil(wire.hasJoined(0, 'alice'));
+    const a = await joinedClient(n1!.port, 'room1', 'alice');
     const b = await RawClient.connect(n2!.port);
     b.send(wire.join('room1', 'bob'));
     b.send(wire.join('room2', 'bob'));
@@ -181,16 +172,14 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
   }, 120_000);
 });
 
-async function expectText(client: RawClient, text: string): Promise<void> {
-  expect(await client.read(text)).toBe(text);
-}
-
 /** Every daemon this file started: whatever a failed test left running is killed at the end. */
 const spawnedDaemons = new Set<ChildProcess>();
-afterAll(() => {
+function killSpawnedDaemons(): void {
   for (const daemon of spawnedDaemons) if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
-});
+}
+afterAll(killSpawnedDaemons);
 
+/** Runs the daemon (through start.sh) and resolves once its log says which port it listens on. */
 async function startDaemon(command: string, args: string[]): Promise<{ port: number; exited: Promise<number | null>; daemon: ChildProcess }> {
   const daemon = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   spawnedDaemons.add(daemon);

@@ -1,13 +1,12 @@
 import { expect } from 'vitest';
 import type { ChatServerHandle } from '../src/index.js';
-import { RawClient, readErrorCode, wire } from './helpers.js';
+import { expectRead, RawClient, readErrorCode, wire } from './helpers.js';
 
 /**
  * The example transcripts of protocol.md, byte for byte, on one server or with their clients
  * spread over the nodes of a cluster: client number i connects to `nodeOf(i)`.
  */
 export interface Topology {
-  readonly nodes: readonly Node[];
   nodeOf(client: number): Node;
 }
 
@@ -15,16 +14,12 @@ export interface Topology {
 export type Node = Pick<ChatServerHandle, 'port'> & { readonly closed: Promise<unknown> };
 
 export function singleServer(server: Node): Topology {
-  return { nodes: [server], nodeOf: () => server };
+  return spread([server]);
 }
 
 /** Client i on node i mod n. */
 export function spread(nodes: readonly Node[]): Topology {
-  return { nodes, nodeOf: (client) => nodes[client % nodes.length]! };
-}
-
-async function expectRead(client: RawClient, text: string): Promise<void> {
-  expect(await client.read(text)).toBe(text);
+  return { nodeOf: (client) => nodes[client % nodes.length]! };
 }
 
 export async function heloJoinChatLeaveDisconnect(topology: Topology, studentId: string): Promise<void> {

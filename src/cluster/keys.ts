@@ -6,9 +6,15 @@ import type { RoomRef } from '../protocol/types.js';
  * under `{r<ref>}` (its sequence, members, log and channel), each node's room index under `{n<id>}`.
  * `prefix` keeps several deployments (or tests) apart in one Redis; it must not contain braces.
  */
+/** Why `prefix` cannot prefix the cluster's keys, or null: braces would break the hash tags. */
+export function clusterPrefixProblem(prefix: string): string | null {
+  return /[{}]/.test(prefix) ? 'the cluster key prefix must not contain { or }' : null;
+}
+
 export class ClusterKeys {
   constructor(readonly prefix: string) {
-    if (/[{}]/.test(prefix)) throw new Error('the cluster key prefix must not contain { or }');
+    const problem = clusterPrefixProblem(prefix);
+    if (problem) throw new Error(problem);
   }
 
   private global(name: string): string {
