@@ -21,8 +21,11 @@ const SHARED = resolve(ROOT, '../shared/bench');
 const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
 const BASELINE = join(SHARED, 'baseline-node.mjs');
 const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
-/** The Node flags `start.sh` runs the daemon with (its small young generation): the bench measures the daemon as users run it. */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
+/**
+ * The Node flags `start.sh` runs the daemon with (see there), and like it replaced by
+ * `CHAT_NODE_FLAGS`: the bench measures the daemon as users run it.
+ */
+const SERVER_NODE_FLAGS = process.env.CHAT_NODE_FLAGS?.split(/\s+/).filter((flag) => flag !== '') ?? ['--max-semi-space-size=2', '--no-allocation-site-pretenuring'];
 const NODE_DRIVER = join(ROOT, 'dist/bench/driver.js');
 
 interface Workload {
@@ -63,7 +66,8 @@ interface Run {
 const USAGE = `Usage: npm run bench -- [options]
 
   --only NAME[,NAME]   workloads: ${[...WORKLOADS.map((w) => w.name), JOIN_STORM.name].join(', ')} (default all)
-  --duration S         measured seconds per run (default 5; 1 s warmup before)
+  --duration S         measured seconds per run (default 5)
+  --warmup S           seconds of load before measuring starts (default 1): the JIT's warm-up
   --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
   --ab                 compare with ../shared/bench/baseline-node.mjs, runs A B A B …
   --pairs N            A/B pairs per workload (default 3)
@@ -71,11 +75,14 @@ const USAGE = `Usage: npm run bench -- [options]
                        them; with --ab, compared with the single-process server
   --redis URL          the Redis for --cluster (default: a private redis-server per run)
   --json               also print the runs and medians as one JSON line
-  --help               this text`;
+  --help               this text
+
+The server runs with start.sh's Node flags; CHAT_NODE_FLAGS replaces them, as for start.sh.`;
 
 function options(): {
   only: Workload[];
   duration: number;
+  warmup: number;
   driver: 'chatload' | 'node';
   ab: boolean;
   pairs: number;
@@ -87,6 +94,7 @@ function options(): {
     options: {
       only: { type: 'string' },
       duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
       driver: { type: 'string' },
       ab: { type: 'boolean', default: false },
       pairs: { type: 'string', default: '3' },
@@ -105,8 +113,10 @@ function options(): {
     if (!WORKLOADS.some((w) => w.name === name)) fail(`unknown workload "${name}"`);
   }
   const duration = Number(values.duration);
+  const warmup = Number(values.warmup);
   const pairs = Number(values.pairs);
   if (!(duration > 0)) fail('--duration must be a positive number of seconds');
+  if (!(warmup >= 0)) fail('--warmup must be a number of seconds, 0 or more');
   if (!Number.isInteger(pairs) || pairs < 1) fail('--pairs must be a positive integer');
   if (values.driver !== undefined && values.driver !== 'chatload' && values.driver !== 'node') fail('--driver must be chatload or node');
   const cluster = Number(values.cluster);
@@ -118,6 +128,7 @@ function options(): {
   return {
     only: names ? WORKLOADS.filter((w) => names.includes(w.name)) : [...WORKLOADS],
     duration,
+    warmup,
     driver,
     ab: values.ab,
     pairs,
@@ -312,6 +323,7 @@ interface Plan {
   driver: 'chatload' | 'node';
   driverPath: string;
   duration: number;
+  warmup: number;
   total: number;
 }
 
@@ -350,7 +362,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
     const before = totalRss();
     let peak = before;
-    const args = [...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const args = [...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const driver =
       plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
     children.add(driver);
@@ -362,7 +374,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       const now = totalRss();
       if (now !== null && (peak === null || now > peak)) peak = now;
     }, 200);
-    const limit = setTimeout(() => driver.kill('SIGKILL'), (60 + 1 + plan.duration + 3 + 30) * 1000);
+    const limit = setTimeout(() => driver.kill('SIGKILL'), (60 + plan.warmup + plan.duration + 3 + 30) * 1000);
     await exited(driver);
     clearTimeout(limit);
     clearInterval(sampler);
@@ -550,9 +562,9 @@ async function main(): Promise<number> {
   const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
   const servers: ServerKind[] = opts.ab ? (opts.cluster > 0 ? ['cluster', 'project'] : ['project', 'baseline']) : [single];
   const repeats = opts.ab ? opts.pairs : 1;
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, driver: opts.driver, driverPath, duration: opts.duration, total: opts.only.length * servers.length * repeats };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats };
   process.stderr.write(
-    `bench: ${plan.total} runs of ${opts.duration} s with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
+    `bench: ${plan.total} runs of ${opts.duration} s (after ${opts.warmup} s of warm-up) with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
       `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
       `${opts.ab ? `, A/B against the ${opts.cluster > 0 ? 'single-process server' : 'plain-Node baseline'}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
@@ -578,10 +590,10 @@ async function main(): Promise<number> {
   }
   console.log(
     `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
-      `${opts.duration} s per run${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection` +
+      `${opts.duration} s per run after ${opts.warmup} s of warm-up${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection` +
       `${opts.cluster > 0 ? ' (all nodes; Redis not counted)' : ''}`,
   );
-  if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, ab: opts.ab, pairs: repeats, runs, rows }));
+  if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, warmup: opts.warmup, ab: opts.ab, pairs: repeats, runs, rows }));
   const failures = runs.filter((r) => r.failure);
   for (const r of failures) process.stderr.write(`bench: ${r.server} ${r.workload} failed: ${r.failure}\n`);
   const unsound = rows.filter((r) => (r.lost ?? 0) !== 0 || (r.order_violations ?? 0) !== 0);
