@@ -25,7 +25,7 @@ const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
  * The Node flags `start.sh` runs the daemon with (see there), and like it replaced by
  * `CHAT_NODE_FLAGS`: the bench measures the daemon as users run it.
  */
-const SERVER_NODE_FLAGS = process.env.CHAT_NODE_FLAGS?.split(/\s+/).filter((flag) => flag !== '') ?? ['--max-semi-space-size=2', '--no-allocation-site-pretenuring'];
+const SERVER_NODE_FLAGS = process.env.CHAT_NODE_FLAGS?.split(/\s+/).filter((flag) => flag !== '') ?? ['--max-semi-space-size=2', '--no-allocation-site-pretenuring', '--interrupt-budget=16384'];
 const NODE_DRIVER = join(ROOT, 'dist/bench/driver.js');
 
 interface Workload {
