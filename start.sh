@@ -32,5 +32,6 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # - a quarter of V8's interrupt budget (16384 against 67584): chat traffic runs through some 140
 #   hot functions (xstate's, RxJS's, ours), which V8 by default takes 4 to 5 s of traffic to
 #   optimize, and with this under 2 s. A restarted daemon meets its clients' reconnect storm warm sooner.
+# `npm run bench` reads the next line: the flags are written here only.
 default_flags="--max-semi-space-size=2 --no-allocation-site-pretenuring --interrupt-budget=16384"
 exec node ${CHAT_NODE_FLAGS-$default_flags} dist/src/cli/main.js "$@"

@@ -8,7 +8,7 @@ import { nameProblem } from '../src/protocol/values.js';
 import type { Observer, Subscription } from 'rxjs';
 import type { Connection, ConnectionWatcher } from '../src/transport/connection.js';
 import { isLoopback } from '../src/transport/address.js';
-import type { ClientEvent, ClientRequestEvent, RoomActorRef, RoomEvent, ServerEvent } from './events.js';
+import { eventOf, type ClientEvent, type ClientRequestEvent, type RoomActorRef, type RoomEvent, type ServerEvent } from './events.js';
 
 export interface ClientSettings {
   readonly studentId: string;
@@ -159,11 +159,6 @@ function chatProblem(context: ClientContext, request: ChatRequest): ProtocolErro
   if (request.clientName !== membership.clientName) return protocolError('WRONG_NAME', `this connection joined room ${request.roomRef} as another name`);
   if (request.forgedLine !== null) return protocolError('INVALID_VALUE', 'a message line reads as a reply field');
   return null;
-}
-
-function eventOf<T extends ClientEvent['type']>(event: ClientEvent, type: T): Extract<ClientEvent, { type: T }> {
-  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
-  return event as Extract<ClientEvent, { type: T }>;
 }
 
 /**

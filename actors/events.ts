@@ -16,6 +16,15 @@ import type {
 
 /** The messages actors exchange: one discriminated union per receiving actor. */
 
+/**
+ * `event` as the member of its union that `type` names: what an action or guard written for one
+ * transition may rely on. A mismatch is a wiring mistake in the machine, so it throws.
+ */
+export function eventOf<E extends { type: string }, T extends E['type']>(event: E, type: T): Extract<E, { type: T }> {
+  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
+  return event as Extract<E, { type: T }>;
+}
+
 export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
 export type RoomActorRef = ActorRef<Snapshot<unknown>, RoomEvent>;
 

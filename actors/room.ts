@@ -2,7 +2,7 @@ import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import { encodeChat, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { ClusterLink } from '../src/cluster/link.js';
-import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import { eventOf, type ClientEvent, type RoomCommand, type RoomEvent, type RoomMember, type ServerEvent } from './events.js';
 import { broadcast, replyJoined } from './fan-out.js';
 import * as clustered from './room-cluster.js';
 import type { ClusterRoom, ClusterRoomState, RoomIo } from './room-cluster.js';
@@ -120,11 +120,6 @@ export function roomIsIdle(context: RoomContext): boolean {
   return context.cluster ? clustered.clusterRoomIdle(clusterRoom(context)) : context.members.size === 0;
 }
 
-function commandOf<T extends RoomCommand['type']>(event: RoomEvent, type: T): Extract<RoomCommand, { type: T }> {
-  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
-  return event as Extract<RoomCommand, { type: T }>;
-}
-
 function isCommand(event: RoomEvent): event is RoomCommand {
   return event.type === 'join' || event.type === 'chat' || event.type === 'leave' || event.type === 'depart';
 }
@@ -168,15 +163,15 @@ export const roomMachine = setup({
     },
     // The answers a client waits for before its next request: one action per command, no switch.
     confirmJoin: sendTo(
-      ({ event }) => commandOf(event, 'join').member.client,
+      ({ event }) => eventOf(event, 'join').member.client,
       ({ context, event, self }): ClientEvent => {
-        const { member: joining } = commandOf(event, 'join');
+        const { member: joining } = eventOf(event, 'join');
         const member = context.members.get(joining.joinId) ?? joining;
         return { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self };
       },
     ),
-    confirmLeave: sendTo(({ event }) => commandOf(event, 'leave').client, ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref })),
-    confirmDeparture: sendTo(({ event }) => commandOf(event, 'depart').client, ({ context }): ClientEvent => ({ type: 'room.departed', roomRef: context.ref })),
+    confirmLeave: sendTo(({ event }) => eventOf(event, 'leave').client, ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref })),
+    confirmDeparture: sendTo(({ event }) => eventOf(event, 'depart').client, ({ context }): ClientEvent => ({ type: 'room.departed', roomRef: context.ref })),
     failOnPurpose: () => {
       throw new Error('fault injected by a test');
     },

@@ -161,7 +161,10 @@ function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent,
   };
 }
 
-function forgetConnection(context: ServerContext, entry: ClientEntry): void {
+/** A client actor is done with (finished or failed): its feed stops and its address counts one less. */
+function dropClient(context: ServerContext, connectionId: number, entry: ClientEntry): void {
+  entry.feed.unsubscribe();
+  context.clients.delete(connectionId);
   const address = entry.connection.info.peerAddress;
   const count = (context.connectionsByAddress.get(address) ?? 1) - 1;
   if (count <= 0) context.connectionsByAddress.delete(address);
@@ -300,10 +303,7 @@ export const serverMachine = setup({
     forgetClient: ({ context, event }) => {
       if (event.type !== 'xstate.done.actor.client') return;
       const entry = context.clients.get(event.output.connectionId);
-      if (!entry) return;
-      entry.feed.unsubscribe();
-      context.clients.delete(event.output.connectionId);
-      forgetConnection(context, entry);
+      if (entry) dropClient(context, event.output.connectionId, entry);
     },
     /**
      * A client actor failed: its connection gets INTERNAL and is closed, its departures are
@@ -316,10 +316,8 @@ export const serverMachine = setup({
       for (const [connectionId, entry] of context.clients) {
         const snapshot = entry.actor.getSnapshot();
         if (snapshot.status !== 'error') continue;
-        entry.feed.unsubscribe();
         context.counters.failures++;
-        context.clients.delete(connectionId);
-        forgetConnection(context, entry);
+        dropClient(context, connectionId, entry);
         const { connection } = entry;
         // Undefined when the actor failed before its first snapshot was made.
         const last = snapshot.context as typeof snapshot.context | undefined;

@@ -22,10 +22,18 @@ const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
 const BASELINE = join(SHARED, 'baseline-node.mjs');
 const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
 /**
- * The Node flags `start.sh` runs the daemon with (see there), and like it replaced by
- * `CHAT_NODE_FLAGS`: the bench measures the daemon as users run it.
+ * The Node flags the daemon runs with: `start.sh`'s `default_flags` (why each, see there), read
+ * from it so they are written once, and like there replaced by `CHAT_NODE_FLAGS`. The bench
+ * measures the daemon as users run it.
  */
-const SERVER_NODE_FLAGS = process.env.CHAT_NODE_FLAGS?.split(/\s+/).filter((flag) => flag !== '') ?? ['--max-semi-space-size=2', '--no-allocation-site-pretenuring', '--interrupt-budget=16384'];
+function serverNodeFlags(): string[] {
+  const words = (text: string): string[] => text.split(/\s+/).filter((flag) => flag !== '');
+  if (process.env.CHAT_NODE_FLAGS !== undefined) return words(process.env.CHAT_NODE_FLAGS);
+  const line = /^default_flags="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'start.sh'), 'utf8'));
+  if (!line) fail('start.sh has no default_flags="…" line to take the Node flags from');
+  return words(line[1]!);
+}
+const SERVER_NODE_FLAGS = serverNodeFlags();
 const NODE_DRIVER = join(ROOT, 'dist/bench/driver.js');
 
 interface Workload {
@@ -493,8 +501,13 @@ function figuresTable(rows: Row[]): string {
   );
 }
 
+/** A ratio as the tables print it. */
+function times(x: number | null): string {
+  return x === null ? '-' : `${x.toFixed(2)}×`;
+}
+
 function ratio(a: number | null, b: number | null): string {
-  return a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`;
+  return times(a === null || b === null || b === 0 ? null : a / b);
 }
 
 function cpuTable(rows: Row[]): string {
@@ -546,9 +559,8 @@ function pairTable(runs: Run[], a: ServerKind, b: ServerKind, pairs: number): st
       const second = result(b);
       ratios.push(first && second && target.of(second) !== 0 ? target.of(first) / target.of(second) : null);
     }
-    const known = ratios.filter((x): x is number => x !== null);
     const label = target.label ?? WORKLOADS.find((w) => w.name === target.workload)!.label;
-    return [label, target.metric, ...ratios.map((x) => (x === null ? '-' : `${x.toFixed(2)}×`)), known.length ? `${median(known)!.toFixed(2)}×` : '-'];
+    return [label, target.metric, ...ratios.map(times), times(median(ratios.filter((x): x is number => x !== null)))];
   });
   return table(['workload', 'metric', ...Array.from({ length: pairs }, (_, i) => `pair ${i + 1}`), 'median'], rows);
 }

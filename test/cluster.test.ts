@@ -4,7 +4,7 @@ import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
-import { aliceAndBob, concurrentSenders, expectRead, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
+import { aliceAndBob, concurrentSenders, expectRead, joinedClient, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 
@@ -30,13 +30,13 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
 
   /**
    * In one transaction, so before any node can subscribe again: every node's subscriber
-   * connection is cut, then bob (join id 1) says each of `texts` in room 0.
+   * connection is cut, then bob (join id 1, on `bobsNode`) says each of `texts` in room 0.
    */
-  async function chatWhileNobodyListens(node: ChatServerHandle, bobsNode: ChatServerHandle, texts: string[], logLength: number): Promise<void> {
+  async function chatWhileNobodyListens(bobsNode: ChatServerHandle, texts: string[], logLength: number): Promise<void> {
     const admin = createRedisClient(redis.url, 'test-admin');
     await admin.connect();
     try {
-      const keys = new ClusterKeys(node.options.clusterPrefix);
+      const keys = new ClusterKeys(bobsNode.options.clusterPrefix);
       const transaction = admin.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
       for (const text of texts) transaction.addCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(bobsNode.cluster!.nodeId), text, String(logLength), keys.roomChannel(0), 'PUBLISH']);
       const [killed] = await transaction.exec();
@@ -172,12 +172,10 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     const [n1, n2] = await cluster(2, { roomLogLength: 10 });
     const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     // Far more events than the log keeps (it is trimmed in whole stream nodes).
-    await chatWhileNobodyListens(n1!, n2!, Array.from({ length: 400 }, (_, i) => `gone ${i}`), 10);
+    await chatWhileNobodyListens(n2!, Array.from({ length: 400 }, (_, i) => `gone ${i}`), 10);
     for (const client of [a, b]) expect(await client.readToClose()).toMatch(/^ERROR_CODE: 10\nERROR_DESCRIPTION: this node missed events of room 0; reconnect\n$/);
     // The room carries on for whoever joins next, and the closed members were announced gone.
-    const c = await RawClient.connect(n1!.port);
-    c.send(wire.join('room1', 'carol'));
-    await c.readUntil(wire.hasJoined(0, 'carol'));
+    const c = await joinedClient(n1!.port, 'room1', 'carol');
     c.send(wire.chat(0, 2, 'carol', 'fresh start'));
     await expectRead(c, wire.said(0, 'carol', 'fresh start'));
   });
@@ -196,9 +194,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     const [, ref, joinId] = /ROOM_REF: (\d+)\nJOIN_ID: (\d+)\n/.exec(reply)!;
     expect(Number(ref)).toBeGreaterThan(0);
     expect(Number(joinId)).toBeGreaterThan(1);
-    const d = await RawClient.connect(n1!.port);
-    d.send(wire.join('room1', 'dave'));
-    await d.readUntil(wire.hasJoined(Number(ref), 'dave'));
+    const d = await joinedClient(n1!.port, 'room1', 'dave', Number(ref));
     await expectRead(c, wire.hasJoined(Number(ref), 'dave'));
     d.send(wire.chat(Number(ref), Number(joinId) + 1, 'dave', 'new epoch'));
     for (const client of [c, d]) await expectRead(client, wire.said(Number(ref), 'dave', 'new epoch'));
@@ -208,7 +204,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     const [n1, n2] = await cluster(2);
     const { a, b } = await aliceAndBob(n1!.port, n2!.port);
     // Published while no node listens: only reading the room's log can bring it.
-    await chatWhileNobodyListens(n1!, n2!, ['while away'], 100);
+    await chatWhileNobodyListens(n2!, ['while away'], 100);
     await expectRead(a, wire.said(0, 'bob', 'while away'));
     await expectRead(b, wire.said(0, 'bob', 'while away'));
     b.send(wire.chat(0, 1, 'bob', 'and after'));

@@ -1,16 +1,16 @@
 import type { RoomRef } from '../protocol/types.js';
 
+/** Why `prefix` cannot prefix the cluster's keys, or null: braces would break the hash tags. */
+export function clusterPrefixProblem(prefix: string): string | null {
+  return /[{}]/.test(prefix) ? 'the cluster key prefix must not contain { or }' : null;
+}
+
 /**
  * Where the cluster's state lives in Redis. Keys that one script touches together share a hash
  * tag, so on a Redis Cluster they sit in one slot: the cluster-wide registry under `{g}`, each room
  * under `{r<ref>}` (its sequence, members, log and channel), each node's room index under `{n<id>}`.
  * `prefix` keeps several deployments (or tests) apart in one Redis; it must not contain braces.
  */
-/** Why `prefix` cannot prefix the cluster's keys, or null: braces would break the hash tags. */
-export function clusterPrefixProblem(prefix: string): string | null {
-  return /[{}]/.test(prefix) ? 'the cluster key prefix must not contain { or }' : null;
-}
-
 export class ClusterKeys {
   constructor(readonly prefix: string) {
     const problem = clusterPrefixProblem(prefix);

@@ -61,7 +61,7 @@ export class FlushScheduler {
  *
  * Unsent bytes are bounded, as Redis bounds client output buffers: above the soft limit for longer
  * than the grace period, or above the hard limit at all, the writer stops taking room traffic and
- * calls `onOverflow` once, so one reader that stopped reading never holds up a room or eats
+ * tells its owner once, so one reader that stopped reading never holds up a room or eats
  * memory, while a reader that is merely handed a burst (one read of a busy room) is not cut.
  *
  * No closure per writer: timers are handed the writer, and a `drain` listener exists only while
