@@ -61,7 +61,10 @@ export interface ClientContext {
    * and a scan of at most a hundred is cheaper than a second index.
    */
   rooms: readonly Membership[];
-  /** Requests that arrived while an earlier one waited for a room or the server; replayed in order. */
+  /**
+   * Events kept while a request waits for a room or the server, handled once it is answered: an
+   * overflow or lost order. Requests themselves wait in the connection, paused meanwhile.
+   */
   readonly deferred: ClientEvent[];
   /**
    * Rooms still to announce this connection's departure, in join order; the first is asked, the
@@ -297,6 +300,15 @@ export const clientMachine = setup({
     defer: ({ context, event }) => {
       context.deferred.push(event);
     },
+    // The requests behind one that waits stay in the connection (which stops reading once a few
+    // dozen do) and come back a turn's worth at a time: a burst behind a slow answer costs
+    // neither unbounded memory here nor one long replay that holds every other connection up.
+    pauseRequests: ({ context }) => {
+      context.connection.pauseRequests();
+    },
+    resumeRequests: ({ context }) => {
+      context.connection.resumeRequests();
+    },
     /** Back to ready: requests that waited are handled now, in their order. */
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       for (const request of context.deferred.splice(0)) enqueue.raise(request);
@@ -401,7 +413,10 @@ export const clientMachine = setup({
     },
     /** One request is with a room or the server; later ones wait their turn. */
     waiting: {
+      entry: 'pauseRequests',
+      exit: 'resumeRequests',
       on: {
+        // None should come (the connection is paused while a request waits); kept so none is lost.
         'request.*': { actions: 'defer' },
         'room.joined': backToReady('recordMembership'),
         'room.left': backToReady('forgetMembership'),

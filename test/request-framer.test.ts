@@ -80,4 +80,56 @@ describe('request framer', () => {
     vi.advanceTimersByTime(100);
     expect(received.map((item) => item.kind)).toEqual(['HELO']);
   });
+
+  it('paused by its sink, keeps what follows and holds the socket once 64 wait; resumed, hands them on a turn at a time', () => {
+    vi.useFakeTimers();
+    const gate = countingGate();
+    const received: string[] = [];
+    let completed = false;
+    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+      next: (item) => {
+        received.push(item.kind === 'HELO' ? item.line : item.kind);
+        // A request that must wait for an answer (a join in cluster mode, say).
+        if (item.kind === 'JOIN') framer.pause();
+      },
+      complete: () => {
+        completed = true;
+      },
+    });
+    framer.push(Buffer.from(`${'JOIN_CHATROOM: r\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: a\n'}HELO 0\n`));
+    expect(received).toEqual(['JOIN']);
+    // Below the bound the socket is still read: a peer that hangs up is seen.
+    expect(gate.holding).toBe(false);
+    framer.push(Buffer.from(Array.from({ length: 99 }, (_, i) => `HELO ${i + 1}\n`).join('')));
+    framer.end();
+    vi.runOnlyPendingTimers();
+    expect(received).toEqual(['JOIN']);
+    expect(framer.queued).toBe(100);
+    expect(gate.holding).toBe(true);
+    framer.resume();
+    expect(received).toHaveLength(1);
+    vi.runOnlyPendingTimers();
+    expect(received).toHaveLength(65);
+    vi.runOnlyPendingTimers();
+    expect(received).toEqual(['JOIN', ...Array.from({ length: 100 }, (_, i) => `HELO ${i}`)]);
+    expect(gate.holding).toBe(false);
+    expect(completed).toBe(true);
+  });
+
+  it('paused and resumed from inside one request (an answer that comes at once) hands the next on in the same turn', () => {
+    const gate = countingGate();
+    const received: string[] = [];
+    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+      next: (item) => {
+        received.push(item.kind);
+        framer.pause();
+        framer.resume();
+      },
+      complete: () => {},
+    });
+    framer.push(Buffer.from('HELO a\nHELO b\nHELO c\n'));
+    expect(received).toEqual(['HELO', 'HELO', 'HELO']);
+    expect(framer.queued).toBe(0);
+    expect(gate.holds).toBe(0);
+  });
 });

@@ -91,7 +91,7 @@ export interface ClientDump {
   readonly bytesOut: number;
   /** Outbound bytes accepted but not yet written to the socket. */
   readonly queuedBytes: number;
-  /** Requests waiting behind one that is with a room or the server. */
+  /** Requests read and waiting their turn: behind one that is with a room or the server, or a burst's next turns. */
   readonly deferredRequests: number;
   readonly requests: number;
   readonly errors: number;
@@ -180,7 +180,7 @@ export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext>): 
     bytesIn: connection.bytesIn(),
     bytesOut: connection.bytesOut(),
     queuedBytes: connection.queuedBytes(),
-    deferredRequests: context.deferred.length,
+    deferredRequests: context.deferred.length + connection.queuedRequests(),
     requests: context.stats.requests,
     errors: context.stats.errors,
   };

@@ -42,6 +42,15 @@ export interface Connection {
   watch(watcher: ConnectionWatcher): void;
   /** Queues bytes even past the output limit: the error reply owed to a slow consumer. */
   sendBeyondLimit(bytes: Buffer): void;
+  /**
+   * No more requests until `resumeRequests`: one is waiting for an answer. The ones after it wait
+   * in the connection, which stops reading the socket once a few dozen do (TCP backpressure).
+   */
+  pauseRequests(): void;
+  /** Requests that waited are handed on again, in order, a turn's worth at a time. */
+  resumeRequests(): void;
+  /** Requests read and not yet handed on (waiting their turn, or for `resumeRequests`). */
+  queuedRequests(): number;
 }
 
 export interface ConnectionWatcher {
@@ -164,6 +173,18 @@ class SocketConnection implements Connection {
 
   sendBeyondLimit(bytes: Buffer): void {
     this.outbound.nextBeyondLimit(bytes);
+  }
+
+  pauseRequests(): void {
+    this.framer?.pause();
+  }
+
+  resumeRequests(): void {
+    this.framer?.resume();
+  }
+
+  queuedRequests(): number {
+    return this.framer?.queued ?? 0;
   }
 
   /** The output writer's report: unsent output passed its limit. */

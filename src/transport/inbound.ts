@@ -42,11 +42,23 @@ export interface RequestSink {
 const REQUESTS_PER_TURN = 64;
 
 /**
+ * Requests that may wait behind a paused consumer (one request of theirs is with Redis, say)
+ * before the socket is held. Below it the socket is still read, so a peer that hangs up is seen
+ * at once; past it TCP backpressure holds the sender, and what waits here is at most this and one
+ * read's worth, however much the peer sends.
+ */
+const PAUSED_BACKLOG = 64;
+
+/**
  * Framing: reads (cut anywhere) → typed requests or typed failures, in order, to one sink.
  * A request that lacks only its terminator is completed after `quietMs` without more bytes, or
  * when the input ends: one-shot clients often omit the last newline and wait for the answer.
  * `gate.holding` says when unread bytes are being held back (flood control, or requests waiting
  * their turn): no quiet then.
+ *
+ * The sink may `pause` the framer while one request waits for an answer: the requests after it
+ * wait here, in order, and are handed on from `resume`, a turn's worth at a time, so a burst
+ * behind a slow request costs neither unbounded memory nor one long replay.
  *
  * One object with prototype methods, its timers given it as an argument: at 10,000 connections a
  * closure per timer and per callback would cost more than the state it keeps. For the same reason
@@ -57,10 +69,14 @@ export class RequestFramer {
   private decoder: RequestDecoder | null = null;
   private quiet: NodeJS.Timeout | undefined;
   private handledThisTurn = 0;
-  /** Requests waiting for a later turn; `next` is the first not yet handed on. */
+  /** Requests waiting for a later turn or for `resume`; `next` is the first not yet handed on. */
   private backlog: Decoded[] | null = null;
   private next = 0;
   private turn: NodeJS.Immediate | undefined;
+  /** The sink asked for no more requests until it resumes. */
+  private paused = false;
+  /** Inside `sink.next`: a resume from there is taken up by the loop that called it. */
+  private handing = false;
   /** The input ended while requests still waited their turn. */
   private ended = false;
   /** Completed, or the subscriber left (possibly from inside `sink.next`): nothing more is handed on. */
@@ -74,6 +90,11 @@ export class RequestFramer {
     private readonly gate: ReadGate,
     private readonly sink: RequestSink,
   ) {}
+
+  /** Requests read and not yet handed on. */
+  get queued(): number {
+    return this.backlog === null ? 0 : this.backlog.length - this.next;
+  }
 
   /** One read from the peer. */
   push(chunk: Buffer): void {
@@ -93,9 +114,21 @@ export class RequestFramer {
     this.clearQuiet();
     if (this.decoder) this.emit(this.decoder.completeOnQuiet());
     if (this.finished) return;
-    // What waits its turn is still handled, in order, before the end.
-    if (this.turn === undefined) this.finish();
-    else this.ended = true;
+    // What waits its turn (or for a resume) is still handed on, in order, before the end.
+    this.ended = true;
+    this.settle();
+  }
+
+  /** Hand nothing more on until `resume`: the sink is waiting for an answer to a request. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Hand on again what waited, from the next turn (at once when called from inside `sink.next`). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.handing) this.settle();
   }
 
   /** The subscriber left: no more timers, nothing more handed on. */
@@ -111,22 +144,46 @@ export class RequestFramer {
   private emit(decoded: Decoded[]): void {
     for (const item of decoded) {
       if (this.finished) return;
-      if (this.turn !== undefined || this.handledThisTurn >= REQUESTS_PER_TURN) (this.backlog ??= []).push(item);
-      else {
-        this.handledThisTurn++;
-        this.sink.next(item);
-      }
+      if (this.paused || this.backlog !== null || this.handledThisTurn >= REQUESTS_PER_TURN) (this.backlog ??= []).push(item);
+      else this.hand(item);
     }
-    if (this.backlog !== null && this.backlog.length > this.next && this.turn === undefined) {
-      this.holdingGate = true;
-      this.gate.hold();
-      this.turn = setImmediate(RequestFramer.nextTurn, this);
+    this.settle();
+  }
+
+  private hand(item: Decoded): void {
+    this.handledThisTurn++;
+    this.handing = true;
+    this.sink.next(item);
+    this.handing = false;
+  }
+
+  /**
+   * After requests were read or handed on: a turn is due while some wait and the sink takes
+   * them; the socket is held then, or while too many wait for a paused sink; the end is passed
+   * on once nothing waits.
+   */
+  private settle(): void {
+    if (this.finished) return;
+    const queued = this.queued;
+    if (queued === 0) {
+      this.backlog = null;
+      this.next = 0;
     }
+    if (queued > 0 && !this.paused && this.turn === undefined) this.turn = setImmediate(RequestFramer.nextTurn, this);
+    if (this.turn !== undefined || queued >= PAUSED_BACKLOG) this.holdGate();
+    else this.releaseGate();
+    if (queued === 0 && !this.paused && this.ended) this.finish();
   }
 
   private finish(): void {
     this.finished = true;
     this.sink.complete();
+  }
+
+  private holdGate(): void {
+    if (this.holdingGate) return;
+    this.holdingGate = true;
+    this.gate.hold();
   }
 
   private releaseGate(): void {
@@ -144,20 +201,12 @@ export class RequestFramer {
     framer.turn = undefined;
     if (framer.finished) return;
     framer.handledThisTurn = 0;
-    const backlog = framer.backlog!;
-    while (framer.next < backlog.length && framer.handledThisTurn < REQUESTS_PER_TURN) {
-      framer.handledThisTurn++;
-      framer.sink.next(backlog[framer.next++]!);
+    const backlog = framer.backlog;
+    while (backlog !== null && framer.next < backlog.length && framer.handledThisTurn < REQUESTS_PER_TURN && !framer.paused) {
+      framer.hand(backlog[framer.next++]!);
       if (framer.finished) return;
     }
-    if (framer.next < backlog.length) {
-      framer.turn = setImmediate(RequestFramer.nextTurn, framer);
-      return;
-    }
-    framer.backlog = null;
-    framer.next = 0;
-    framer.releaseGate();
-    if (framer.ended) framer.finish();
+    framer.settle();
   }
 
   private static quietPassed(framer: RequestFramer): void {
