@@ -107,6 +107,11 @@ export class ClusterLink {
   private readonly highest = { ref: -1, joinId: -1, nodeId: -1 };
   private closing: Promise<void> | null = null;
   private description: string;
+  /**
+   * Since when commands have been timing out (requests answered UNAVAILABLE), and how many: one
+   * warn line when they start, one when Redis answers again, however many requests it costs.
+   */
+  private silence: { since: number; timedOut: number } | null = null;
 
   private constructor(
     private readonly options: ClusterLinkOptions,
@@ -594,12 +599,14 @@ export class ClusterLink {
         continue;
       }
       try {
-        return await this.bounded(send(), deadline);
+        const reply = await this.bounded(send(), deadline);
+        if (this.silence) this.answeredAgain();
+        return reply;
       } catch (error) {
         if (error instanceof UnavailableError) throw error;
         if (error instanceof ErrorReply) throw error;
         if (!(error instanceof ClientOfflineError) && mode === 'once') throw new UnavailableError(`Redis failed: ${(error as Error).message}`);
-        if (Date.now() >= deadline) throw new UnavailableError('Redis not reachable in time');
+        if (Date.now() >= deadline) throw this.timedOut('Redis not reachable in time');
       }
     }
   }
@@ -627,8 +634,24 @@ export class ClusterLink {
     for (const entry of this.inflight) {
       if (entry.deadline > now) continue;
       this.inflight.delete(entry);
-      entry.fail(new UnavailableError('Redis did not answer in time'));
+      entry.fail(this.timedOut('Redis did not answer in time'));
     }
+  }
+
+  /** A command ran out of time: the first of a silence is logged, the rest counted. */
+  private timedOut(reason: string): UnavailableError {
+    if (this.silence) this.silence.timedOut++;
+    else {
+      this.silence = { since: Date.now(), timedOut: 1 };
+      this.options.log.warn({ waitMs: this.options.waitMs, reason }, 'cluster: Redis not answering in time; requests get UNAVAILABLE');
+    }
+    return new UnavailableError(reason);
+  }
+
+  private answeredAgain(): void {
+    const { since, timedOut } = this.silence!;
+    this.silence = null;
+    this.options.log.warn({ silentMs: Date.now() - since, timedOut }, 'cluster: Redis answering again');
   }
 
   private readyBefore(deadline: number): Promise<void> {
@@ -640,7 +663,7 @@ export class ClusterLink {
     return new Promise<void>((resolve, reject) => {
       const left = deadline - Date.now();
       if (left <= 0) {
-        reject(new UnavailableError(reason));
+        reject(this.timedOut(reason));
         return;
       }
       const stopListening = listen(() => {
@@ -649,7 +672,7 @@ export class ClusterLink {
       });
       const timer = setTimeout(() => {
         stopListening();
-        reject(new UnavailableError(reason));
+        reject(this.timedOut(reason));
       }, left);
       timer.unref();
     });
