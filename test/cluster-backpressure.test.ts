@@ -86,7 +86,8 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
 
   it('is held in the connection, bounded, then answered in order a turn at a time while others are answered too', async (context) => {
     if (!redis.process) context.skip();
-    const [node] = await startCluster(redis.url, 1);
+    // A wait bound well past the test: the lookup is answered once Redis is back, not timed out.
+    const [node] = await startCluster(redis.url, 1, { redisWaitMs: 8_000 });
     const { port } = node!;
     const burst = await RawClient.connect(port);
     const other = await RawClient.connect(port);
@@ -111,7 +112,8 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
 
   it('stop() during the replay does not wait for it', async (context) => {
     if (!redis.process) context.skip();
-    const [node] = await startCluster(redis.url, 1);
+    // A wait bound well past the test: the lookup is answered once Redis is back, not timed out.
+    const [node] = await startCluster(redis.url, 1, { redisWaitMs: 8_000 });
     const burst = await RawClient.connect(node!.port);
     const count = 20_000;
     await burstBehindPausedRedis(node!, burst, count);
