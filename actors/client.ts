@@ -165,8 +165,9 @@ function chatProblem(context: ClientContext, request: ChatRequest): ProtocolErro
 }
 
 /**
- * The transitions that end a wait: `answer`, then back to ready, where requests that waited
- * meanwhile are replayed in order (a guard first: most waits have none to replay).
+ * The transitions that end a wait: `answer`, then back to ready, where events kept meanwhile are
+ * replayed in order (a guard first: most waits have none to replay); the requests that waited
+ * follow from the connection, resumed on leaving the wait.
  */
 function backToReady<const A extends 'recordMembership' | 'forgetMembership' | 'answerJoinRefused' | 'answerLookup'>(answer: A) {
   return [
@@ -309,7 +310,7 @@ export const clientMachine = setup({
     resumeRequests: ({ context }) => {
       context.connection.resumeRequests();
     },
-    /** Back to ready: requests that waited are handled now, in their order. */
+    /** Back to ready: events that waited are handled now, in their order (requests come from the connection). */
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       for (const request of context.deferred.splice(0)) enqueue.raise(request);
     }),
