@@ -10,6 +10,7 @@ import type { RoomRef } from '../src/protocol/types.js';
 import { isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
+import { refuseSocket } from '../src/transport/reset.js';
 import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';
 import type { ClientActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
@@ -112,11 +113,9 @@ function connectionRefusal(context: ServerContext, address: string): string | nu
   return null;
 }
 
-/** A refused connection gets its one error reply and is closed; it never gets an actor. */
+/** A refused connection gets its one error reply and is closed at once; it never gets an actor. */
 function refuseConnection(socket: Socket, description: string): void {
-  socket.on('error', () => {});
-  socket.end(encodeError(protocolError('LIMIT_REACHED', description)));
-  setTimeout(() => socket.destroy(), 1_000).unref();
+  refuseSocket(socket, encodeError(protocolError('LIMIT_REACHED', description)));
 }
 
 /** A room actor, watched by the supervisor for failure. */
@@ -211,8 +210,9 @@ export const serverMachine = setup({
       const address = event.peer ? plainAddress(event.peer.address) : plainAddress(event.socket.remoteAddress);
       const refusal = connectionRefusal(context, address);
       if (refusal) {
-        context.counters.refused++;
-        logWithin(context.refusalLogBudget, context.log, 'warn', { peer: address, reason: refusal }, 'connection refused');
+        const refused = ++context.counters.refused;
+        // `refused`: every refusal since start, so the count survives the budget.
+        logWithin(context.refusalLogBudget, context.log, 'warn', { peer: address, reason: refusal, refused }, 'connection refused');
         refuseConnection(event.socket, refusal);
         return;
       }
