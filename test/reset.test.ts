@@ -17,26 +17,30 @@ async function post(sender: RawClient, joinId: number, count: number): Promise<s
   return expected;
 }
 
+/**
+ * Closed loop: `sender` (join id 1) posts and reads its own messages back, at most 32 behind,
+ * until the server cuts member "slow", who stopped reading (a few MB: the kernel's buffers fill first).
+ */
+async function postUntilCut(sender: RawClient): Promise<void> {
+  let sent = 0;
+  let read = 0;
+  for (;;) {
+    expect(sent).toBeLessThan(10_000);
+    sender.send(wire.chat(0, 1, 'sender', `${++sent} ${body}`));
+    while (sent - read >= 32) {
+      if ((await sender.readUntil('\n\n')) === wire.hasLeft(0, 'slow')) return;
+      read++;
+    }
+  }
+}
+
 // Linux: the server's side of a connection is looked up in /proc/net/tcp.
 describe.skipIf(process.platform !== 'linux')('connections the server gives up on are reset', () => {
   it('resets a slow consumer it cuts: its unsent output is dropped, not left in the kernel', async () => {
     const server = await startServer({ maxSendQueueBytes: 64 * 1024, slowConsumerGraceMs: 100, shutdownFlushMs: 200, floodBytesPerSecond: 256 << 20, floodBurstBytes: 256 << 20 });
     const slow = await joinedClient(server.port, 'busy', 'slow');
     slow.socket.pause();
-    const sender = await joinedClient(server.port, 'busy', 'sender');
-    // Closed loop: the sender reads its own messages back, at most 32 behind, until the server
-    // cuts the reader that stopped reading (a few MB: the kernel's buffers fill first).
-    let sent = 0;
-    let read = 0;
-    let departed = false;
-    while (!departed) {
-      expect(sent).toBeLessThan(10_000);
-      sender.send(wire.chat(0, 1, 'sender', `${++sent} ${body}`));
-      while (!departed && sent - read >= 32) {
-        if ((await sender.readUntil('\n\n')) === wire.hasLeft(0, 'slow')) departed = true;
-        else read++;
-      }
-    }
+    await postUntilCut(await joinedClient(server.port, 'busy', 'sender'));
     // The server's side leaves ESTABLISHED at the cut, once the flush bound has passed. Closed
     // gracefully it would stay in FIN_WAIT1 with megabytes in its Send-Q, for minutes.
     const serverSide = (): ReturnType<typeof kernelSocket> => kernelSocket(server.port, slow.socket.localPort!);
@@ -44,6 +48,20 @@ describe.skipIf(process.platform !== 'linux')('connections the server gives up o
     expect(cut).toBeNull();
     slow.socket.resume();
     await slow.closed;
+  }, 60_000);
+
+  it('closes a slow consumer that catches up within the flush bound gracefully: its output, SLOW_CONSUMER, the end', async () => {
+    const server = await startServer({ maxSendQueueBytes: 64 * 1024, slowConsumerGraceMs: 100, shutdownFlushMs: 10_000, floodBytesPerSecond: 256 << 20, floodBurstBytes: 256 << 20 });
+    const slow = await joinedClient(server.port, 'busy', 'slow');
+    slow.socket.pause();
+    await postUntilCut(await joinedClient(server.port, 'busy', 'sender'));
+    const seen: string[] = [];
+    slow.socket.on('end', () => seen.push('end'));
+    slow.socket.on('error', (error: NodeJS.ErrnoException) => seen.push(error.code ?? error.message));
+    slow.socket.resume();
+    const output = await slow.readToClose();
+    expect(output.endsWith(`\n\n${wire.error(11, 'unsent output passed its limit')}`)).toBe(true);
+    expect(seen).toEqual(['end']);
   }, 60_000);
 
   it('resets a connection whose output is still unread when the shutdown flush bound passes', async () => {
