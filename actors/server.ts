@@ -7,9 +7,10 @@ import { ConnectionLogger, LogBudget, logWithin, printable } from '../src/log.js
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
-import { isLoopback } from '../src/transport/address.js';
+import { addressKey, isLoopback } from '../src/transport/address.js';
 import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
+import { refuseSocket } from '../src/transport/reset.js';
 import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';
 import type { ClientActorRef, ServerEvent } from './events.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
@@ -48,7 +49,7 @@ export interface ServerContext {
   readonly clients: Map<number, ClientEntry>;
   readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
   readonly directory: RoomDirectory;
-  /** Open connections per peer address, for the per-address limit. */
+  /** Open connections per peer address (IPv6: per prefix; see addressKey), for the per-address limit. */
   readonly connectionsByAddress: Map<string, number>;
   readonly counters: { connections: number; joinIds: number; accepted: number; refused: number; failures: number; acceptFailures: number };
   lastAcceptWarning: number;
@@ -104,19 +105,18 @@ function transportOptions(options: ResolvedOptions): TransportOptions {
 }
 
 /** Why a new connection is refused, or null: the limits on connections in total and per address. */
-function connectionRefusal(context: ServerContext, address: string): string | null {
-  if (context.clients.size >= context.options.maxConnections) return `the server holds at most ${context.options.maxConnections} connections`;
-  if (!isLoopback(address) && (context.connectionsByAddress.get(address) ?? 0) >= context.options.maxConnectionsPerAddress) {
-    return `at most ${context.options.maxConnectionsPerAddress} connections per address`;
+function connectionRefusal(context: ServerContext, address: string, key: string): string | null {
+  const { maxConnections, maxConnectionsPerAddress, ipv6PrefixLength } = context.options;
+  if (context.clients.size >= maxConnections) return `the server holds at most ${maxConnections} connections`;
+  if (!isLoopback(address) && (context.connectionsByAddress.get(key) ?? 0) >= maxConnectionsPerAddress) {
+    return key === address ? `at most ${maxConnectionsPerAddress} connections per address` : `at most ${maxConnectionsPerAddress} connections per address (IPv6: per /${ipv6PrefixLength})`;
   }
   return null;
 }
 
-/** A refused connection gets its one error reply and is closed; it never gets an actor. */
+/** A refused connection gets its one error reply and is closed at once; it never gets an actor. */
 function refuseConnection(socket: Socket, description: string): void {
-  socket.on('error', () => {});
-  socket.end(encodeError(protocolError('LIMIT_REACHED', description)));
-  setTimeout(() => socket.destroy(), 1_000).unref();
+  refuseSocket(socket, encodeError(protocolError('LIMIT_REACHED', description)));
 }
 
 /** A room actor, watched by the supervisor for failure. */
@@ -165,7 +165,7 @@ function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent,
 function dropClient(context: ServerContext, connectionId: number, entry: ClientEntry): void {
   entry.feed.unsubscribe();
   context.clients.delete(connectionId);
-  const address = entry.connection.info.peerAddress;
+  const address = addressKey(entry.connection.info.peerAddress, context.options.ipv6PrefixLength);
   const count = (context.connectionsByAddress.get(address) ?? 1) - 1;
   if (count <= 0) context.connectionsByAddress.delete(address);
   else context.connectionsByAddress.set(address, count);
@@ -200,8 +200,8 @@ export const serverMachine = setup({
     recordAddress: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'listener.listening') return;
       enqueue.assign({ address: { host: event.host, port: event.port } });
-      const { killService, maxConnections, maxConnectionsPerAddress, trustedProxy } = context.options;
-      context.log.info({ host: event.host, port: event.port, killService, maxConnections, maxConnectionsPerAddress, trustedProxy }, 'listening');
+      const { killService, maxConnections, maxConnectionsPerAddress, ipv6PrefixLength, trustedProxy } = context.options;
+      context.log.info({ host: event.host, port: event.port, killService, maxConnections, maxConnectionsPerAddress, ipv6PrefixLength, trustedProxy }, 'listening');
     }),
     recordFailure: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'listener.failed') enqueue.assign({ failure: event.error });
@@ -209,16 +209,18 @@ export const serverMachine = setup({
     spawnClient: ({ context, event, self }) => {
       if (event.type !== 'listener.connection') return;
       const address = event.peer ? plainAddress(event.peer.address) : plainAddress(event.socket.remoteAddress);
-      const refusal = connectionRefusal(context, address);
+      const key = addressKey(address, context.options.ipv6PrefixLength);
+      const refusal = connectionRefusal(context, address, key);
       if (refusal) {
-        context.counters.refused++;
-        logWithin(context.refusalLogBudget, context.log, 'warn', { peer: address, reason: refusal }, 'connection refused');
+        const refused = ++context.counters.refused;
+        // `refused`: every refusal since start, so the count survives the budget.
+        logWithin(context.refusalLogBudget, context.log, 'warn', { peer: address, reason: refusal, refused }, 'connection refused');
         refuseConnection(event.socket, refusal);
         return;
       }
       const id = context.counters.connections++;
       const connection = socketConnection(id, event.socket, context.scheduler, context.transport, event.peer);
-      context.connectionsByAddress.set(address, (context.connectionsByAddress.get(address) ?? 0) + 1);
+      context.connectionsByAddress.set(key, (context.connectionsByAddress.get(key) ?? 0) + 1);
       const log = new ConnectionLogger(context.log, connection.info);
       const actor = createActor(clientMachine, {
         parent: self as AnyActorRef,

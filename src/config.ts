@@ -44,6 +44,8 @@ export interface ChatServerOptions {
   maxConnections?: number;
   /** Connections from one peer address at once (loopback exempt). */
   maxConnectionsPerAddress?: number;
+  /** The per-address limit counts IPv6 peers by this many leading bits (64: per /64). */
+  ipv6PrefixLength?: number;
   /** Unsent output bytes per connection above which, for longer than the grace period, it is cut as a slow consumer (8× this: cut at once). */
   maxSendQueueBytes?: number;
   /** How long a connection's unsent output may stay above `maxSendQueueBytes`. */
@@ -101,6 +103,8 @@ export const DEFAULTS = {
   rememberedRooms: 100_000,
   maxConnections: 20_000,
   maxConnectionsPerAddress: 100,
+  // A /64 is what one IPv6 host or subscriber is normally given.
+  ipv6PrefixLength: 64,
   // A reader this far behind has stopped reading; more would only grow the heap.
   maxSendQueueBytes: 1024 * 1024,
   slowConsumerGraceMs: 2_000,
@@ -149,6 +153,9 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (clusterPrefixProblem(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
   const redisProblem = resolved.redis === undefined ? null : redisUrlProblem(resolved.redis);
   if (redisProblem) throw new OptionError(redisProblem);
+  if (!Number.isInteger(resolved.ipv6PrefixLength) || resolved.ipv6PrefixLength < 1 || resolved.ipv6PrefixLength > 128) {
+    throw new OptionError(`ipv6PrefixLength must be a whole number from 1 to 128, got ${resolved.ipv6PrefixLength}`);
+  }
   for (const key of PERIODS) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addressKey } from '../src/transport/address.js';
 import { parseProxyHeader } from '../src/transport/proxy-protocol.js';
 import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
 
@@ -52,6 +53,34 @@ describe('behind a trusted proxy', () => {
     expect(await readErrorCode(other)).toBe(9);
   });
 
+  it('counts IPv6 clients per /64 (the prefix is an option) for the per-address limit', async () => {
+    const server = await startServer({ trustedProxy: '127.0.0.0/8', maxConnectionsPerAddress: 2 });
+    const viaProxy = async (source: string): Promise<RawClient> => {
+      const client = await RawClient.connect(server.port);
+      client.send(`PROXY TCP6 ${source} ::1 40000 5000\r\n`);
+      return client;
+    };
+    // Two addresses of one /64 fill its allowance; a third address in it is refused.
+    for (const source of ['2001:db8:1:2::a', '2001:db8:1:2:ffff::b']) {
+      const client = await viaProxy(source);
+      client.send('HELO v6\n');
+      expect(await client.read(wire.helo('v6', server.port))).toBe(wire.helo('v6', server.port));
+    }
+    const third = await viaProxy('2001:db8:1:2:1234:5678:9abc:def0');
+    expect(await third.readToClose()).toBe('ERROR_CODE: 7\nERROR_DESCRIPTION: at most 2 connections per address (IPv6: per /64)\n');
+    // The next /64 has its own.
+    const neighbour = await viaProxy('2001:db8:1:3::a');
+    neighbour.send('HELO next door\n');
+    expect(await neighbour.read(wire.helo('next door', server.port))).toBe(wire.helo('next door', server.port));
+    // Per exact address when told so.
+    const exact = await startServer({ trustedProxy: '127.0.0.0/8', maxConnectionsPerAddress: 1, ipv6PrefixLength: 128 });
+    for (const source of ['2001:db8::1', '2001:db8::2']) {
+      const client = await RawClient.connect(exact.port);
+      client.send(`PROXY TCP6 ${source} ::1 40000 5000\r\nHELO exact\n`);
+      expect(await client.read(wire.helo('exact', exact.port))).toBe(wire.helo('exact', exact.port));
+    }
+  });
+
   it('drops a trusted peer that sends no PROXY header; untrusted peers need none', async () => {
     const server = await startServer({ trustedProxy: '127.0.0.1/32' });
     const noHeader = await RawClient.connect(server.port);
@@ -81,5 +110,25 @@ describe('PROXY protocol addresses', () => {
     header.writeUInt16BE(1, 47);
     header.writeUInt16BE(41000, 48);
     expect(parseProxyHeader(header)).toMatchObject({ kind: 'header', source: { address: '2001:db8::7', port: 41000 } });
+  });
+});
+
+describe('per-address limit keys', () => {
+  it('keys IPv4 by address and IPv6 by its prefix, IPv4-mapped addresses as IPv4', () => {
+    expect(addressKey('203.0.113.7', 64)).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8:1:2::9', 64)).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:3::9', 64)).toBe('2001:db8:1:3::/64');
+    expect(addressKey('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+    // A prefix off a group boundary keeps only its bits.
+    expect(addressKey('2001:db8:1:2:3:4:5:6', 56)).toBe('2001:db8:1::/56');
+    expect(addressKey('2001:db8:1:2ff:3:4:5:6', 56)).toBe('2001:db8:1:200::/56');
+    expect(addressKey('2001:db8:1:2:3:4:5:6', 1)).toBe('::/1');
+    expect(addressKey('fe80::1:2:3:4%eth0', 64)).toBe('fe80::/64');
+    expect(addressKey('2001:db8::7', 128)).toBe('2001:db8::7');
+    expect(addressKey('::ffff:198.51.100.9', 64)).toBe('198.51.100.9');
+    expect(addressKey('::ffff:c633:6409', 64)).toBe('198.51.100.9');
+    expect(addressKey('::1', 64)).toBe('::/64');
+    expect(addressKey('', 64)).toBe('');
   });
 });

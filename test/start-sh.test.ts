@@ -100,6 +100,26 @@ describe('start.sh', () => {
     first.send('KILL_SERVICE\n');
     expect(await exited).toBe(0);
   }, 120_000);
+
+  // Also after the first test. With few descriptors the default connection limit (the limit less
+  // 64) is what refuses a burst: each refused connection gets its LIMIT_REACHED line and is closed
+  // at once, so refusals do not use up the descriptors kept back and end as bare resets.
+  it('refuses a burst past the connection limit with one LIMIT_REACHED line each, descriptors short', async () => {
+    const { port, exited } = await startDaemon('bash', ['-c', 'ulimit -n 128 && exec ./start.sh 0 --host 127.0.0.1 --admin off']);
+    const served: RawClient[] = [];
+    for (let i = 0; i < 64; i++) {
+      const client = await RawClient.connect(port);
+      client.send('HELO served\n');
+      served.push(client);
+    }
+    for (const client of served) await client.readUntil('StudentID:actor-chat-server\n');
+    const burst = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(port)));
+    const replies = await Promise.all(burst.map((client) => client.readToClose()));
+    const refusal = 'ERROR_CODE: 7\nERROR_DESCRIPTION: the server holds at most 64 connections\n';
+    expect(replies.filter((reply) => reply !== refusal)).toEqual([]);
+    served[0]!.send('KILL_SERVICE\n');
+    expect(await exited).toBe(0);
+  }, 120_000);
 });
 
 describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () => {

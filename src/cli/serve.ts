@@ -15,6 +15,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'remembered-rooms', key: 'rememberedRooms', help: 'empty room names kept with their refs (100000)' },
   { flag: 'max-connections', key: 'maxConnections', help: 'connections (20000, or the descriptor limit less 64)' },
   { flag: 'max-connections-per-address', key: 'maxConnectionsPerAddress', help: 'connections per peer address, loopback exempt (100)' },
+  { flag: 'ipv6-prefix-length', key: 'ipv6PrefixLength', help: 'IPv6 peers count as one address per prefix of this length (64)' },
   { flag: 'max-send-queue-bytes', key: 'maxSendQueueBytes', help: 'unsent output before a slow consumer is cut (1 MiB; 8x: at once)' },
   { flag: 'slow-consumer-grace-ms', key: 'slowConsumerGraceMs', help: 'time allowed above the send queue limit (2000)' },
   { flag: 'flood-bytes-per-second', key: 'floodBytesPerSecond', help: 'sustained receive rate per connection (1 MiB)' },

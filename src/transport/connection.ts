@@ -6,6 +6,7 @@ import { ReadThrottle, type FloodLimit } from './flood.js';
 import { RequestFramer } from './inbound.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 import type { PeerAddress } from './proxy-reader.js';
+import { resetSocket } from './reset.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -34,9 +35,9 @@ export interface Connection {
   queuedBytes(): number;
   /** False once the socket is closed: nothing written reaches the peer any more. */
   isOpen(): boolean;
-  /** Flush what is queued, then close; cut after `flushLimitMs` if the peer does not read it. */
+  /** Flush what is queued, then close; reset after `flushLimitMs` if the peer does not read it. */
   close(flushLimitMs: number): void;
-  /** Close now, dropping what is queued. */
+  /** Reset now: what is queued is dropped, in the kernel too. */
   destroy(): void;
   /** One watcher of the socket's close and of output overflow (the client actor's feed). */
   watch(watcher: ConnectionWatcher): void;
@@ -157,13 +158,13 @@ class SocketConnection implements Connection {
     // A plain timer, not a state-machine delay: xstate cancels an actor's delayed events by
     // scanning every delayed event in the system, which is quadratic when thousands close at once.
     if (this.open && !this.cutTimer) {
-      this.cutTimer = setTimeout(destroySocket, flushLimitMs, this.socket);
+      this.cutTimer = setTimeout(resetSocket, flushLimitMs, this.socket);
       this.cutTimer.unref();
     }
   }
 
   destroy(): void {
-    this.socket.destroy();
+    resetSocket(this.socket);
   }
 
   watch(watcher: ConnectionWatcher): void {
@@ -235,10 +236,6 @@ class SocketConnection implements Connection {
     // After the close is reported, as before: the requests' end follows it.
     this.framer?.end();
   }
-}
-
-function destroySocket(socket: Socket): void {
-  socket.destroy();
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalIPv6, ipv6Bytes } from './address.js';
 
 /**
  * The PROXY protocol header a TCP load balancer (HAProxy and its kin) puts before the client's
@@ -29,30 +30,6 @@ function startsWithPrefixOf(bytes: Buffer, signature: Buffer): boolean {
   return bytes.subarray(0, n).equals(signature.subarray(0, n));
 }
 
-/**
- * RFC 5952 text for 16 address bytes (`::1`, `2001:db8::7`; IPv4-mapped as a dotted quad), so the
- * same client is the same address whichever PROXY version named it.
- */
-function canonicalIPv6(raw: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(raw.readUInt16BE(i * 2));
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) return [...raw.subarray(12, 16)].join('.');
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; ) {
-    let end = start;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
-    }
-    start = end === start ? start + 1 : end;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
-
 function parseV1(bytes: Buffer): ProxyHeader {
   const end = bytes.indexOf('\r\n');
   if (end < 0) return bytes.length >= V1_MAX ? { kind: 'invalid', reason: 'PROXY v1 line too long' } : { kind: 'incomplete' };
@@ -66,23 +43,6 @@ function parseV1(bytes: Buffer): ProxyHeader {
   if (!validAddress || !/^\d{1,5}$/.test(sourcePort) || port > 65535) return { kind: 'invalid', reason: 'malformed PROXY v1 address' };
   const address = family === 'TCP6' ? canonicalIPv6(ipv6Bytes(source)) : source;
   return { kind: 'header', length, source: { address, port } };
-}
-
-/** The 16 bytes of a textual IPv6 address (already checked with isIPv6). */
-function ipv6Bytes(text: string): Buffer {
-  const out = Buffer.alloc(16);
-  let body = text;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const quad = dotted[1]!.split('.').map(Number);
-    body = `${text.slice(0, -dotted[1]!.length)}${((quad[0]! << 8) | quad[1]!).toString(16)}:${((quad[2]! << 8) | quad[3]!).toString(16)}`;
-  }
-  const [head = '', tail] = body.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
-  return out;
 }
 
 function parseV2(bytes: Buffer): ProxyHeader {
