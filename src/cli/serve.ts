@@ -46,8 +46,8 @@ export function serveUsage(): string {
                         (redis://HOST:6379, rediss://..., unix:///path; env REDIS_URL)
   --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default chat:; env CLUSTER_PREFIX)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
-  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR or the temp
-                        directory, chat-server-PORT.sock; env ADMIN_SOCKET)
+  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
+                        else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
   --help                this text`;
 }
 
