@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +156,56 @@ describe('interactive client, piped', () => {
       'chat-client: not in room nowhere: /join it first',
       'chat-client: unknown command /dance (try /help)',
       '',
+    ]);
+  });
+
+  it('shows control characters and bidi overrides in messages escaped, so they cannot rewrite the terminal', async () => {
+    const server = await startServer();
+    const alice = new Cli(server.port, 'alice');
+    alice.send('/join lobby');
+    await alice.sees('* alice joined lobby');
+    const raw = await RawClient.connect(server.port);
+    raw.send(wire.join('lobby', 'mallory'));
+    raw.send(wire.chat(0, 1, 'mallory', 'wipe\x1b[2K\rfake line\tand a tab'));
+    raw.send(wire.chat(0, 1, 'mallory', 'abc\u202edcba\u2066x\u2069 del\x7f c1\u009b2J\nsecond\x08 line'));
+    await alice.sees('  second\\x08 line');
+    alice.end();
+    expect(await alice.exited).toBe(0);
+    expect(alice.lines).toEqual([
+      '* alice joined lobby',
+      '* mallory joined lobby',
+      '[lobby] mallory: wipe\\x1b[2K\\rfake line\tand a tab',
+      '[lobby] mallory: abc\\u202edcba\\u2066x\\u2069 del\\x7f c1\\x9b2J',
+      '  second\\x08 line',
+      '* alice left lobby',
+    ]);
+  });
+
+  it('escapes names, room names and error text too, as a server other than this one may send them', async () => {
+    // This server refuses control characters in names; another server speaking the protocol may not.
+    const evil = createServer((socket) => {
+      socket.setEncoding('utf8').on('data', (text: string) => {
+        if (text.startsWith('JOIN_CHATROOM')) {
+          socket.write(wire.joined('lob\x1b[7mby', 0, 0, 0) + wire.hasJoined(0, 'alice') + wire.hasJoined(0, 'ev\x1b]0;pwned\x07e'));
+          socket.write(wire.said(0, 'ev\x1b]0;pwned\x07e', 'hi') + wire.error(1, 'no such\x1b[1A thing'));
+        }
+        if (text.startsWith('DISCONNECT')) socket.end();
+      });
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const alice = new Cli((evil.address() as AddressInfo).port, 'alice');
+    alice.send('/join lobby');
+    await alice.sees('! 1 MALFORMED: no such\\x1b[1A thing');
+    alice.send('/rooms');
+    alice.end();
+    expect(await alice.exited).toBe(0);
+    evil.close();
+    expect(alice.lines).toEqual([
+      '* alice joined lob\\x1b[7mby',
+      '* ev\\x1b]0;pwned\\x07e joined lob\\x1b[7mby',
+      '[lob\\x1b[7mby] ev\\x1b]0;pwned\\x07e: hi',
+      '! 1 MALFORMED: no such\\x1b[1A thing',
+      '> lob\\x1b[7mby',
     ]);
   });
 

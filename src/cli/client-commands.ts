@@ -2,7 +2,7 @@ import type { ChatClient } from '../client/chat-client.js';
 import { ChatClientError } from '../client/errors.js';
 import type { Membership } from '../client/events.js';
 import type { RoomRef } from '../protocol/types.js';
-import { formatError, type Paint } from './client-format.js';
+import { formatError, shown, type Paint } from './client-format.js';
 
 export const CLIENT_HELP = `Commands:
   TEXT            say TEXT in the current room (//TEXT says /TEXT)
@@ -35,7 +35,8 @@ export class ClientCommands {
 
   /** The current room's name, for the prompt. */
   currentRoom(): string | undefined {
-    return this.current === undefined ? undefined : this.client.roomName(this.current);
+    const name = this.current === undefined ? undefined : this.client.roomName(this.current);
+    return name === undefined ? undefined : shown(name);
   }
 
   /** Runs one line; resolves 'quit' when the user asked to leave. */
@@ -86,7 +87,7 @@ export class ClientCommands {
   private rooms(): undefined {
     const rooms = this.client.rooms();
     if (rooms.length === 0) this.out.say(this.paint('info', '(no rooms joined)'));
-    for (const room of rooms) this.out.say(`${room.roomRef === this.current ? '>' : ' '} ${room.roomName}`);
+    for (const room of rooms) this.out.say(`${room.roomRef === this.current ? '>' : ' '} ${shown(room.roomName)}`);
     return undefined;
   }
 
