@@ -26,8 +26,8 @@ class Cli {
   private partial = '';
   private waiters: Array<() => void> = [];
 
-  constructor(port: number, name: string) {
-    this.process = spawn(process.execPath, [`${buildDir}/src/cli/main.js`, 'client', '--host', '127.0.0.1', '--port', String(port), '--name', name], {
+  constructor(port: number, name: string, extra: string[] = []) {
+    this.process = spawn(process.execPath, [`${buildDir}/src/cli/main.js`, 'client', '--host', '127.0.0.1', '--port', String(port), '--name', name, ...extra], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '' },
     });
@@ -209,14 +209,39 @@ describe('interactive client, piped', () => {
     ]);
   });
 
-  it('prints the server\'s error for a refused join as "! code NAME: description"', async () => {
+  it('prints the server\'s error for a refused join as "! code NAME: description", and exits 1', async () => {
     const server = await startServer();
     const carol = new Cli(server.port, 'c'.repeat(65));
     carol.send('/join lobby');
     carol.end();
-    expect(await carol.exited).toBe(0);
+    expect(await carol.exited).toBe(1);
     expect(carol.lines).toHaveLength(1);
     expect(carol.lines[0]).toMatch(/^! 6 INVALID_VALUE: .+$/);
+  });
+
+  it("refuses a message over the server's line limit without sending it, keeps the connection, and exits 1", async () => {
+    const server = await startServer();
+    const alice = new Cli(server.port, 'alice');
+    alice.send('/join lobby');
+    // "MESSAGE: " and 8183 bytes make the line limit (8192) exactly; one more is over it.
+    alice.send('x'.repeat(8184));
+    alice.send('x'.repeat(8183));
+    await alice.sees(`[lobby] alice: ${'x'.repeat(8183)}`);
+    alice.end();
+    expect(await alice.exited).toBe(1);
+    expect(alice.lines).toEqual(['* alice joined lobby', `[lobby] alice: ${'x'.repeat(8183)}`, '* alice left lobby']);
+    expect(alice.stderr).toBe("chat-client: message not sent: a line of 8193 bytes, over the server's line limit of 8192\n");
+  });
+
+  it("takes the server's limits from flags where they are not the defaults", async () => {
+    const server = await startServer({ maxLineBytes: 16_384 });
+    const bob = new Cli(server.port, 'bob', ['--max-line-bytes', '16384']);
+    bob.send('/join lobby');
+    bob.send('y'.repeat(10_000));
+    bob.end();
+    expect(await bob.exited).toBe(0);
+    expect(bob.lines).toEqual(['* bob joined lobby', `[lobby] bob: ${'y'.repeat(10_000)}`, '* bob left lobby']);
+    expect(bob.stderr).toBe('');
   });
 
   it('says so on stderr and exits 1 when the server goes away, or cannot be reached', async () => {

@@ -25,6 +25,8 @@ export interface CommandOutput {
  */
 export class ClientCommands {
   private current: RoomRef | undefined;
+  /** Requests of this session refused: by the server (an ERROR_CODE) or here (too long to send). */
+  private refusals = 0;
 
   constructor(
     private readonly client: ChatClient,
@@ -32,6 +34,11 @@ export class ClientCommands {
     private readonly out: CommandOutput,
     private readonly paint: Paint,
   ) {}
+
+  /** Whether any request of this session was refused: piped mode's exit status says so. */
+  anyRefused(): boolean {
+    return this.refusals > 0;
+  }
 
   /** The current room's name, for the prompt. */
   currentRoom(): string | undefined {
@@ -111,9 +118,13 @@ export class ClientCommands {
     try {
       await action();
     } catch (error) {
+      if (!(error instanceof ChatClientError || error instanceof RangeError)) {
+        if (this.client.isOpen()) throw error;
+        return undefined;
+      }
+      this.refusals++;
       if (error instanceof ChatClientError) this.out.say(formatError(error, this.paint));
-      else if (error instanceof RangeError) this.out.complain(error.message);
-      else if (this.client.isOpen()) throw error;
+      else this.out.complain(error.message);
     }
     return undefined;
   }
