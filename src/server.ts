@@ -165,8 +165,10 @@ async function openAdmin(options: ResolvedOptions, port: number, dump: () => Pro
 }
 
 function describeListenFailure(error: Error, options: ResolvedOptions): ListenError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const where = `${options.host ?? '0.0.0.0'}:${options.port}`;
+  const { code, address } = error as NodeJS.ErrnoException & { address?: string };
+  // The address Node tried: with no --host, `::` (IPv6 and IPv4 alike), or `0.0.0.0` on a host without IPv6.
+  const host = address ?? options.host ?? '::';
+  const where = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   if (code === 'EADDRINUSE') return new ListenError(`port ${options.port} is already in use (${where})`, code);
   if (code === 'EACCES') return new ListenError(`no permission to listen on ${where}`, code);
   return new ListenError(`cannot listen on ${where}: ${error.message}`, code);

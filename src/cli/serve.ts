@@ -35,7 +35,7 @@ export function serveUsage(): string {
   return `Usage: chat-server serve [PORT] [options]
 
   --port N              TCP port (default 5000; env PORT)
-  --host ADDR           interface to listen on (default all; env CHAT_HOST)
+  --host ADDR           interface to listen on (default all: ::, IPv4 too; env CHAT_HOST)
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info; env LOG_LEVEL)
   --student-id TEXT     StudentID line of the HELO reply (env STUDENT_ID)
   --advertise-ip ADDR   address to put in HELO/JOINED replies, e.g. behind NAT (env ADVERTISE_IP)
