@@ -3,19 +3,24 @@
 # `./start.sh client …` and `./start.sh dump …` run the other commands (npm run client / dump).
 # First run installs dependencies; any run rebuilds when a source is newer than the build, so a
 # `git pull` never leaves a stale build behind. Install and build output go to stderr: stdout
-# carries only the server's JSON log (or the dump).
+# carries only the server's JSON log (or the dump). The installed `chat-server` and `chat-client`
+# commands (bin/) run through here too. The command runs in the caller's directory, so relative
+# paths (--admin, --socket) mean what they say.
 set -euo pipefail
-cd "$(dirname "$0")"
+root=$(cd "$(dirname "$0")" && pwd)
 
-if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund >&2
-fi
+(
+  cd "$root"
+  if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+    npm ci --no-audit --no-fund >&2
+  fi
 
-stamp=dist/.build-stamp
-if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
-  npm run --silent build >&2
-  touch "$stamp"
-fi
+  stamp=dist/.build-stamp
+  if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
+    npm run --silent build >&2
+    touch "$stamp"
+  fi
+)
 
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -34,4 +39,4 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 #   optimize, and with this under 2 s. A restarted daemon meets its clients' reconnect storm warm sooner.
 # `npm run bench` reads the next line: the flags are written here only.
 default_flags="--max-semi-space-size=2 --no-allocation-site-pretenuring --interrupt-budget=16384"
-exec node ${CHAT_NODE_FLAGS-$default_flags} dist/src/cli/main.js "$@"
+exec node ${CHAT_NODE_FLAGS-$default_flags} "$root/dist/src/cli/main.js" "$@"

@@ -3,7 +3,7 @@ import { serverMachine } from '../actors/server.js';
 import { createDumper } from './admin/collect.js';
 import type { DumpDocument } from './admin/dump.js';
 import { AdminEndpointError, openAdminEndpoint, type AdminEndpoint } from './admin/endpoint.js';
-import { defaultAdminPath } from './admin/protocol.js';
+import { AdminLocationError, defaultAdminDirectory, defaultAdminPath, ensurePrivateDirectory } from './admin/location.js';
 import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -142,24 +142,33 @@ async function joinCluster(options: ResolvedOptions, log: Logger): Promise<Clust
   }
 }
 
-/** The admin endpoint is a debugging aid: failing to open it is logged and chat is served anyway. */
+/**
+ * The admin endpoint is a debugging aid: failing to open it is logged and chat is served anyway,
+ * so another local user squatting its directory costs the dump, never the chat service. The
+ * default directory is checked (private, ours); an explicit path is the operator's choice, as
+ * with tmux -S or ssh-agent -a, and `dump` checks the socket's owner whichever it is.
+ */
 async function openAdmin(options: ResolvedOptions, port: number, dump: () => Promise<DumpDocument>, log: Logger): Promise<AdminEndpoint | null> {
   if (options.admin === false) return null;
   const path = options.admin === true ? defaultAdminPath(port) : options.admin;
   try {
+    if (options.admin === true) await ensurePrivateDirectory(defaultAdminDirectory());
     const endpoint = await openAdminEndpoint(path, { dump }, log);
     log.info({ admin: path }, 'admin endpoint listening');
     return endpoint;
   } catch (error) {
-    const message = error instanceof AdminEndpointError ? error.message : `cannot open admin socket ${path}: ${(error as Error).message}`;
+    const known = error instanceof AdminEndpointError || error instanceof AdminLocationError;
+    const message = known ? error.message : `cannot open admin socket ${path}: ${(error as Error).message}`;
     log.error({ admin: path }, `admin endpoint not opened: ${message}`);
     return null;
   }
 }
 
 function describeListenFailure(error: Error, options: ResolvedOptions): ListenError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const where = `${options.host ?? '0.0.0.0'}:${options.port}`;
+  const { code, address } = error as NodeJS.ErrnoException & { address?: string };
+  // The address Node tried: with no --host, `::` (IPv6 and IPv4 alike), or `0.0.0.0` on a host without IPv6.
+  const host = address ?? options.host ?? '::';
+  const where = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   if (code === 'EADDRINUSE') return new ListenError(`port ${options.port} is already in use (${where})`, code);
   if (code === 'EACCES') return new ListenError(`no permission to listen on ${where}`, code);
   return new ListenError(`cannot listen on ${where}: ${error.message}`, code);

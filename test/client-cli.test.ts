@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +26,8 @@ class Cli {
   private partial = '';
   private waiters: Array<() => void> = [];
 
-  constructor(port: number, name: string) {
-    this.process = spawn(process.execPath, [`${buildDir}/src/cli/main.js`, 'client', '--host', '127.0.0.1', '--port', String(port), '--name', name], {
+  constructor(port: number, name: string, extra: string[] = []) {
+    this.process = spawn(process.execPath, [`${buildDir}/src/cli/main.js`, 'client', '--host', '127.0.0.1', '--port', String(port), '--name', name, ...extra], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '' },
     });
@@ -158,14 +159,89 @@ describe('interactive client, piped', () => {
     ]);
   });
 
-  it('prints the server\'s error for a refused join as "! code NAME: description"', async () => {
+  it('shows control characters and bidi overrides in messages escaped, so they cannot rewrite the terminal', async () => {
+    const server = await startServer();
+    const alice = new Cli(server.port, 'alice');
+    alice.send('/join lobby');
+    await alice.sees('* alice joined lobby');
+    const raw = await RawClient.connect(server.port);
+    raw.send(wire.join('lobby', 'mallory'));
+    raw.send(wire.chat(0, 1, 'mallory', 'wipe\x1b[2K\rfake line\tand a tab'));
+    raw.send(wire.chat(0, 1, 'mallory', 'abc\u202edcba\u2066x\u2069 del\x7f c1\u009b2J\nsecond\x08 line'));
+    await alice.sees('  second\\x08 line');
+    alice.end();
+    expect(await alice.exited).toBe(0);
+    expect(alice.lines).toEqual([
+      '* alice joined lobby',
+      '* mallory joined lobby',
+      '[lobby] mallory: wipe\\x1b[2K\\rfake line\tand a tab',
+      '[lobby] mallory: abc\\u202edcba\\u2066x\\u2069 del\\x7f c1\\x9b2J',
+      '  second\\x08 line',
+      '* alice left lobby',
+    ]);
+  });
+
+  it('escapes names, room names and error text too, as a server other than this one may send them', async () => {
+    // This server refuses control characters in names; another server speaking the protocol may not.
+    const evil = createServer((socket) => {
+      socket.setEncoding('utf8').on('data', (text: string) => {
+        if (text.startsWith('JOIN_CHATROOM')) {
+          socket.write(wire.joined('lob\x1b[7mby', 0, 0, 0) + wire.hasJoined(0, 'alice') + wire.hasJoined(0, 'ev\x1b]0;pwned\x07e'));
+          socket.write(wire.said(0, 'ev\x1b]0;pwned\x07e', 'hi') + wire.error(1, 'no such\x1b[1A thing'));
+        }
+        if (text.startsWith('DISCONNECT')) socket.end();
+      });
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const alice = new Cli((evil.address() as AddressInfo).port, 'alice');
+    alice.send('/join lobby');
+    await alice.sees('! 1 MALFORMED: no such\\x1b[1A thing');
+    alice.send('/rooms');
+    alice.end();
+    expect(await alice.exited).toBe(0);
+    evil.close();
+    expect(alice.lines).toEqual([
+      '* alice joined lob\\x1b[7mby',
+      '* ev\\x1b]0;pwned\\x07e joined lob\\x1b[7mby',
+      '[lob\\x1b[7mby] ev\\x1b]0;pwned\\x07e: hi',
+      '! 1 MALFORMED: no such\\x1b[1A thing',
+      '> lob\\x1b[7mby',
+    ]);
+  });
+
+  it('prints the server\'s error for a refused join as "! code NAME: description", and exits 1', async () => {
     const server = await startServer();
     const carol = new Cli(server.port, 'c'.repeat(65));
     carol.send('/join lobby');
     carol.end();
-    expect(await carol.exited).toBe(0);
+    expect(await carol.exited).toBe(1);
     expect(carol.lines).toHaveLength(1);
     expect(carol.lines[0]).toMatch(/^! 6 INVALID_VALUE: .+$/);
+  });
+
+  it("refuses a message over the server's line limit without sending it, keeps the connection, and exits 1", async () => {
+    const server = await startServer();
+    const alice = new Cli(server.port, 'alice');
+    alice.send('/join lobby');
+    // "MESSAGE: " and 8183 bytes make the line limit (8192) exactly; one more is over it.
+    alice.send('x'.repeat(8184));
+    alice.send('x'.repeat(8183));
+    await alice.sees(`[lobby] alice: ${'x'.repeat(8183)}`);
+    alice.end();
+    expect(await alice.exited).toBe(1);
+    expect(alice.lines).toEqual(['* alice joined lobby', `[lobby] alice: ${'x'.repeat(8183)}`, '* alice left lobby']);
+    expect(alice.stderr).toBe("chat-client: message not sent: a line of 8193 bytes, over the server's line limit of 8192\n");
+  });
+
+  it("takes the server's limits from flags where they are not the defaults", async () => {
+    const server = await startServer({ maxLineBytes: 16_384 });
+    const bob = new Cli(server.port, 'bob', ['--max-line-bytes', '16384']);
+    bob.send('/join lobby');
+    bob.send('y'.repeat(10_000));
+    bob.end();
+    expect(await bob.exited).toBe(0);
+    expect(bob.lines).toEqual(['* bob joined lobby', `[lobby] bob: ${'y'.repeat(10_000)}`, '* bob left lobby']);
+    expect(bob.stderr).toBe('');
   });
 
   it('says so on stderr and exits 1 when the server goes away, or cannot be reached', async () => {

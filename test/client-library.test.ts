@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChatClient, ChatClientError, ConnectionClosedError, connect, type ChatEvent } from '../src/index.js';
+import { ChatClient, ChatClientError, ConnectionClosedError, connect, encodeChatRequest, type ChatEvent, type ConnectOptions } from '../src/index.js';
 import { RawClient, startServer, wire } from './helpers.js';
 
 // Only a failing test waits this long; a busy 2-core machine can be slow to start a process.
@@ -35,8 +35,8 @@ class EventLog {
   }
 }
 
-async function client(port: number): Promise<{ client: ChatClient; log: EventLog }> {
-  const c = await connect('127.0.0.1', port);
+async function client(port: number, options: ConnectOptions = {}): Promise<{ client: ChatClient; log: EventLog }> {
+  const c = await connect('127.0.0.1', port, options);
   return { client: c, log: new EventLog(c) };
 }
 
@@ -147,12 +147,20 @@ describe('client library', () => {
     await expect(a.chat(0, 'one\n\ntwo')).rejects.toThrow(RangeError);
     await expect(a.chat(0, 'one\nCHAT: 0')).rejects.toThrow(RangeError);
     await expect(a.join('a\nroom', 'alice')).rejects.toThrow(RangeError);
+    // Over the server's limits (its defaults unless told): TOO_LONG would close the connection.
+    await expect(a.chat(0, 'x'.repeat(8_184))).rejects.toThrow(new RangeError("message not sent: a line of 8193 bytes, over the server's line limit of 8192"));
+    const request = encodeChatRequest(0, 0, 'alice', Array.from({ length: 9 }, () => 'y'.repeat(8_000)).join('\n'));
+    await expect(a.chat(0, Array.from({ length: 9 }, () => 'y'.repeat(8_000)).join('\n'))).rejects.toThrow(
+      new RangeError(`message not sent: ${Buffer.byteLength(request)} bytes, over the server's request limit of 65536`),
+    );
+    await a.chat(0, 'x'.repeat(8_183));
     await a.chat(0, 'fine');
   });
 
   it('an error that closes the connection rejects the call and ends events$ with an unexpected close', async () => {
     const server = await startServer();
-    const { client: a, log } = await client(server.port);
+    // Told the server takes longer lines than it does, the client sends what the server refuses.
+    const { client: a, log } = await client(server.port, { limits: { maxLineBytes: 1 << 20 } });
     const error = await rejection(a.join('x'.repeat(10_000), 'alice'));
     expect(error).toMatchObject({ code: 8, errorName: 'TOO_LONG', closesConnection: true });
     await a.closed;

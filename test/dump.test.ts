@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,7 +9,7 @@ import { waitFor } from 'xstate';
 import { askAdmin } from '../src/admin/protocol.js';
 import { renderDump } from '../src/admin/render.js';
 import { replyPieces } from '../src/admin/serialize.js';
-import { dump as dumpCommand } from '../src/cli/dump.js';
+import { dump as dumpCommand, parseDumpArgs } from '../src/cli/dump.js';
 import { DUMP_VERSION } from '../src/index.js';
 import { EXPECTED_TREE, playScenario, treeOf } from './dump-scenario.js';
 import { RawClient, startServer, wire } from './helpers.js';
@@ -32,6 +32,23 @@ function memoryLogger(level: string): { logger: pino.Logger; lines: Array<Record
     },
   });
   return { logger: pino({ level }, sink), lines };
+}
+
+/** Runs `action` with environment variables set (undefined: unset), then puts them back. */
+async function withEnv<T>(vars: Record<string, string | undefined>, action: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>): void => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(vars);
+  try {
+    return await action();
+  } finally {
+    apply(saved);
+  }
 }
 
 describe('debug dump', () => {
@@ -144,6 +161,56 @@ describe('debug dump', () => {
       { from: 'client-0', to: 'room-0', event: 'chat' },
     ]));
     expect(JSON.stringify(lines)).not.toContain('secret words');
+  });
+
+  it('opens the default socket in a private directory of its own, where `dump --port` finds it', async () => {
+    const server = await withEnv({ XDG_RUNTIME_DIR: dir }, () => startServer({ admin: true }));
+    expect(server.adminPath).toBe(join(dir, 'chat-server', `${server.port}.sock`));
+    expect((await stat(join(dir, 'chat-server'))).mode & 0o777).toBe(0o700);
+    expect(parseDumpArgs(['--port', String(server.port)], { XDG_RUNTIME_DIR: dir })).toMatchObject({ path: server.adminPath });
+    const reply = await askAdmin(server.adminPath!, { op: 'dump' });
+    expect(reply.ok && reply.dump.server.address?.port).toBe(server.port);
+  });
+
+  // Another local user made the directory first (chown stands in for that user: the tests run as root).
+  it.skipIf(process.getuid?.() !== 0)('refuses a default directory that is not private: another owner, open mode, a symlink; chat is served all the same', async () => {
+    const squatted = join(dir, 'chat-server-0');
+    const refusal = async (): Promise<string[]> => {
+      const { logger, lines } = memoryLogger('info');
+      const server = await withEnv({ XDG_RUNTIME_DIR: undefined, TMPDIR: dir }, () => startServer({ admin: true, logger }));
+      expect(server.adminPath).toBeNull();
+      const client = await RawClient.connect(server.port);
+      client.send('HELO still serving\n');
+      await client.readUntil('StudentID:');
+      await server.stop();
+      return lines.filter((line) => line.level === 50).map((line) => String(line.msg));
+    };
+    await mkdir(squatted, { mode: 0o700 });
+    await chown(squatted, 65534, 65534);
+    expect(await refusal()).toEqual([`admin endpoint not opened: admin socket directory ${squatted} is owned by uid 65534, not by this user (uid 0): refusing it`]);
+    await chown(squatted, 0, 0);
+    await chmod(squatted, 0o755);
+    expect(await refusal()).toEqual([`admin endpoint not opened: admin socket directory ${squatted} has mode 0755, open to other users: refusing it (chmod 700 it, or remove it)`]);
+    await rm(squatted, { recursive: true });
+    await mkdir(join(dir, 'elsewhere'), { mode: 0o700 });
+    await symlink(join(dir, 'elsewhere'), squatted);
+    expect(await refusal()).toEqual([`admin endpoint not opened: admin socket directory ${squatted} is not a directory (a symlink): refusing it`]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("the dump command refuses a socket that is not its own user's or root's, or not a socket", async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const path = join(dir, 'admin.sock');
+    await startServer({ admin: path });
+    await chown(path, 65534, 65534);
+    expect(await dumpCommand(['--socket', path])).toBe(1);
+    const file = join(dir, 'plain-file');
+    await writeFile(file, '');
+    expect(await dumpCommand(['--socket', file])).toBe(1);
+    expect(errors.mock.calls).toEqual([
+      [`chat-server dump: ${path} is owned by uid 65534, not by you (uid 0) or root: not asking it`],
+      [`chat-server dump: ${file} is not a socket`],
+    ]);
+    errors.mockRestore();
   });
 
   it('the dump command says in one line that no daemon answers, and exits 1', async () => {

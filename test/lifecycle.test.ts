@@ -50,4 +50,12 @@ describe('server lifecycle', () => {
     expect(error).toBeInstanceOf(ListenError);
     expect((error as ListenError).message).toBe(`port ${server.port} is already in use (127.0.0.1:${server.port})`);
   });
+
+  it('says what it really binds with no --host: [::] (IPv6 and IPv4), or 0.0.0.0 on a host without IPv6', async () => {
+    const server = await startServer({ host: undefined });
+    expect(['::', '0.0.0.0']).toContain(server.host);
+    const bound = server.host === '::' ? '[::]' : server.host;
+    const error = await startChatServer({ port: server.port, logLevel: 'silent' }).catch((err: unknown) => err);
+    expect((error as ListenError).message).toBe(`port ${server.port} is already in use (${bound}:${server.port})`);
+  });
 });

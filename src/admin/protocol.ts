@@ -1,6 +1,4 @@
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DumpDocument } from './dump.js';
 
 /**
@@ -25,11 +23,6 @@ export type AdminReply =
 
 /** An admin request is tiny; anything this long is not one. */
 export const MAX_ADMIN_REQUEST_BYTES = 64 * 1024;
-
-/** `$XDG_RUNTIME_DIR/chat-server-PORT.sock`, or the same in the temp directory. */
-export function defaultAdminPath(port: number, env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_RUNTIME_DIR || tmpdir(), `chat-server-${port}.sock`);
-}
 
 /** Reads one request line: the request, or the error reply it gets. */
 export function parseAdminRequest(line: string): AdminRequest | AdminReply {

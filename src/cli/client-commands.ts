@@ -2,7 +2,7 @@ import type { ChatClient } from '../client/chat-client.js';
 import { ChatClientError } from '../client/errors.js';
 import type { Membership } from '../client/events.js';
 import type { RoomRef } from '../protocol/types.js';
-import { formatError, type Paint } from './client-format.js';
+import { formatError, shown, type Paint } from './client-format.js';
 
 export const CLIENT_HELP = `Commands:
   TEXT            say TEXT in the current room (//TEXT says /TEXT)
@@ -25,6 +25,8 @@ export interface CommandOutput {
  */
 export class ClientCommands {
   private current: RoomRef | undefined;
+  /** Requests of this session refused: by the server (an ERROR_CODE) or here (too long to send). */
+  private refusals = 0;
 
   constructor(
     private readonly client: ChatClient,
@@ -33,9 +35,15 @@ export class ClientCommands {
     private readonly paint: Paint,
   ) {}
 
+  /** Whether any request of this session was refused: piped mode's exit status says so. */
+  anyRefused(): boolean {
+    return this.refusals > 0;
+  }
+
   /** The current room's name, for the prompt. */
   currentRoom(): string | undefined {
-    return this.current === undefined ? undefined : this.client.roomName(this.current);
+    const name = this.current === undefined ? undefined : this.client.roomName(this.current);
+    return name === undefined ? undefined : shown(name);
   }
 
   /** Runs one line; resolves 'quit' when the user asked to leave. */
@@ -86,7 +94,7 @@ export class ClientCommands {
   private rooms(): undefined {
     const rooms = this.client.rooms();
     if (rooms.length === 0) this.out.say(this.paint('info', '(no rooms joined)'));
-    for (const room of rooms) this.out.say(`${room.roomRef === this.current ? '>' : ' '} ${room.roomName}`);
+    for (const room of rooms) this.out.say(`${room.roomRef === this.current ? '>' : ' '} ${shown(room.roomName)}`);
     return undefined;
   }
 
@@ -110,9 +118,13 @@ export class ClientCommands {
     try {
       await action();
     } catch (error) {
+      if (!(error instanceof ChatClientError || error instanceof RangeError)) {
+        if (this.client.isOpen()) throw error;
+        return undefined;
+      }
+      this.refusals++;
       if (error instanceof ChatClientError) this.out.say(formatError(error, this.paint));
-      else if (error instanceof RangeError) this.out.complain(error.message);
-      else if (this.client.isOpen()) throw error;
+      else this.out.complain(error.message);
     }
     return undefined;
   }

@@ -23,9 +23,27 @@ export function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): P
   return stream.isTTY === true && !env.NO_COLOR ? ansi : plain;
 }
 
+/**
+ * What other users sent can hold terminal controls: ESC sequences that clear or rewrite lines, a
+ * bare CR that overwrites the line, C1 controls (some terminals act on them), and the bidi
+ * overrides that reorder what is shown (Trojan Source). C0 (tab aside: it only moves the cursor
+ * on), DEL, C1 and those overrides are shown escaped (a message's newlines are its line breaks,
+ * split off before). A backslash is left alone: text that reads `\x1b` harms nothing.
+ */
+const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Readonly<Record<string, string>> = { '\r': '\\r', '\n': '\\n' };
+
+export function shown(text: string): string {
+  return text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0)));
+}
+
+function escapeCode(code: number): string {
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
 /** A room's name for display; a ref this client never joined shows as `#<ref>`. */
 export function roomLabel(roomRef: RoomRef, roomName: string | undefined): string {
-  return roomName ?? `#${roomRef}`;
+  return roomName === undefined ? `#${roomRef}` : shown(roomName);
 }
 
 /**
@@ -36,13 +54,13 @@ export function roomLabel(roomRef: RoomRef, roomName: string | undefined): strin
 export function formatEvent(event: ChatEvent, paint: Paint): string | undefined {
   switch (event.type) {
     case 'message': {
-      const text = event.text.split('\n').join('\n  ');
-      return `${paint('room', `[${roomLabel(event.roomRef, event.roomName)}]`)} ${paint('name', event.clientName)}: ${text}`;
+      const text = event.text.split('\n').map(shown).join('\n  ');
+      return `${paint('room', `[${roomLabel(event.roomRef, event.roomName)}]`)} ${paint('name', shown(event.clientName))}: ${text}`;
     }
     case 'joined':
-      return paint('announce', `* ${event.clientName} joined ${roomLabel(event.roomRef, event.roomName)}`);
+      return paint('announce', `* ${shown(event.clientName)} joined ${roomLabel(event.roomRef, event.roomName)}`);
     case 'left':
-      return paint('announce', `* ${event.clientName} left ${roomLabel(event.roomRef, event.roomName)}`);
+      return paint('announce', `* ${shown(event.clientName)} left ${roomLabel(event.roomRef, event.roomName)}`);
     case 'error':
       return formatError(event.error, paint);
     case 'closed':
@@ -51,5 +69,5 @@ export function formatEvent(event: ChatEvent, paint: Paint): string | undefined 
 }
 
 export function formatError(error: ChatClientError, paint: Paint): string {
-  return paint('error', `! ${error.code} ${error.errorName ?? 'UNKNOWN'}: ${error.description}`);
+  return paint('error', `! ${error.code} ${shown(error.errorName ?? 'UNKNOWN')}: ${shown(error.description)}`);
 }

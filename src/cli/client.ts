@@ -3,20 +3,24 @@ import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
 import type { ChatEvent } from '../client/events.js';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../client/values.js';
 import { ClientCommands, CLIENT_HELP, type CommandOutput } from './client-commands.js';
 import { formatEvent, paintFor, type Paint } from './client-format.js';
 
 export const CLIENT_USAGE = `Usage: chat-client [--host H] [--port P] [--name N] [--room R]
        chat-server client [options]
 
-  --host ADDR     server address (default 127.0.0.1; env CHAT_HOST)
-  --port N        server port (default 5000; env PORT)
-  --name NAME     the name to join rooms with (default: your user name)
-  --room ROOM     join ROOM at once
-  --help          this text
+  --host ADDR             server address (default 127.0.0.1; env CHAT_HOST)
+  --port N                server port (default 5000; env PORT)
+  --name NAME             the name to join rooms with (default: your user name)
+  --room ROOM             join ROOM at once
+  --max-line-bytes N      the server's line limit: a longer line is refused unsent (default ${DEFAULT_REQUEST_LIMITS.maxLineBytes})
+  --max-request-bytes N   the server's request limit, likewise (default ${DEFAULT_REQUEST_LIMITS.maxRequestBytes})
+  --help                  this text
 
 With stdin a terminal: a prompt. Piped: the same commands line by line, every received event
-printed one per line; exits once stdin has ended and its requests are answered.
+printed one per line; exits once stdin has ended and its requests are answered, with status 1
+if any of them was refused.
 
 ${CLIENT_HELP}`;
 
@@ -25,6 +29,13 @@ interface ClientArgs {
   readonly port: number;
   readonly name: string;
   readonly room: string | undefined;
+  readonly limits: RequestLimits;
+}
+
+function limit(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new RangeError(`--${flag} must be a whole number of bytes, at least 1, got "${text}"`);
+  return Number(text);
 }
 
 function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientArgs | 'help' {
@@ -35,13 +46,19 @@ function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientArgs | '
       port: { type: 'string' },
       name: { type: 'string' },
       room: { type: 'string' },
+      'max-line-bytes': { type: 'string' },
+      'max-request-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
   const port = values.port ?? env.PORT ?? '5000';
   if (!/^\d+$/.test(port) || Number(port) > 65535) throw new RangeError(`--port must be a port number, got "${port}"`);
-  return { host: values.host ?? env.CHAT_HOST ?? '127.0.0.1', port: Number(port), name: values.name ?? userInfo().username, room: values.room };
+  const limits = {
+    maxLineBytes: limit('max-line-bytes', values['max-line-bytes'], DEFAULT_REQUEST_LIMITS.maxLineBytes),
+    maxRequestBytes: limit('max-request-bytes', values['max-request-bytes'], DEFAULT_REQUEST_LIMITS.maxRequestBytes),
+  };
+  return { host: values.host ?? env.CHAT_HOST ?? '127.0.0.1', port: Number(port), name: values.name ?? userInfo().username, room: values.room, limits };
 }
 
 /** The interactive client; resolves with the exit status (0 after /quit or the end of stdin). */
@@ -60,7 +77,7 @@ export async function client(argv: string[]): Promise<number> {
   const where = `${args.host}:${args.port}`;
   let chat: ChatClient;
   try {
-    chat = await ChatClient.connect(args.host, args.port);
+    chat = await ChatClient.connect(args.host, args.port, { limits: args.limits });
   } catch (error) {
     console.error(`chat-client: cannot connect to ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     return 1;
@@ -76,7 +93,9 @@ export async function client(argv: string[]): Promise<number> {
     });
   });
   const session = process.stdin.isTTY ? terminalSession(chat, args, paint) : pipedSession(chat, args, paint);
-  return Promise.race([ended, session.then(() => ended)]);
+  // A lost connection ends the client at once; an expected close follows the session's own
+  // DISCONNECT, and the session's status (a refused request) then decides.
+  return Promise.race([ended.then((status) => (status === 0 ? session : status)), session.then(async (status) => Math.max(status, await ended))]);
 }
 
 /** Prints every received event (the close aside) through `print`. */
@@ -91,8 +110,11 @@ async function start(commands: ClientCommands, args: ClientArgs): Promise<void> 
   if (args.room !== undefined) await commands.run(`/join ${args.room}`);
 }
 
-/** Stdin piped: one command at a time, each answered before the next, so output is deterministic. */
-async function pipedSession(chat: ChatClient, args: ClientArgs, paint: Paint): Promise<void> {
+/**
+ * Stdin piped: one command at a time, each answered before the next, so output is deterministic.
+ * Resolves 1 if any request was refused, so a script can tell.
+ */
+async function pipedSession(chat: ChatClient, args: ClientArgs, paint: Paint): Promise<number> {
   const out: CommandOutput = {
     say: (line) => process.stdout.write(`${line}\n`),
     complain: (line) => process.stderr.write(`chat-client: ${line}\n`),
@@ -106,10 +128,11 @@ async function pipedSession(chat: ChatClient, args: ClientArgs, paint: Paint): P
   }
   input.close();
   await chat.disconnect();
+  return commands.anyRefused() ? 1 : 0;
 }
 
 /** Stdin a terminal: a prompt that incoming lines are printed above, never through. */
-async function terminalSession(chat: ChatClient, args: ClientArgs, paint: Paint): Promise<void> {
+async function terminalSession(chat: ChatClient, args: ClientArgs, paint: Paint): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
   let quitting = false;
   const above = (line: string): void => {
@@ -146,4 +169,5 @@ async function terminalSession(chat: ChatClient, args: ClientArgs, paint: Paint)
     rl.on('close', quit);
   });
   rl.close();
+  return 0;
 }

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULTS, OptionError } from '../config.js';
 import type { DumpDocument } from '../admin/dump.js';
-import { AdminUnreachable, askAdmin, defaultAdminPath } from '../admin/protocol.js';
+import { AdminLocationError, checkAdminSocket, defaultAdminPath } from '../admin/location.js';
+import { AdminUnreachable, askAdmin } from '../admin/protocol.js';
 import { renderDump } from '../admin/render.js';
 
 export const DUMP_USAGE = `Usage: chat-server dump [--port N | --socket PATH] [--json] [--watch SECONDS]
@@ -45,6 +46,7 @@ export function parseDumpArgs(argv: string[], env: NodeJS.ProcessEnv): DumpArgs 
 }
 
 async function fetchDump(path: string): Promise<DumpDocument> {
+  await checkAdminSocket(path);
   const reply = await askAdmin(path, { op: 'dump' });
   if (!reply.ok) throw new AdminUnreachable(`${path}: ${reply.error.code}: ${reply.error.message}`);
   return reply.dump;
@@ -73,7 +75,7 @@ export async function dump(argv: string[]): Promise<number> {
       await sleep(args.watchMs);
     }
   } catch (error) {
-    if (!(error instanceof AdminUnreachable)) throw error;
+    if (!(error instanceof AdminUnreachable || error instanceof AdminLocationError)) throw error;
     console.error(`chat-server dump: ${error.message}`);
     return 1;
   }

@@ -36,7 +36,7 @@ export function serveUsage(): string {
   return `Usage: chat-server serve [PORT] [options]
 
   --port N              TCP port (default 5000; env PORT)
-  --host ADDR           interface to listen on (default all; env CHAT_HOST)
+  --host ADDR           interface to listen on (default all: ::, IPv4 too; env CHAT_HOST)
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info; env LOG_LEVEL)
   --student-id TEXT     StudentID line of the HELO reply (env STUDENT_ID)
   --advertise-ip ADDR   address to put in HELO/JOINED replies, e.g. behind NAT (env ADVERTISE_IP)
@@ -47,8 +47,8 @@ export function serveUsage(): string {
                         (redis://HOST:6379, rediss://..., unix:///path; env REDIS_URL)
   --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default chat:; env CLUSTER_PREFIX)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
-  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR or the temp
-                        directory, chat-server-PORT.sock; env ADMIN_SOCKET)
+  --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
+                        else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
   --help                this text`;
 }
 

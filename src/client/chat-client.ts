@@ -8,7 +8,7 @@ import { socketBytes } from '../transport/inbound.js';
 import { ChatClientError, ConnectionClosedError } from './errors.js';
 import type { ChatEvent, HeloReply, Membership } from './events.js';
 import { PendingRequests } from './pending.js';
-import { checkMessage, checkOneLine, deliveredMessage } from './values.js';
+import { checkMessage, checkOneLine, checkSize, DEFAULT_REQUEST_LIMITS, deliveredMessage, type RequestLimits } from './values.js';
 
 type JoinedReply = Extract<ServerMessage, { kind: 'JOINED' }>;
 
@@ -18,9 +18,14 @@ export interface SpeakAs {
   readonly clientName?: string;
 }
 
+export interface ConnectOptions {
+  /** The server's line and request limits, if not its defaults: requests over them are refused unsent. */
+  readonly limits?: Partial<RequestLimits>;
+}
+
 /** Connects to a chat server; resolves once the TCP connection is open. */
-export function connect(host: string, port: number): Promise<ChatClient> {
-  return ChatClient.connect(host, port);
+export function connect(host: string, port: number, options: ConnectOptions = {}): Promise<ChatClient> {
+  return ChatClient.connect(host, port, options);
 }
 
 /**
@@ -45,7 +50,10 @@ export class ChatClient {
   /** Resolves when the connection has closed, however it closed. */
   readonly closed: Promise<void>;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly limits: RequestLimits,
+  ) {
     socket.setNoDelay(true);
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.failure ??= error.code ?? error.message;
@@ -65,7 +73,7 @@ export class ChatClient {
     }));
   }
 
-  static async connect(host: string, port: number): Promise<ChatClient> {
+  static async connect(host: string, port: number, options: ConnectOptions = {}): Promise<ChatClient> {
     const socket = netConnect({ host, port });
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
@@ -75,7 +83,7 @@ export class ChatClient {
         resolve();
       });
     });
-    return new ChatClient(socket);
+    return new ChatClient(socket, { ...DEFAULT_REQUEST_LIMITS, ...options.limits });
   }
 
   /** The rooms this connection is in, in the order joined. */
@@ -94,7 +102,9 @@ export class ChatClient {
 
   async helo(text: string): Promise<HeloReply> {
     checkOneLine('the HELO text', text);
-    const reply = this.send(encodeHeloRequest(text), this.pending.expect('HELO'));
+    const request = encodeHeloRequest(text);
+    checkSize('HELO', request, this.limits);
+    const reply = this.send(request, this.pending.expect('HELO'));
     const { line, ip, port, studentId } = await reply;
     return { line, ip, port, studentId };
   }
@@ -103,9 +113,11 @@ export class ChatClient {
   async join(roomName: string, clientName: string): Promise<Membership> {
     checkOneLine('a room name', roomName);
     checkOneLine('a client name', clientName);
+    const request = encodeJoinRequest(roomName, clientName);
+    checkSize('join', request, this.limits);
     this.lastName = clientName;
     const onAnswer = (reply: JoinedReply): void => this.remember(reply, clientName);
-    const reply = await this.send(encodeJoinRequest(roomName, clientName), this.pending.expect('JOINED', { onAnswer }));
+    const reply = await this.send(request, this.pending.expect('JOINED', { onAnswer }));
     return this.memberships.get(reply.roomRef) ?? { roomRef: reply.roomRef, roomName: reply.roomName, joinId: reply.joinId, clientName };
   }
 
@@ -113,8 +125,10 @@ export class ChatClient {
   async chat(roomRef: RoomRef, text: string, as: SpeakAs = {}): Promise<void> {
     checkMessage(text);
     const { joinId, clientName } = this.speaker(roomRef, as);
+    const request = encodeChatRequest(roomRef, joinId, clientName, text);
+    checkSize('message', request, this.limits);
     const echo = { roomRef, clientName, message: deliveredMessage(text) };
-    await this.send(encodeChatRequest(roomRef, joinId, clientName, text), this.pending.expect('CHAT', { echo }));
+    await this.send(request, this.pending.expect('CHAT', { echo }));
   }
 
   /** Leaves a room; leaving a room this connection is not in is answered all the same. */

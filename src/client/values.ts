@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../config.js';
+import type { DecoderLimits } from '../protocol/decoder.js';
 import { keywordOf, parseField } from '../protocol/fields.js';
 
 /**
@@ -26,4 +28,24 @@ export function deliveredMessage(text: string): string {
   const newline = text.indexOf('\n');
   const first = newline < 0 ? text : text.slice(0, newline);
   return first.replace(/^[ \t]+|[ \t]+$/g, '') + (newline < 0 ? '' : text.slice(newline));
+}
+
+/** The server's size limits as the client keeps to them; by default the server's defaults. */
+export type RequestLimits = DecoderLimits;
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxLineBytes: DEFAULTS.maxLineBytes, maxRequestBytes: DEFAULTS.maxRequestBytes };
+
+/**
+ * A request over the server's line or request limit is answered TOO_LONG and the connection
+ * closed, rooms and all: better refused here, with the connection kept. Counted as the server
+ * counts: each line's bytes without its newline, the request's with every newline.
+ */
+export function checkSize(what: string, request: string, limits: RequestLimits): void {
+  const total = Buffer.byteLength(request);
+  if (total > limits.maxRequestBytes) throw new RangeError(`${what} not sent: ${total} bytes, over the server's request limit of ${limits.maxRequestBytes}`);
+  if (total <= limits.maxLineBytes) return;
+  for (const line of request.split('\n')) {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > limits.maxLineBytes) throw new RangeError(`${what} not sent: a line of ${bytes} bytes, over the server's line limit of ${limits.maxLineBytes}`);
+  }
 }
