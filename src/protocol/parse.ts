@@ -1,4 +1,4 @@
-import { forgedAfterCarriageReturn, isForgedContinuation, keywordOf, parseField, type FieldLine, type Keyword } from './fields.js';
+import { forgedAfterLineBreak, isForgedContinuation, keywordOf, parseField, type FieldLine, type Keyword } from './fields.js';
 import type { Line } from './lines.js';
 import type { Decoded, Request } from './types.js';
 
@@ -146,7 +146,7 @@ export class RequestParser {
           else this.misplaced(line, 'CLIENT_NAME');
         } else if (field?.name === 'MESSAGE') {
           block.message = [field.value];
-          if (forgedAfterCarriageReturn(field.value)) block.forged = field.value;
+          if (forgedAfterLineBreak(field.value)) block.forged = field.value;
         }
         else this.misplaced(line, 'MESSAGE');
         return;
