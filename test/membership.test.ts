@@ -86,6 +86,19 @@ describe('rooms and membership', () => {
     expect(await a.read(wire.said(0, 'bob', 'honest'))).toBe(wire.said(0, 'bob', 'honest'));
   });
 
+  it('quotes a ref or join id past 2^53 as sent in its error, cut when very long', async () => {
+    const server = await startServer();
+    const a = await joinedClient(server.port, 'room1', 'alice', 0, 0);
+    const huge = '99999999999999999999';
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('CHAT: 0', `CHAT: ${huge}`));
+    expect(await a.read(`ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${huge}\n`)).toBe(`ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${huge}\n`);
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('JOIN_ID: 0', `JOIN_ID: ${huge}`));
+    expect(await a.read(`ERROR_CODE: 4\nERROR_DESCRIPTION: join id ${huge} is not this connection's\n`)).toBe(`ERROR_CODE: 4\nERROR_DESCRIPTION: join id ${huge} is not this connection's\n`);
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('CHAT: 0', `CHAT: ${'1'.repeat(200)}`));
+    const cut = `ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${'1'.repeat(30)}…\n`;
+    expect(await a.read(cut)).toBe(cut);
+  });
+
   it('answers a leave of a room not joined with LEFT_CHATROOM and no error', async () => {
     const server = await startServer();
     const port = server.port;
