@@ -4,7 +4,7 @@ import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js'
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
-import { nameProblem } from '../src/protocol/values.js';
+import { nameProblem, quotedDigits } from '../src/protocol/values.js';
 import type { Observer, Subscription } from 'rxjs';
 import type { Connection, ConnectionWatcher } from '../src/transport/connection.js';
 import { isLoopback } from '../src/transport/address.js';
@@ -157,8 +157,12 @@ function joinProblem(request: JoinRequest): ProtocolError | null {
 /** Why this connection may not post this CHAT, or 'foreign' when it is not in the room at all. */
 function chatProblem(context: ClientContext, request: ChatRequest): ProtocolError | 'foreign' | null {
   const membership = membershipOf(context, request.roomRef);
-  if (!membership) return 'foreign';
-  if (request.joinId !== context.joinId) return protocolError('WRONG_JOIN_ID', `join id ${request.joinId} is not this connection's`);
+  const tooBig = request.tooBig;
+  // A ref past 2^53 − 1 is no room's: answered here, quoting it as sent, with no need to ask.
+  if (!membership) return tooBig?.roomRef !== undefined ? protocolError('UNKNOWN_ROOM', `no room has ref ${quotedDigits(tooBig.roomRef)}`) : 'foreign';
+  if (request.joinId !== context.joinId) {
+    return protocolError('WRONG_JOIN_ID', `join id ${tooBig?.joinId !== undefined ? quotedDigits(tooBig.joinId) : request.joinId} is not this connection's`);
+  }
   if (request.clientName !== membership.clientName) return protocolError('WRONG_NAME', `this connection joined room ${request.roomRef} as another name`);
   if (request.forgedLine !== null) return protocolError('INVALID_VALUE', 'a message line reads as a reply field');
   return null;

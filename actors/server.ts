@@ -94,6 +94,7 @@ function transportOptions(options: ResolvedOptions): TransportOptions {
   return {
     limits: { maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes },
     quietMs: options.quietMs,
+    requestTimeoutMs: options.requestTimeoutMs,
     keepAliveMs: options.keepAliveMs,
     output: {
       softBytes: options.maxSendQueueBytes,

@@ -26,6 +26,8 @@ export interface ChatServerOptions {
   logLevel?: string;
   /** Quiet period after which a request missing its final newline is taken as complete. */
   quietMs?: number;
+  /** How long a request may stay incomplete, from its first byte, before it is discarded with MALFORMED. */
+  requestTimeoutMs?: number;
   /** Idle time before TCP keepalive probes start (finds dead peers). */
   keepAliveMs?: number;
   /** How long a whole-server stop waits for queued output to flush. */
@@ -93,6 +95,8 @@ export const DEFAULTS = {
   killService: 'loopback',
   logLevel: 'info',
   quietMs: 200,
+  // As nginx's client_header_timeout: a person typing a request by hand has a minute.
+  requestTimeoutMs: 60_000,
   keepAliveMs: 60_000,
   shutdownFlushMs: 5_000,
   // A chat line is short; 8 KiB leaves room for long messages while bounding a newline-less flood.
@@ -167,7 +171,7 @@ const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug'
 const AT_LEAST_ONE = [
   'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',
   'maxConnectionsPerAddress', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
-  'leaseMs', 'redisWaitMs', 'roomLogLength',
+  'leaseMs', 'redisWaitMs', 'roomLogLength', 'requestTimeoutMs',
 ] as const;
 const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs'] as const;
 

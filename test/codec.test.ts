@@ -181,4 +181,19 @@ describe('request decoder', () => {
     const [plain] = decodeAll(['CHAT: 0\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: a\rb\n\n']);
     expect(plain).toMatchObject({ kind: 'CHAT', forgedLine: null, message: 'a\rb' });
   });
+
+  // Python's str.splitlines() breaks a line at each of these, as a universal-newline reader does at \r.
+  it.each([
+    ['VT', '\x0b'], ['FF', '\x0c'], ['FS', '\x1c'], ['GS', '\x1d'], ['RS', '\x1e'],
+    ['NEL', '\u0085'], ['LS', '\u2028'], ['PS', '\u2029'],
+  ])('finds a forged field after %s inside a message line, first or continuation', (_, lineBreak) => {
+    const head = Buffer.from('CHAT: 0\nJOIN_ID: 0\nCLIENT_NAME: a\nMESSAGE: ');
+    const forged = Buffer.from(`hi${lineBreak}CLIENT_NAME: bob`);
+    const [first] = decodeAll([Buffer.concat([head, forged, Buffer.from('\n\n')])]);
+    expect(first).toMatchObject({ kind: 'CHAT', forgedLine: `hi${lineBreak}CLIENT_NAME: bob` });
+    const [continuation] = decodeAll([Buffer.concat([head, Buffer.from('hi\n'), forged, Buffer.from('\n\n')])]);
+    expect(continuation).toMatchObject({ kind: 'CHAT', forgedLine: `hi${lineBreak}CLIENT_NAME: bob` });
+    const [plain] = decodeAll([Buffer.concat([head, Buffer.from(`a${lineBreak}b: c\n\n`)])]);
+    expect(plain).toMatchObject({ kind: 'CHAT', forgedLine: null, message: `a${lineBreak}b: c` });
+  });
 });

@@ -8,7 +8,11 @@ const limits = { maxLineBytes: 8192, maxRequestBytes: 65536 };
 const name = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).filter((text) => !/[\r\n]/.test(text) && text.trim() === text && !/^\s/.test(text));
 const integer = fc.nat({ max: 1_000_000 });
 // A message line that starts no request and forges no field (see protocol.md, Grammar).
-const messageLine = fc.string({ maxLength: 40, unit: 'grapheme' }).filter((text) => text.length > 0 && !/[\r\n]/.test(text) && !/^[A-Z_]*[:\s]|^HELO|^KILL_SERVICE|^(IP|Port|StudentID):/.test(text) && text.trim() === text);
+const messageLine = fc.string({ maxLength: 40, unit: 'grapheme' }).filter((text) => text.length > 0 && !/[\r\n]/.test(text) && !/(?:^|[\v\f\x1c-\x1e\x85\u2028\u2029])(?:[A-Z_]*[:\s]|HELO|KILL_SERVICE|(IP|Port|StudentID):)/.test(text) && text.trim() === text);
+/** What Python's str.splitlines() breaks a line at, `\n` aside. */
+const lineBreak = fc.constantFrom('\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u0085', '\u2028', '\u2029');
+/** A reply field a client reading line by line would take as the server's. */
+const replyField = fc.oneof(fc.stringMatching(/^[A-Z_]{1,12}$/).map((field) => `${field}:`), fc.constantFrom('IP:', 'Port:', 'StudentID:'));
 
 const request: fc.Arbitrary<{ text: string; decoded: Decoded }> = fc.oneof(
   name.map((text) => ({ text: `HELO ${text}\n`, decoded: { kind: 'HELO' as const, line: `HELO ${text}` } })),
@@ -42,6 +46,18 @@ describe('codec properties', () => {
         const bytes = Buffer.from(text);
         const cuts = rawCuts.map((cut) => cut % (bytes.length + 1));
         expect(decodeChunks(bytes, cuts)).toEqual(requests.map((r) => r.decoded));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a reply field after any line break inside a message line marks the message forged', () => {
+    fc.assert(
+      fc.property(messageLine, lineBreak, replyField, fc.string({ maxLength: 20 }).filter((text) => !/[\r\n]/.test(text)), fc.boolean(), (before, lineBreakChar, field, rest, firstLine) => {
+        const forged = `${before}${lineBreakChar}${field}${rest}`.trimEnd();
+        const message = firstLine ? forged : `${before}\n${forged}`;
+        const [decoded] = decodeChunks(Buffer.from(wire.chat(0, 0, 'a', message)), []);
+        expect(decoded).toMatchObject({ kind: 'CHAT', forgedLine: forged });
       }),
       { numRuns: 300 },
     );

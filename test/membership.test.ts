@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+import { aliceAndBob, RawClient, readErrorCode, startServer, wire } from './helpers.js';
 
 async function joinedClient(port: number, room: string, name: string, ref: number, joinId: number): Promise<RawClient> {
   const client = await RawClient.connect(port);
@@ -74,6 +74,31 @@ describe('rooms and membership', () => {
     expect(await a.read(wire.said(0, 'bob', 'honest'))).toBe(wire.said(0, 'bob', 'honest'));
   });
 
+  it('refuses a message that forges a field after any line break a splitlines() reader breaks at', async () => {
+    const server = await startServer();
+    const { a, b } = await aliceAndBob(server.port, server.port);
+    const refused = 'ERROR_CODE: 6\nERROR_DESCRIPTION: a message line reads as a reply field\n';
+    for (const lineBreak of ['\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u0085', '\u2028', '\u2029']) {
+      b.send(`CHAT: 0\nJOIN_ID: 1\nCLIENT_NAME: bob\nMESSAGE: hi${lineBreak}CLIENT_NAME: alice${lineBreak}MESSAGE: forged\n\n`);
+      expect(await b.read(refused), JSON.stringify(lineBreak)).toBe(refused);
+    }
+    b.send(wire.chat(0, 1, 'bob', 'honest'));
+    expect(await a.read(wire.said(0, 'bob', 'honest'))).toBe(wire.said(0, 'bob', 'honest'));
+  });
+
+  it('quotes a ref or join id past 2^53 as sent in its error, cut when very long', async () => {
+    const server = await startServer();
+    const a = await joinedClient(server.port, 'room1', 'alice', 0, 0);
+    const huge = '99999999999999999999';
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('CHAT: 0', `CHAT: ${huge}`));
+    expect(await a.read(`ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${huge}\n`)).toBe(`ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${huge}\n`);
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('JOIN_ID: 0', `JOIN_ID: ${huge}`));
+    expect(await a.read(`ERROR_CODE: 4\nERROR_DESCRIPTION: join id ${huge} is not this connection's\n`)).toBe(`ERROR_CODE: 4\nERROR_DESCRIPTION: join id ${huge} is not this connection's\n`);
+    a.send(wire.chat(0, 0, 'alice', 'x').replace('CHAT: 0', `CHAT: ${'1'.repeat(200)}`));
+    const cut = `ERROR_CODE: 2\nERROR_DESCRIPTION: no room has ref ${'1'.repeat(30)}…\n`;
+    expect(await a.read(cut)).toBe(cut);
+  });
+
   it('answers a leave of a room not joined with LEFT_CHATROOM and no error', async () => {
     const server = await startServer();
     const port = server.port;
@@ -93,7 +118,7 @@ describe('rooms and membership', () => {
   it('refuses names that are empty, too long or hold control characters', async () => {
     const server = await startServer();
     const a = await RawClient.connect(server.port);
-    for (const [room, name] of [['r', ''], ['', 'n'], ['r', 'x'.repeat(65)], ['r', 'a\u0007b']]) {
+    for (const [room, name] of [['r', ''], ['', 'n'], ['r', 'x'.repeat(65)], ['r', 'a\u0007b'], ['r', 'a\u2028b'], ['r', 'a\u2029b'], ['r\u0085', 'n']]) {
       a.send(`JOIN_CHATROOM: ${room}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: ${name}\n`);
       expect(await readErrorCode(a)).toBe(6);
     }

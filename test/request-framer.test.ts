@@ -30,7 +30,7 @@ describe('request framer', () => {
     vi.useFakeTimers();
     const gate = countingGate();
     const received: Decoded[] = [];
-    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} });
+    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
     framer.push(Buffer.from('HELO x\n'.repeat(100)));
     expect(received).toHaveLength(64);
     expect(gate.holding).toBe(true);
@@ -53,7 +53,7 @@ describe('request framer', () => {
       complete: () => {
         completed = true;
       },
-    });
+    }, 60_000);
     // 100 whole requests and one that lacks only its newline (the quiet period would complete it).
     framer.push(Buffer.from(`${'HELO x\n'.repeat(100)}HELO y`));
     expect(received).toHaveLength(64);
@@ -71,7 +71,7 @@ describe('request framer', () => {
     vi.useFakeTimers();
     const gate = countingGate();
     const received: Decoded[] = [];
-    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} });
+    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
     framer.push(Buffer.from('HELO y'));
     gate.hold();
     vi.advanceTimersByTime(250);
@@ -95,7 +95,7 @@ describe('request framer', () => {
       complete: () => {
         completed = true;
       },
-    });
+    }, 60_000);
     framer.push(Buffer.from(`${'JOIN_CHATROOM: r\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: a\n'}HELO 0\n`));
     expect(received).toEqual(['JOIN']);
     // Below the bound the socket is still read: a peer that hangs up is seen.
@@ -126,10 +126,86 @@ describe('request framer', () => {
         framer.resume();
       },
       complete: () => {},
-    });
+    }, 60_000);
     framer.push(Buffer.from('HELO a\nHELO b\nHELO c\n'));
     expect(received).toEqual(['HELO', 'HELO', 'HELO']);
     expect(framer.queued).toBe(0);
     expect(gate.holds).toBe(0);
+  });
+
+  describe('request timeout', () => {
+    const TIMEOUT_MS = 1000;
+    const timedOut = { kind: 'FAILURE', error: 'MALFORMED', description: 'the request was not complete 1000 ms after its first byte; it was discarded' };
+
+    function framerWith(gate: ReadGate, received: Decoded[]): RequestFramer {
+      return new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, TIMEOUT_MS);
+    }
+
+    it('discards a request still incomplete after the timeout, counted from its first byte however bytes trickle in; what follows starts afresh', () => {
+      vi.useFakeTimers();
+      const received: Decoded[] = [];
+      const framer = framerWith(countingGate(), received);
+      framer.push(Buffer.from('JOIN_CHATROOM: r\nCLIENT'));
+      for (let i = 0; i < 9; i++) {
+        vi.advanceTimersByTime(100);
+        framer.push(Buffer.from('_'));
+      }
+      expect(received).toEqual([]);
+      vi.advanceTimersByTime(100);
+      expect(received).toEqual([timedOut]);
+      expect(vi.getTimerCount()).toBe(0);
+      framer.push(Buffer.from('HELO z\n'));
+      expect(received).toEqual([timedOut, { kind: 'HELO', line: 'HELO z' }]);
+    });
+
+    it('gives a request that begins in the read completing another its own full time', () => {
+      vi.useFakeTimers();
+      const received: Decoded[] = [];
+      const framer = framerWith(countingGate(), received);
+      framer.push(Buffer.from('JOIN_CHATROOM: r\n'));
+      vi.advanceTimersByTime(800);
+      framer.push(Buffer.from('CLIENT_NAME: n\nJOIN_CHATROOM: s\n'));
+      expect(received).toEqual([{ kind: 'JOIN', roomName: 'r', clientName: 'n' }]);
+      vi.advanceTimersByTime(999);
+      expect(received).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(received).toEqual([{ kind: 'JOIN', roomName: 'r', clientName: 'n' }, timedOut]);
+    });
+
+    it('arms no timer for a request read whole, nor for one the quiet period completes', () => {
+      vi.useFakeTimers();
+      const received: Decoded[] = [];
+      const framer = framerWith(countingGate(), received);
+      framer.push(Buffer.from('HELO x\n'));
+      expect(vi.getTimerCount()).toBe(0);
+      framer.push(Buffer.from('HELO y'));
+      vi.advanceTimersByTime(100);
+      expect(received.map((item) => item.kind)).toEqual(['HELO', 'HELO']);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('does not count time the socket is held back against the request', () => {
+      vi.useFakeTimers();
+      const gate = countingGate();
+      const received: Decoded[] = [];
+      const framer = framerWith(gate, received);
+      framer.push(Buffer.from('JOIN_CHATROOM: r\n'));
+      gate.hold();
+      vi.advanceTimersByTime(3 * TIMEOUT_MS);
+      expect(received).toEqual([]);
+      gate.release();
+      // The rest was among the bytes held back: it completes the request, which is not discarded.
+      framer.push(Buffer.from('CLIENT_NAME: n\n'));
+      vi.advanceTimersByTime(3 * TIMEOUT_MS);
+      expect(received).toEqual([{ kind: 'JOIN', roomName: 'r', clientName: 'n' }]);
+      // Still incomplete once nothing is held back: discarded at the next look.
+      framer.push(Buffer.from('JOIN_CHATROOM: s\n'));
+      gate.hold();
+      vi.advanceTimersByTime(3 * TIMEOUT_MS);
+      gate.release();
+      expect(received).toHaveLength(1);
+      vi.advanceTimersByTime(100);
+      expect(received).toEqual([{ kind: 'JOIN', roomName: 'r', clientName: 'n' }, timedOut]);
+    });
   });
 });

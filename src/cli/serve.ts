@@ -22,6 +22,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'flood-burst-bytes', key: 'floodBurstBytes', help: 'receive burst per connection (4 MiB)' },
   { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes (60000)' },
   { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing (5000)' },
+  { flag: 'request-timeout-ms', key: 'requestTimeoutMs', help: 'a request still incomplete this long after its first byte gets MALFORMED (60000)' },
   { flag: 'proxy-header-timeout-ms', key: 'proxyHeaderTimeoutMs', help: 'time a trusted proxy has to send its PROXY header (5000)' },
   { flag: 'lease-ms', key: 'leaseMs', help: 'cluster: a node not renewing its lease this long is dead (10000)' },
   { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE (3000)' },

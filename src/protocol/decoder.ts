@@ -1,6 +1,6 @@
 import { LineSplitter } from './lines.js';
 import { RequestParser } from './parse.js';
-import type { Decoded } from './types.js';
+import type { Decoded, DecodeFailure } from './types.js';
 
 export interface DecoderLimits {
   /** Bytes since the last newline before a line is TOO_LONG. */
@@ -41,6 +41,11 @@ export class RequestDecoder {
     return out;
   }
 
+  /** After a TOO_LONG: nothing more is decoded, the connection is closing. */
+  hasFailed(): boolean {
+    return this.failed;
+  }
+
   /** Between requests, with no bytes held: a fresh decoder would do the same from here on. */
   isIdle(): boolean {
     return !this.failed && !this.lines.hasPartial() && this.parser.isIdle();
@@ -74,4 +79,9 @@ export class RequestDecoder {
     this.failed = true;
     out.push({ kind: 'FAILURE', error: 'TOO_LONG', description });
   }
+}
+
+/** The answer to a request that stayed incomplete past the request timeout (it is discarded). */
+export function requestTimedOut(timeoutMs: number): DecodeFailure {
+  return { kind: 'FAILURE', error: 'MALFORMED', description: `the request was not complete ${timeoutMs} ms after its first byte; it was discarded` };
 }

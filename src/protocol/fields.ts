@@ -57,16 +57,23 @@ export function keywordOf(line: string, field: FieldLine | null): Keyword | null
 const FORGED = /^(?:[A-Z_]+:|IP:|Port:|StudentID:)/;
 
 /**
+ * Characters other than `\n` that some readers take as a line break: a bare `\r` (universal
+ * newlines), and VT, FF, FS, GS, RS, NEL, LS and PS too (Python's `str.splitlines()`, which
+ * several lab clients read replies with).
+ */
+const LINE_BREAK = /[\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+
+/**
  * A message continuation line that a line-by-line client would read as a reply field: letting it
- * through would let the sender forge a message in another name. A bare `\r` inside a line starts
- * a new line for clients that read with universal newlines, so what follows one is checked too.
+ * through would let the sender forge a message in another name. What follows any other line
+ * break inside the line starts a new line for some clients, so it is checked too.
  */
 export function isForgedContinuation(line: string): boolean {
-  return FORGED.test(line) || forgedAfterCarriageReturn(line);
+  return FORGED.test(line) || forgedAfterLineBreak(line);
 }
 
-/** A forged field after a bare `\r` in the first line of a message (its start is `MESSAGE:`'s). */
-export function forgedAfterCarriageReturn(text: string): boolean {
-  if (!text.includes('\r')) return false;
-  return text.split('\r').slice(1).some((segment) => FORGED.test(segment));
+/** A forged field after a line break other than `\n` (in the first line of a message too: its start is `MESSAGE:`'s). */
+export function forgedAfterLineBreak(text: string): boolean {
+  if (!LINE_BREAK.test(text)) return false;
+  return text.split(LINE_BREAK).slice(1).some((segment) => FORGED.test(segment));
 }

@@ -5,12 +5,20 @@ export type Line = string | null;
 
 const NEWLINE = 0x0a;
 
+/** Room a partial line starts with: most are a request cut in two, a few dozen bytes. */
+const MIN_PARTIAL_CAPACITY = 64;
+
 /**
  * Bytes → lines. TCP may cut a read anywhere (inside a UTF-8 character too), so bytes are kept
  * until their newline arrives and a line is decoded only whole. `\r\n` is accepted as `\n`.
+ *
+ * The bytes after the last newline are copied into one buffer of their own that grows by
+ * doubling: a line sent a byte per segment then costs about its own length, not a Buffer object
+ * (and a slice pinning the read's memory) per segment.
  */
 export class LineSplitter {
-  private partial: Buffer[] = [];
+  /** Holds the partial line in its first `partialBytes` bytes; null when there is none. */
+  private partial: Buffer | null = null;
   private partialBytes = 0;
 
   constructor(private readonly maxLineBytes: number) {}
@@ -29,20 +37,16 @@ export class LineSplitter {
       if (bytes > this.maxLineBytes) return false;
       let raw = chunk.subarray(start, end);
       if (this.partialBytes > 0) {
-        this.partial.push(raw);
-        raw = Buffer.concat(this.partial, bytes);
-        this.partial = [];
-        this.partialBytes = 0;
+        raw = this.append(raw);
+        this.release();
       }
       start = end + 1;
       if (!onLine(decodeLine(raw), bytes + 1)) return true;
     }
     if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      if (this.partialBytes + rest.length > this.maxLineBytes) return false;
-      // Copy: the socket may reuse its read buffer, and a slice would pin the whole chunk.
-      this.partial.push(Buffer.from(rest));
-      this.partialBytes += rest.length;
+      if (this.partialBytes + (chunk.length - start) > this.maxLineBytes) return false;
+      // Copied: the socket's read buffer is not ours to keep, and a slice would pin all of it.
+      this.append(chunk.subarray(start));
     }
     return true;
   }
@@ -56,19 +60,44 @@ export class LineSplitter {
     return this.partialBytes;
   }
 
+  /** Bytes of memory held for the partial line: at most about twice `pendingBytes`. */
+  get retainedBytes(): number {
+    return this.partial === null ? 0 : this.partial.buffer.byteLength;
+  }
+
   /** The bytes after the last newline as a line, left in place. */
   peekPartial(): Line | undefined {
-    if (this.partialBytes === 0) return undefined;
-    return decodeLine(this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial, this.partialBytes));
+    if (this.partial === null) return undefined;
+    return decodeLine(this.partial.subarray(0, this.partialBytes));
   }
 
   /** The bytes after the last newline, as a line: for a request missing its final newline. */
   takePartial(): { line: Line; bytes: number } | undefined {
-    if (this.partialBytes === 0) return undefined;
-    const raw = Buffer.concat(this.partial, this.partialBytes);
-    this.partial = [];
+    if (this.partial === null) return undefined;
+    const bytes = this.partialBytes;
+    const line = decodeLine(this.partial.subarray(0, bytes));
+    this.release();
+    return { line, bytes };
+  }
+
+  /** Adds `bytes` to the partial line; returns the partial line so far (a view, valid until the next change). */
+  private append(bytes: Buffer): Buffer {
+    const length = this.partialBytes + bytes.length;
+    let partial = this.partial;
+    if (partial === null || partial.length < length) {
+      // Its own memory, not a slice of the shared pool, which it would pin for as long as the line waits.
+      const grown = Buffer.allocUnsafeSlow(Math.min(this.maxLineBytes, Math.max(length, MIN_PARTIAL_CAPACITY, (partial?.length ?? 0) * 2)));
+      if (partial !== null) partial.copy(grown, 0, 0, this.partialBytes);
+      this.partial = partial = grown;
+    }
+    bytes.copy(partial, this.partialBytes);
+    this.partialBytes = length;
+    return partial.subarray(0, length);
+  }
+
+  private release(): void {
+    this.partial = null;
     this.partialBytes = 0;
-    return { line: decodeLine(raw), bytes: raw.length };
   }
 }
 

@@ -1,6 +1,6 @@
-import { forgedAfterCarriageReturn, isForgedContinuation, keywordOf, parseField, type FieldLine, type Keyword } from './fields.js';
+import { forgedAfterLineBreak, isForgedContinuation, keywordOf, parseField, type FieldLine, type Keyword } from './fields.js';
 import type { Line } from './lines.js';
-import type { Decoded, Request } from './types.js';
+import type { ChatRequest, Decoded, Request } from './types.js';
 
 /** Where the parser stands inside the current block of lines. */
 type Block =
@@ -146,7 +146,7 @@ export class RequestParser {
           else this.misplaced(line, 'CLIENT_NAME');
         } else if (field?.name === 'MESSAGE') {
           block.message = [field.value];
-          if (forgedAfterCarriageReturn(field.value)) block.forged = field.value;
+          if (forgedAfterLineBreak(field.value)) block.forged = field.value;
         }
         else this.misplaced(line, 'MESSAGE');
         return;
@@ -187,7 +187,10 @@ export class RequestParser {
     if (block.badUtf8) return this.fail('a message line is not valid UTF-8', out);
     if (!INTEGER.test(ref)) return this.fail(`CHAT needs a room ref (a non-negative integer)`, out);
     if (!INTEGER.test(joinId)) return this.fail(`JOIN_ID must be a non-negative integer`, out);
-    this.emit({ kind: 'CHAT', roomRef: toInteger(ref), joinId: toInteger(joinId), clientName, message: message.join('\n'), forgedLine: block.forged }, out);
+    const roomRef = toInteger(ref);
+    const id = toInteger(joinId);
+    const tooBig = roomRef === PAST_RANGE || id === PAST_RANGE ? tooBigDigits(ref, joinId) : undefined;
+    this.emit({ kind: 'CHAT', roomRef, joinId: id, clientName, message: message.join('\n'), forgedLine: block.forged, tooBig }, out);
   }
 
   private finishLeave(ref: string, joinId: string, clientName: string, out: Decoded[]): void {
@@ -219,10 +222,21 @@ export class RequestParser {
   }
 }
 
+/** The number a ref or id past 2^53 − 1 becomes: unequal to any real one, which is all it needs. */
+const PAST_RANGE = Number.MAX_SAFE_INTEGER;
+
 function toInteger(digits: string): number {
   const value = Number(digits);
-  // Refs and ids past 2^53 cannot be ours; keeping them unequal to any real one is enough.
-  return Number.isSafeInteger(value) ? value : Number.MAX_SAFE_INTEGER;
+  return Number.isSafeInteger(value) ? value : PAST_RANGE;
+}
+
+/** The digits of whichever of the two is past the range, as sent. */
+function tooBigDigits(ref: string, joinId: string): NonNullable<ChatRequest['tooBig']> {
+  return { roomRef: isPastRange(ref) ? ref : undefined, joinId: isPastRange(joinId) ? joinId : undefined };
+}
+
+function isPastRange(digits: string): boolean {
+  return !Number.isSafeInteger(Number(digits));
 }
 
 function describe(block: Block): string {

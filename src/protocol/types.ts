@@ -30,6 +30,11 @@ export interface ChatRequest {
   readonly message: string;
   /** A continuation line reads as a reply field (`CLIENT_NAME:` ...): refused as INVALID_VALUE. */
   readonly forgedLine: string | null;
+  /**
+   * The digits as sent of a ref or join id past 2^53 − 1, whose number is then 2^53 − 1 (no ref
+   * or id gets that far): error descriptions quote what was sent. Absent otherwise.
+   */
+  readonly tooBig?: { readonly roomRef?: string; readonly joinId?: string };
 }
 
 export interface LeaveRequest {

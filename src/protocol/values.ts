@@ -14,3 +14,11 @@ export function nameProblem(what: string, name: string): string | null {
   if (CONTROL.test(name)) return `${what} contains a control character`;
   return null;
 }
+
+/** Digits past this many are cut from an error description: a ref may be a whole line of them. */
+const MAX_QUOTED_DIGITS = 30;
+
+/** A ref or id as sent, for an error description. */
+export function quotedDigits(digits: string): string {
+  return digits.length > MAX_QUOTED_DIGITS ? `${digits.slice(0, MAX_QUOTED_DIGITS)}…` : digits;
+}

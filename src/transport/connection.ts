@@ -64,6 +64,8 @@ export interface ConnectionWatcher {
 export interface TransportOptions {
   readonly limits: DecoderLimits;
   readonly quietMs: number;
+  /** A request still incomplete this long after its first byte is discarded with MALFORMED. */
+  readonly requestTimeoutMs: number;
   readonly keepAliveMs: number;
   /** Unsent output allowed before the connection counts as a slow consumer. */
   readonly output: OutputLimit;
@@ -199,7 +201,7 @@ class SocketConnection implements Connection {
       subscriber.error(new Error('a connection\'s requests have one subscriber'));
       return undefined;
     }
-    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, subscriber);
+    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, subscriber, this.options.requestTimeoutMs);
     this.framer = framer;
     const { socket } = this;
     socket.on('data', onSocketData);

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Observable } from 'rxjs';
-import { RequestDecoder, type DecoderLimits } from '../protocol/decoder.js';
+import { RequestDecoder, requestTimedOut, type DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 
 /** The bytes a socket reads, as a stream that completes when the peer stops sending or the socket closes. */
@@ -60,6 +60,12 @@ const PAUSED_BACKLOG = 64;
  * wait here, in order, and are handed on from `resume`, a turn's worth at a time, so a burst
  * behind a slow request costs neither unbounded memory nor one long replay.
  *
+ * A request that cannot be completed (a slowloris, a half-typed request) is discarded with one
+ * MALFORMED once `requestTimeoutMs` has passed since its first byte; what comes after starts a
+ * fresh request. Its timer is armed only when a read leaves a request incomplete, and is not reset
+ * by further bytes of the same request, only when a request completes. Time the server spends
+ * holding the socket back is not the client's: while the gate holds, the timeout waits for it.
+ *
  * One object with prototype methods, its timers given it as an argument: at 10,000 connections a
  * closure per timer and per callback would cost more than the state it keeps. For the same reason
  * the decoder exists only while a request is under way: between requests (most of the time, for
@@ -68,6 +74,9 @@ const PAUSED_BACKLOG = 64;
 export class RequestFramer {
   private decoder: RequestDecoder | null = null;
   private quiet: NodeJS.Timeout | undefined;
+  /** Armed while a request is incomplete; `requestSince` is when its first byte was read. */
+  private requestTimer: NodeJS.Timeout | undefined;
+  private requestSince = 0;
   private handledThisTurn = 0;
   /** Requests waiting for a later turn or for `resume`; `next` is the first not yet handed on. */
   private backlog: Decoded[] | null = null;
@@ -89,6 +98,7 @@ export class RequestFramer {
     private readonly quietMs: number,
     private readonly gate: ReadGate,
     private readonly sink: RequestSink,
+    private readonly requestTimeoutMs: number,
   ) {}
 
   /** Requests read and not yet handed on. */
@@ -102,16 +112,28 @@ export class RequestFramer {
     this.clearQuiet();
     if (this.turn === undefined) this.handledThisTurn = 0;
     const decoder = (this.decoder ??= new RequestDecoder(this.limits));
-    this.emit(decoder.push(chunk));
+    const decoded = decoder.push(chunk);
+    this.emit(decoded);
     if (this.finished) return;
-    if (decoder.isIdle()) this.decoder = null;
-    else if (decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
+    if (decoder.isIdle()) {
+      this.decoder = null;
+      this.clearRequestTimer();
+      return;
+    }
+    if (decoder.hasFailed()) return;
+    if (decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
+    // The request under way began in this read if the decoder was idle before it or completed one in it.
+    if (this.requestTimer === undefined) {
+      this.requestSince = Date.now();
+      this.requestTimer = setTimeout(RequestFramer.requestTimerPassed, this.requestTimeoutMs, this);
+    } else if (decoded.length > 0) this.requestSince = Date.now();
   }
 
   /** The peer stopped sending (or the socket closed): what is buffered counts as complete. */
   end(): void {
     if (this.finished || this.ended) return;
     this.clearQuiet();
+    this.clearRequestTimer();
     if (this.decoder) this.emit(this.decoder.completeOnQuiet());
     if (this.finished) return;
     // What waits its turn (or for a resume) is still handed on, in order, before the end.
@@ -135,6 +157,7 @@ export class RequestFramer {
   dispose(): void {
     this.finished = true;
     this.clearQuiet();
+    this.clearRequestTimer();
     if (this.turn) clearImmediate(this.turn);
     this.turn = undefined;
     this.backlog = null;
@@ -197,6 +220,11 @@ export class RequestFramer {
     this.quiet = undefined;
   }
 
+  private clearRequestTimer(): void {
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
+  }
+
   private static nextTurn(framer: RequestFramer): void {
     framer.turn = undefined;
     if (framer.finished) return;
@@ -219,6 +247,28 @@ export class RequestFramer {
       return;
     }
     framer.emit(framer.decoder.completeOnQuiet());
-    if (!framer.finished && framer.decoder?.isIdle()) framer.decoder = null;
+    if (!framer.finished && framer.decoder?.isIdle()) {
+      framer.decoder = null;
+      framer.clearRequestTimer();
+    }
+  }
+
+  private static requestTimerPassed(framer: RequestFramer): void {
+    framer.requestTimer = undefined;
+    if (framer.finished || framer.ended || !framer.decoder || framer.decoder.hasFailed()) return;
+    // A later request began since the timer was armed: it gets its own full time.
+    const left = framer.requestSince + framer.requestTimeoutMs - Date.now();
+    if (left > 0) {
+      framer.requestTimer = setTimeout(RequestFramer.requestTimerPassed, left, framer);
+      return;
+    }
+    // Its rest may be among the bytes flood control has not read yet: look again once it has.
+    if (framer.gate.holding) {
+      framer.requestTimer = setTimeout(RequestFramer.requestTimerPassed, framer.quietMs, framer);
+      return;
+    }
+    framer.clearQuiet();
+    framer.decoder = null;
+    framer.emit([requestTimedOut(framer.requestTimeoutMs)]);
   }
 }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { RawClient, startServer, wire } from './helpers.js';
+
+/** A request left incomplete (a slowloris, a half-typed request) is not held forever. */
+describe('request timeout', () => {
+  const timedOut = 'ERROR_CODE: 1\nERROR_DESCRIPTION: the request was not complete 300 ms after its first byte; it was discarded\n';
+
+  it('discards a request still incomplete after --request-timeout-ms with one MALFORMED; the connection stays', async () => {
+    const server = await startServer({ requestTimeoutMs: 300, quietMs: 50 });
+    const client = await RawClient.connect(server.port);
+    // A JOIN without its CLIENT_NAME: the quiet period cannot complete it.
+    client.send('JOIN_CHATROOM: room1\nCLIENT_IP: 0\n');
+    expect(await client.read(timedOut)).toBe(timedOut);
+    client.send(wire.join('room1', 'alice'));
+    const joined = wire.joined('room1', server.port, 0, 0) + wire.hasJoined(0, 'alice');
+    expect(await client.read(joined)).toBe(joined);
+  });
+
+  it('counts from the first byte of a request that trickles in, not from the last', async () => {
+    const server = await startServer({ requestTimeoutMs: 300, quietMs: 50 });
+    const client = await RawClient.connect(server.port);
+    await client.sendAndFlush('JOIN_CHATROOM: ');
+    // A byte every 40 ms, each well within the timeout: the answer comes all the same.
+    let answered = false;
+    const answer = client.read(timedOut).finally(() => (answered = true));
+    for (const byte of 'slowloris-room') {
+      if (answered) break;
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await client.sendAndFlush(byte);
+    }
+    expect(await answer).toBe(timedOut);
+  });
+});
