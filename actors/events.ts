@@ -84,6 +84,8 @@ export type RoomEvent =
   | { type: 'leave'; joinId: JoinId; reply: string; client: ClientActorRef; outbound: Observer<Buffer> }
   /** DISCONNECT or a closed connection: announce and remove, no reply. */
   | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
+  /** The room's own: its next turn of queued departures. */
+  | { type: 'room.departures' }
   /** Test-only (with `testHooks`): fail now, or fail on the next event. */
   | { type: 'test.fault' }
   | { type: 'test.failNext' }

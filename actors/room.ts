@@ -18,6 +18,19 @@ export type RoomRecord =
   /** `reply` is null for a departure (DISCONNECT, closed connection): no reply is owed. */
   | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly reply: string | null };
 
+/** A departure waiting for its turn (see DELIVERIES_PER_TURN). */
+export type Departure = Extract<RoomEvent, { type: 'depart' }>;
+
+/**
+ * Deliveries a room makes per turn of the event loop while it works through departures. Each
+ * departure is announced to everyone still in the room, so when thousands of members go at once
+ * (a load generator stopped) carrying each out as it arrives is n² deliveries in the one turn that
+ * reads the closes, and every other connection waits for all of it. Queued instead, they are
+ * carried out in later turns, about this many deliveries a turn (at least one departure), and
+ * the replies and room traffic of the connections that remain go out in between.
+ */
+const DELIVERIES_PER_TURN = 50_000;
+
 export interface RoomInput {
   readonly ref: RoomRef;
   readonly name: string;
@@ -28,6 +41,8 @@ export interface RoomInput {
   readonly restore?: {
     readonly members: ReadonlyMap<JoinId, RoomMember>;
     readonly lastSeq: number;
+    /** Departures the failed actor had queued, in their order. */
+    readonly departures?: readonly Departure[];
     /** Cluster mode: the failed actor's side of the cluster (its order, its joins and leaves under way). */
     readonly cluster?: ClusterRoomState | null;
   };
@@ -60,6 +75,10 @@ export interface RoomContext {
   readonly members: Map<JoinId, RoomMember>;
   /** The last sequence number this room's ordering point handed out. */
   lastSeq: number;
+  /** Departures not carried out yet, in arrival order; on a single server only. */
+  readonly departures: Departure[];
+  /** A turn to carry departures out is scheduled. */
+  departuresScheduled: boolean;
   readonly stats: RoomStats;
   readonly testHooks: boolean;
   /** Test-only: the next event fails (a fault in the middle of real work). */
@@ -120,6 +139,33 @@ export function roomIsIdle(context: RoomContext): boolean {
   return context.cluster ? clustered.clusterRoomIdle(clusterRoom(context)) : context.members.size === 0;
 }
 
+/** Orders and applies one command: a failure carries the command, for the supervisor to retry. */
+function orderAndApplyCommand(context: RoomContext, event: RoomEvent): void {
+  try {
+    if (context.failNext) {
+      context.failNext = false;
+      throw new Error('fault injected by a test');
+    }
+    if (!isCommand(event)) return;
+    const record = orderLocally(context, event);
+    if (record) applyRecord(context, record);
+  } catch (cause) {
+    throw new RoomFault(event, { cause });
+  }
+}
+
+/** The room's next turn: a plain function handed the room, not a closure per schedule. */
+function departuresTurn(room: { send(event: RoomEvent): void; getSnapshot(): { status: string } }): void {
+  // A room stopped meanwhile (emptied, or the server stopping) has nothing left to announce to.
+  if (room.getSnapshot().status === 'active') room.send({ type: 'room.departures' });
+}
+
+function scheduleDepartures(context: RoomContext, self: { send(event: RoomEvent): void; getSnapshot(): { status: string } }): void {
+  if (context.departuresScheduled || context.departures.length === 0) return;
+  context.departuresScheduled = true;
+  setImmediate(departuresTurn, self);
+}
+
 function isCommand(event: RoomEvent): event is RoomCommand {
   return event.type === 'join' || event.type === 'chat' || event.type === 'leave' || event.type === 'depart';
 }
@@ -136,19 +182,34 @@ export const roomMachine = setup({
     input: {} as RoomInput,
   },
   actions: {
-    orderAndApply: ({ context, event }) => {
-      try {
-        if (context.failNext) {
-          context.failNext = false;
-          throw new Error('fault injected by a test');
-        }
-        if (!isCommand(event)) return;
-        const record = orderLocally(context, event);
-        if (record) applyRecord(context, record);
-      } catch (cause) {
-        throw new RoomFault(event, { cause });
-      }
+    orderAndApply: ({ context, event }) => orderAndApplyCommand(context, event),
+    queueDeparture: ({ context, event, self }) => {
+      context.departures.push(eventOf(event, 'depart'));
+      scheduleDepartures(context, self);
     },
+    /**
+     * This turn's share of the queued departures, in their order; each departer is told once its
+     * departure is announced. Other commands are not held behind them: no member can act on a
+     * departure before it is announced, so the room's one order stays one order either way.
+     */
+    applyDepartures: enqueueActions(({ context, enqueue, self }) => {
+      context.departuresScheduled = false;
+      const count = Math.max(1, Math.floor(DELIVERIES_PER_TURN / Math.max(1, context.members.size)));
+      const batch = context.departures.splice(0, count);
+      for (let i = 0; i < batch.length; i++) {
+        const departure = batch[i]!;
+        try {
+          orderAndApplyCommand(context, departure);
+        } catch (fault) {
+          // The failed one is retried by the supervisor; the rest keep their place for the restarted room.
+          context.departures.unshift(...batch.slice(i + 1));
+          throw fault;
+        }
+        enqueue.sendTo(departure.client, { type: 'room.departed', roomRef: context.ref });
+      }
+      scheduleDepartures(context, self);
+    }),
+    resumeDepartures: ({ context, self }) => scheduleDepartures(context, self),
     armFault: ({ context }) => {
       context.failNext = true;
     },
@@ -171,7 +232,6 @@ export const roomMachine = setup({
       },
     ),
     confirmLeave: sendTo(({ event }) => eventOf(event, 'leave').client, ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref })),
-    confirmDeparture: sendTo(({ event }) => eventOf(event, 'depart').client, ({ context }): ClientEvent => ({ type: 'room.departed', roomRef: context.ref })),
     failOnPurpose: () => {
       throw new Error('fault injected by a test');
     },
@@ -205,6 +265,8 @@ export const roomMachine = setup({
     name: input.name,
     members: new Map(input.restore?.members ?? []),
     lastSeq: input.restore?.lastSeq ?? 0,
+    departures: [...(input.restore?.departures ?? [])],
+    departuresScheduled: false,
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     testHooks: input.testHooks ?? false,
     failNext: false,
@@ -221,6 +283,7 @@ export const roomMachine = setup({
     'cluster.logRead': { target: '.checkingEmpty', actions: 'applyRecords' },
     'cluster.catchUp': { actions: 'catchUp' },
   },
+  entry: 'resumeDepartures',
   initial: 'open',
   states: {
     open: {
@@ -241,8 +304,9 @@ export const roomMachine = setup({
         ],
         depart: [
           { guard: 'clustered', target: 'checkingEmpty', actions: 'submitToCluster' },
-          { target: 'checkingEmpty', actions: ['orderAndApply', 'confirmDeparture'] },
+          { actions: 'queueDeparture' },
         ],
+        'room.departures': { target: 'checkingEmpty', actions: 'applyDepartures' },
       },
     },
     /** After a departure: an empty room asks the server to stop it (its ref stays reserved). */

@@ -363,7 +363,7 @@ export const serverMachine = setup({
         name: last.name,
         testHooks: context.options.testHooks,
         cluster: context.cluster ?? undefined,
-        restore: { members: last.members, lastSeq: last.lastSeq, cluster: last.cluster },
+        restore: { members: last.members, lastSeq: last.lastSeq, departures: last.departures, cluster: last.cluster },
       });
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
