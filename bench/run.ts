@@ -52,7 +52,8 @@ const WORKLOADS: readonly Workload[] = [
 const JOIN_STORM = { name: 'join-storm', label: 'join storm', from: 'scale' };
 
 /** `cluster`: the project's nodes (--cluster N) sharing rooms through one Redis. */
-type ServerKind = 'project' | 'baseline' | 'cluster';
+/** `reference`: another checkout's build (`--against DIR`), for a before/after A/B of a change. */
+type ServerKind = 'project' | 'baseline' | 'cluster' | 'reference';
 
 interface Run {
   workload: string;
@@ -78,6 +79,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --warmup S           seconds of load before measuring starts (default 1): the JIT's warm-up
   --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
   --ab                 compare with ../shared/bench/baseline-node.mjs, runs A B A B …
+  --against DIR        with --ab: compare with another checkout's build instead (say, a git
+                       worktree of the commit before a change, built with npm run build), run
+                       with the same Node flags: a before/after A/B of the change in one run
   --pairs N            A/B pairs per workload (default 3)
   --cluster N          cluster mode: N nodes sharing rooms through one Redis, clients spread over
                        them; with --ab, compared with the single-process server
@@ -93,6 +97,8 @@ function options(): {
   warmup: number;
   driver: 'chatload' | 'node';
   ab: boolean;
+  /** `--against`: the other checkout's server entry point. */
+  reference: string | undefined;
   pairs: number;
   json: boolean;
   cluster: number;
@@ -105,6 +111,7 @@ function options(): {
       warmup: { type: 'string', default: '1' },
       driver: { type: 'string' },
       ab: { type: 'boolean', default: false },
+      against: { type: 'string' },
       pairs: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       cluster: { type: 'string', default: '0' },
@@ -130,7 +137,10 @@ function options(): {
   const cluster = Number(values.cluster);
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1) fail('--cluster must be 2 or more nodes');
   if (cluster > 0 && values.redis === undefined && !onPath('redis-server')) fail('--cluster needs redis-server on PATH, or --redis URL');
-  if (values.ab && cluster === 0 && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
+  const reference = values.against === undefined ? undefined : join(resolve(values.against), 'dist/src/cli/main.js');
+  if (reference !== undefined && (!values.ab || cluster > 0)) fail('--against goes with --ab, on a single server');
+  if (reference !== undefined && !existsSync(reference)) fail(`--against: ${reference} is missing: run \`npm run build\` there`);
+  if (values.ab && cluster === 0 && reference === undefined && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
   const driver = values.driver ?? (chatloadAvailable() ? 'chatload' : 'node');
   if (driver === 'chatload' && !chatloadAvailable()) fail(`--driver chatload needs ${CHATLOAD_SOURCE} and cc on PATH`);
   return {
@@ -139,6 +149,7 @@ function options(): {
     warmup,
     driver,
     ab: values.ab,
+    reference,
     pairs,
     json: values.json,
     cluster,
@@ -252,11 +263,11 @@ async function startRedisServer(): Promise<{ child: ChildProcess; url: string; d
   return { child, url: `unix://${socket}`, dir };
 }
 
-async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined): Promise<Server> {
-  const serveArgs = (port: number): string[] => [...SERVER_NODE_FLAGS, SERVER_MAIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'];
+async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined, reference: string | undefined): Promise<Server> {
+  const serveArgs = (port: number, main = SERVER_MAIN): string[] => [...SERVER_NODE_FLAGS, main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'];
   if (kind !== 'cluster') {
     const port = await freePort();
-    const args = kind === 'project' ? serveArgs(port) : [BASELINE, String(port)];
+    const args = kind === 'project' ? serveArgs(port) : kind === 'reference' ? serveArgs(port, reference) : [BASELINE, String(port)];
     return { children: [await startProcess(args, port, `${kind} server`)], ports: [port], redis: null };
   }
   const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
@@ -328,6 +339,8 @@ async function subscriberIds(url: string): Promise<Set<string> | null> {
 interface Plan {
   nodes: number;
   redis: string | undefined;
+  /** `--against`: the other checkout's server entry point. */
+  reference: string | undefined;
   driver: 'chatload' | 'node';
   driverPath: string;
   duration: number;
@@ -357,7 +370,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
-    server = await startServer(kind, plan.nodes, plan.redis);
+    server = await startServer(kind, plan.nodes, plan.redis, plan.reference);
     const pids = server.children.map((child) => child.pid);
     const totalRss = (): number | null => {
       const each = pids.map(rssKb);
@@ -572,13 +585,14 @@ async function main(): Promise<number> {
   if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
   const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
-  const servers: ServerKind[] = opts.ab ? (opts.cluster > 0 ? ['cluster', 'project'] : ['project', 'baseline']) : [single];
+  const other: ServerKind = opts.cluster > 0 ? 'project' : opts.reference !== undefined ? 'reference' : 'baseline';
+  const servers: ServerKind[] = opts.ab ? [single, other] : [single];
   const repeats = opts.ab ? opts.pairs : 1;
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats };
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s (after ${opts.warmup} s of warm-up) with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
       `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
-      `${opts.ab ? `, A/B against the ${opts.cluster > 0 ? 'single-process server' : 'plain-Node baseline'}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
+      `${opts.ab ? `, A/B against the ${{ project: 'single-process server', reference: `build in ${opts.reference}`, baseline: 'plain-Node baseline', cluster: '' }[other]}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
   for (const workload of opts.only) {
