@@ -1,7 +1,7 @@
 /**
- * How long a mass departure holds the server up: `node dist/bench/depart-stall.js [MEMBERS]`
- * (default 10,050). The server runs here; a child process opens MEMBERS connections into one room
- * and is then killed (a load generator stopped), so every one of them closes at once. Reports the
+ * How long a mass departure holds the server up: `node dist/bench/depart-stall.js [MEMBERS] [ROOMS]`
+ * (default 10,050 members in one room; `10050 1005` is the bench's scale shape, rooms of 10). The
+ * server runs here; a child process opens MEMBERS connections, spread over ROOMS rooms, and is then killed (a load generator stopped), so every one of them closes at once. Reports the
  * longest event-loop stall from the kill until the last departure was announced, the event-loop
  * delay's maximum and p99 over that window, the stalls over 50 ms (when, after the kill, each ended,
  * and how long it was), how long the departures took, and how long a probe connection (HELO every
@@ -16,15 +16,18 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { startChatServer } from '../src/index.js';
 
-const ROOM = 'crowd';
+/** Member `i` of ROOMS rooms joins room `i % ROOMS`; the watcher is in the first. */
+function roomOf(i: number, rooms: number): string {
+  return rooms === 1 ? 'crowd' : `crowd-${i % rooms}`;
+}
 const LEAVE_SUFFIX = ' has left this chatroom.\n\n';
 
 /**
- * The child: MEMBERS connections in one room, reading and discarding what they get. Connected a
+ * The child: MEMBERS connections in ROOMS rooms, reading and discarding what they get. Connected a
  * few hundred at a time (each answered a HELO: more at once overflow the listen backlog), then
  * joined 200 at a time, each batch sent at once so the server announces it in one write per member.
  */
-async function members(port: number, count: number): Promise<void> {
+async function members(port: number, count: number, rooms: number): Promise<void> {
   const sockets: Socket[] = [];
   for (let start = 0; start < count; start += 250) {
     await Promise.all(
@@ -41,15 +44,15 @@ async function members(port: number, count: number): Promise<void> {
     await Promise.all(
       sockets.slice(start, start + 200).map((socket, k) => new Promise<void>((resolve) => {
         socket.once('data', () => resolve());
-        socket.write(`JOIN_CHATROOM: ${ROOM}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: m${start + k}\n`);
+        socket.write(`JOIN_CHATROOM: ${roomOf(start + k, rooms)}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: m${start + k}\n`);
       })),
     );
   }
   process.stdout.write('ready\n');
 }
 
-/** A connection of this process that joined the room and counts the departures it hears. */
-async function watcher(port: number): Promise<{ socket: Socket; departures: () => number }> {
+/** A connection of this process that joined the first room and counts the departures it hears. */
+async function watcher(port: number, room: string): Promise<{ socket: Socket; departures: () => number }> {
   const socket = connect({ port, host: '127.0.0.1' });
   let text = '';
   let departures = 0;
@@ -63,7 +66,7 @@ async function watcher(port: number): Promise<{ socket: Socket; departures: () =
     }
   });
   await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write(`JOIN_CHATROOM: ${ROOM}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: watcher\n`);
+  socket.write(`JOIN_CHATROOM: ${room}\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: watcher\n`);
   return { socket, departures: () => departures };
 }
 
@@ -86,10 +89,13 @@ function probe(port: number): { socket: Socket; longestMs: () => number } {
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 10_050);
+  const rooms = Number(process.argv[3] ?? 1);
+  /** Members of the watcher's room: the departures it hears. */
+  const inFirstRoom = Math.ceil(count / rooms);
   const server = await startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'warn' });
   const clients = (): number => server.actor.getSnapshot().context.clients.size;
-  const watch = await watcher(server.port);
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'members', String(server.port), String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const watch = await watcher(server.port, roomOf(0, rooms));
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'members', String(server.port), String(count), String(rooms)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
   // The join storm's announcements drained, the collector quiet.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -115,17 +121,21 @@ async function main(): Promise<void> {
   delay.enable();
   setImmediate(tick);
   child.kill('SIGKILL');
+  // Every client actor ends only once each of its rooms announced its departure.
   await new Promise<void>((resolve) => {
-    const check = (): void => (clients() <= 2 && watch.departures() >= count ? resolve() : void setTimeout(check, 5));
+    const check = (): void => (clients() <= 2 && watch.departures() >= inFirstRoom ? resolve() : void setTimeout(check, 5));
     check();
   });
   const tookMs = performance.now() - started;
+  // The last announcements' writes come in a turn after that: watched a little longer.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   if (session) { const { profile } = await session.post('Profiler.stop'); writeFileSync(process.env.PROFILE!, JSON.stringify(profile)); }
   ticking = false;
   delay.disable();
   const round = (ms: number): number => Math.round(ms * 10) / 10;
   console.log(JSON.stringify({
     members: count,
+    rooms,
     departuresMs: round(tookMs),
     longestStallMs: round(longest),
     loopDelayMaxMs: round(delay.max / 1e6),
@@ -139,5 +149,5 @@ async function main(): Promise<void> {
   await server.stop();
 }
 
-if (process.argv[2] === 'members') void members(Number(process.argv[3]), Number(process.argv[4]));
+if (process.argv[2] === 'members') void members(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
 else void main().then(() => process.exit(0));
