@@ -144,7 +144,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
   const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
-    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
+    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
   if (resolved.trustedProxy !== undefined) parseTrustedProxies(resolved.trustedProxy);
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {

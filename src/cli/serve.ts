@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { KILL_SERVICE_POLICIES, OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
+import { OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
 import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = keyof {
@@ -95,17 +95,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
   }
   if (values.help) return 'help';
   if (positionals.length > 1) throw new OptionError(`unexpected argument "${positionals[1]}"`);
-  const killService = values['kill-service'] ?? env.KILL_SERVICE;
-  if (killService !== undefined && !KILL_SERVICE_POLICIES.includes(killService as KillServicePolicy)) {
-    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${killService}"`);
-  }
   return {
     port: integer('port', positionals[0] ?? values.port ?? env.PORT),
     host: values.host ?? env.CHAT_HOST,
     logLevel: values['log-level'] ?? env.LOG_LEVEL,
     studentId: values['student-id'] ?? env.STUDENT_ID,
     advertiseIp: values['advertise-ip'] ?? env.ADVERTISE_IP,
-    killService: killService as KillServicePolicy | undefined,
+    // Checked, with the other options, by resolveOptions when the server starts.
+    killService: (values['kill-service'] ?? env.KILL_SERVICE) as KillServicePolicy | undefined,
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
     trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
     redis: (values.redis ?? env.REDIS_URL) || undefined,
