@@ -1,6 +1,6 @@
 import { createServer, type BlockList, type Server, type Socket } from 'node:net';
 import { fromCallback } from 'xstate';
-import { plainAddress } from '../src/transport/connection.js';
+import { plainAddress } from '../src/transport/address.js';
 import { readProxyHeader } from '../src/transport/proxy-reader.js';
 import { isTrusted } from '../src/transport/trusted-proxies.js';
 import type { ServerEvent } from './events.js';

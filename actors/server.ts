@@ -7,8 +7,8 @@ import { ConnectionLogger, LogBudget, logWithin, printable } from '../src/log.js
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
-import { addressKey, isLoopback } from '../src/transport/address.js';
-import { plainAddress, socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
+import { addressKey, isLoopback, plainAddress } from '../src/transport/address.js';
+import { socketConnection, type Connection, type TransportOptions } from '../src/transport/connection.js';
 import { FlushScheduler } from '../src/transport/outbound.js';
 import { refuseSocket } from '../src/transport/reset.js';
 import { clientMachine, feedFromConnection, type ClientOutput, type ClientSettings } from './client.js';

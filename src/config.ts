@@ -125,7 +125,7 @@ export const DEFAULTS = {
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
-const RESERVED_DESCRIPTORS = 64;
+export const RESERVED_DESCRIPTORS = 64;
 
 /** The soft limit on open files, where the platform tells (Linux); undefined elsewhere. */
 export function descriptorLimit(): number | undefined {
@@ -144,7 +144,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
   const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
-    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}`);
+    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
   if (resolved.trustedProxy !== undefined) parseTrustedProxies(resolved.trustedProxy);
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
@@ -166,7 +166,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   return resolved;
 }
 
-const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** Limits where 0 would refuse everything (or, for a rate, divide by zero). */
 const AT_LEAST_ONE = [
   'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',

@@ -1,4 +1,4 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor } from 'xstate';
 import { serverMachine } from '../actors/server.js';
 import { createDumper } from './admin/collect.js';
 import type { DumpDocument } from './admin/dump.js';
@@ -8,8 +8,9 @@ import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import type { ClusterLink } from './cluster/link.js';
+import type { ServerActor } from './server-actor.js';
 
-export type ServerActor = Actor<typeof serverMachine>;
+export type { ServerActor };
 
 export interface ChatServerHandle {
   /** The bound address: `port` is the real one when `port: 0` was asked for. */

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyActorRef, SnapshotFrom } from 'xstate';
 import type { clientMachine } from '../../actors/client.js';
 import type { roomMachine } from '../../actors/room.js';
-import type { ServerActor } from '../server.js';
+import type { ServerActor } from '../server-actor.js';
 import type { ClusterLink } from '../cluster/link.js';
 import { clientDump, DUMP_VERSION, roomDump, serverDump, type ClientDump, type ClusterDump, type DumpDocument, type ProcessDump, type RoomDump } from './dump.js';
 

@@ -3,15 +3,19 @@ import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/chat-client.js';
 import type { ChatEvent } from '../client/events.js';
+import { DEFAULTS } from '../config.js';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../client/values.js';
 import { ClientCommands, CLIENT_HELP, type CommandOutput } from './client-commands.js';
 import { formatEvent, paintFor, type Paint } from './client-format.js';
 
+/** The client's own default: the server on this machine. */
+const DEFAULT_HOST = '127.0.0.1';
+
 export const CLIENT_USAGE = `Usage: chat-client [--host H] [--port P] [--name N] [--room R]
        chat-server client [options]
 
-  --host ADDR             server address (default 127.0.0.1; env CHAT_HOST)
-  --port N                server port (default 5000; env PORT)
+  --host ADDR             server address (default ${DEFAULT_HOST}; env CHAT_HOST)
+  --port N                server port (default ${DEFAULTS.port}; env PORT)
   --name NAME             the name to join rooms with (default: your user name)
   --room ROOM             join ROOM at once
   --max-line-bytes N      the server's line limit: a longer line is refused unsent (default ${DEFAULT_REQUEST_LIMITS.maxLineBytes})
@@ -52,13 +56,13 @@ function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientArgs | '
     },
   });
   if (values.help) return 'help';
-  const port = values.port ?? env.PORT ?? '5000';
+  const port = values.port ?? env.PORT ?? String(DEFAULTS.port);
   if (!/^\d+$/.test(port) || Number(port) > 65535) throw new RangeError(`--port must be a port number, got "${port}"`);
   const limits = {
     maxLineBytes: limit('max-line-bytes', values['max-line-bytes'], DEFAULT_REQUEST_LIMITS.maxLineBytes),
     maxRequestBytes: limit('max-request-bytes', values['max-request-bytes'], DEFAULT_REQUEST_LIMITS.maxRequestBytes),
   };
-  return { host: values.host ?? env.CHAT_HOST ?? '127.0.0.1', port: Number(port), name: values.name ?? userInfo().username, room: values.room, limits };
+  return { host: values.host ?? env.CHAT_HOST ?? DEFAULT_HOST, port: Number(port), name: values.name ?? userInfo().username, room: values.room, limits };
 }
 
 /** The interactive client; resolves with the exit status (0 after /quit or the end of stdin). */

@@ -1,33 +1,43 @@
 import { parseArgs } from 'node:util';
-import { KILL_SERVICE_POLICIES, OptionError, type ChatServerOptions, type KillServicePolicy } from '../config.js';
+import { DEFAULTS, KILL_SERVICE_POLICIES, LOG_LEVELS, OptionError, RESERVED_DESCRIPTORS, type ChatServerOptions, type KillServicePolicy } from '../config.js';
 import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
 };
 
-/** Limits and periods, one flag and one environment variable each (README, Options). */
-const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: string }> = [
-  { flag: 'max-line-bytes', key: 'maxLineBytes', help: 'line limit, bytes (8192)' },
-  { flag: 'max-request-bytes', key: 'maxRequestBytes', help: 'request limit, bytes (65536)' },
-  { flag: 'max-rooms-per-connection', key: 'maxRoomsPerConnection', help: 'rooms one connection may be in (100)' },
-  { flag: 'max-rooms', key: 'maxRooms', help: 'rooms with members (10000)' },
-  { flag: 'remembered-rooms', key: 'rememberedRooms', help: 'empty room names kept with their refs (100000)' },
-  { flag: 'max-connections', key: 'maxConnections', help: 'connections (20000, or the descriptor limit less 64)' },
-  { flag: 'max-connections-per-address', key: 'maxConnectionsPerAddress', help: 'connections per peer address, loopback exempt (100)' },
-  { flag: 'ipv6-prefix-length', key: 'ipv6PrefixLength', help: 'IPv6 peers count as one address per prefix of this length (64)' },
-  { flag: 'max-send-queue-bytes', key: 'maxSendQueueBytes', help: 'unsent output before a slow consumer is cut (1 MiB; 8x: at once)' },
-  { flag: 'slow-consumer-grace-ms', key: 'slowConsumerGraceMs', help: 'time allowed above the send queue limit (2000)' },
-  { flag: 'flood-bytes-per-second', key: 'floodBytesPerSecond', help: 'sustained receive rate per connection (1 MiB)' },
-  { flag: 'flood-burst-bytes', key: 'floodBurstBytes', help: 'receive burst per connection (4 MiB)' },
-  { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes (60000)' },
-  { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing (5000)' },
-  { flag: 'request-timeout-ms', key: 'requestTimeoutMs', help: 'a request still incomplete this long after its first byte gets MALFORMED (60000)' },
-  { flag: 'proxy-header-timeout-ms', key: 'proxyHeaderTimeoutMs', help: 'time a trusted proxy has to send its PROXY header (5000)' },
-  { flag: 'lease-ms', key: 'leaseMs', help: 'cluster: a node not renewing its lease this long is dead (10000)' },
-  { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE (3000)' },
-  { flag: 'room-log-length', key: 'roomLogLength', help: 'cluster: events kept per room for catching up (10000)' },
+/**
+ * Limits and periods, one flag and one environment variable each (README, Options). The help
+ * shows each default read from DEFAULTS, with `note` after it.
+ */
+const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: string; note?: string }> = [
+  { flag: 'max-line-bytes', key: 'maxLineBytes', help: 'line limit, bytes' },
+  { flag: 'max-request-bytes', key: 'maxRequestBytes', help: 'request limit, bytes' },
+  { flag: 'max-rooms-per-connection', key: 'maxRoomsPerConnection', help: 'rooms one connection may be in' },
+  { flag: 'max-rooms', key: 'maxRooms', help: 'rooms with members' },
+  { flag: 'remembered-rooms', key: 'rememberedRooms', help: 'empty room names kept with their refs' },
+  { flag: 'max-connections', key: 'maxConnections', help: 'connections', note: `, or the descriptor limit less ${RESERVED_DESCRIPTORS}` },
+  { flag: 'max-connections-per-address', key: 'maxConnectionsPerAddress', help: 'connections per peer address, loopback exempt' },
+  { flag: 'ipv6-prefix-length', key: 'ipv6PrefixLength', help: 'IPv6 peers count as one address per prefix of this length' },
+  { flag: 'max-send-queue-bytes', key: 'maxSendQueueBytes', help: 'unsent output before a slow consumer is cut', note: '; 8x: at once' },
+  { flag: 'slow-consumer-grace-ms', key: 'slowConsumerGraceMs', help: 'time allowed above the send queue limit' },
+  { flag: 'flood-bytes-per-second', key: 'floodBytesPerSecond', help: 'sustained receive rate per connection' },
+  { flag: 'flood-burst-bytes', key: 'floodBurstBytes', help: 'receive burst per connection' },
+  { flag: 'keepalive-ms', key: 'keepAliveMs', help: 'idle time before TCP keepalive probes' },
+  { flag: 'shutdown-flush-ms', key: 'shutdownFlushMs', help: 'bound on flushing output when closing' },
+  { flag: 'request-timeout-ms', key: 'requestTimeoutMs', help: 'a request still incomplete this long after its first byte gets MALFORMED' },
+  { flag: 'proxy-header-timeout-ms', key: 'proxyHeaderTimeoutMs', help: 'time a trusted proxy has to send its PROXY header' },
+  { flag: 'lease-ms', key: 'leaseMs', help: 'cluster: a node not renewing its lease this long is dead' },
+  { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE' },
+  { flag: 'room-log-length', key: 'roomLogLength', help: 'cluster: events kept per room for catching up' },
 ];
+
+const MIB = 1024 * 1024;
+
+/** Whole mebibytes read as such (`1 MiB`); anything else as the plain number. */
+function shownDefault(value: number): string {
+  return value >= MIB && value % MIB === 0 ? `${value / MIB} MiB` : String(value);
+}
 
 function envName(flag: string): string {
   return flag.toUpperCase().replace(/-/g, '_');
@@ -36,18 +46,18 @@ function envName(flag: string): string {
 export function serveUsage(): string {
   return `Usage: chat-server serve [PORT] [options]
 
-  --port N              TCP port (default 5000; env PORT)
+  --port N              TCP port (default ${DEFAULTS.port}; env PORT)
   --host ADDR           interface to listen on (default all: ::, IPv4 too; env CHAT_HOST)
-  --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info; env LOG_LEVEL)
+  --log-level LEVEL     ${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel}; env LOG_LEVEL)
   --student-id TEXT     StudentID line of the HELO reply (env STUDENT_ID)
   --advertise-ip ADDR   address to put in HELO/JOINED replies, e.g. behind NAT (env ADVERTISE_IP)
-  --kill-service P      who may KILL_SERVICE: loopback|any|off (default loopback; env KILL_SERVICE)
-  --quiet-ms N          quiet period before an unterminated request is taken as complete (default 200)
+  --kill-service P      who may KILL_SERVICE: ${KILL_SERVICE_POLICIES.join('|')} (default ${DEFAULTS.killService}; env KILL_SERVICE)
+  --quiet-ms N          quiet period before an unterminated request is taken as complete (default ${DEFAULTS.quietMs})
   --trusted-proxy CIDRS load balancers whose PROXY protocol header (v1/v2) is believed (env TRUSTED_PROXY)
   --redis URL           cluster mode: share rooms with other nodes through this Redis
                         (redis://HOST:6379, rediss://..., unix:///path; env REDIS_URL)
-  --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default chat:; env CLUSTER_PREFIX)
-${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (env ${envName(option.flag)})`).join('\n')}
+  --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default ${DEFAULTS.clusterPrefix}; env CLUSTER_PREFIX)
+${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (${shownDefault(DEFAULTS[option.key])}${option.note ?? ''}) (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
                         else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
   --help                this text`;
@@ -95,17 +105,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
   }
   if (values.help) return 'help';
   if (positionals.length > 1) throw new OptionError(`unexpected argument "${positionals[1]}"`);
-  const killService = values['kill-service'] ?? env.KILL_SERVICE;
-  if (killService !== undefined && !KILL_SERVICE_POLICIES.includes(killService as KillServicePolicy)) {
-    throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${killService}"`);
-  }
   return {
     port: integer('port', positionals[0] ?? values.port ?? env.PORT),
     host: values.host ?? env.CHAT_HOST,
     logLevel: values['log-level'] ?? env.LOG_LEVEL,
     studentId: values['student-id'] ?? env.STUDENT_ID,
     advertiseIp: values['advertise-ip'] ?? env.ADVERTISE_IP,
-    killService: killService as KillServicePolicy | undefined,
+    // Checked, with the other options, by resolveOptions when the server starts.
+    killService: (values['kill-service'] ?? env.KILL_SERVICE) as KillServicePolicy | undefined,
     quietMs: integer('--quiet-ms', values['quiet-ms'] ?? env.QUIET_MS),
     trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
     redis: (values.redis ?? env.REDIS_URL) || undefined,

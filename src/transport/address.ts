@@ -1,8 +1,14 @@
 import { isIPv6 } from 'node:net';
 
+/** Strips the IPv4-mapped prefix so IPv4 peers read as dotted quads. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** True for 127.0.0.0/8 and ::1 (IPv4-mapped forms included). */
 export function isLoopback(address: string): boolean {
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+  const plain = plainAddress(address);
   return plain === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(plain);
 }
 

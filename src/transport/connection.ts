@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Observable, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
+import { plainAddress } from './address.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
 import { RequestFramer } from './inbound.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
@@ -70,12 +71,6 @@ export interface TransportOptions {
   /** Unsent output allowed before the connection counts as a slow consumer. */
   readonly output: OutputLimit;
   readonly flood: FloodLimit;
-}
-
-/** Strips the IPv4-mapped prefix so IPv4 peers read as dotted quads. */
-export function plainAddress(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 function ignore(): void {}
