@@ -1,14 +1,15 @@
-import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
+import { assertEvent, enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import type { KillServicePolicy } from '../src/config.js';
 import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
-import type { ChatRequest, Decoded, JoinId, JoinRequest, RoomRef } from '../src/protocol/types.js';
-import { nameProblem, quotedDigits } from '../src/protocol/values.js';
-import type { Observer, Subscription } from 'rxjs';
-import type { Connection, ConnectionWatcher } from '../src/transport/connection.js';
+import type { JoinId } from '../src/protocol/types.js';
+import { chatProblem, joinProblem, membershipByName, membershipOf, type Membership } from '../src/session/rules.js';
 import { isLoopback } from '../src/transport/address.js';
-import { eventOf, type ClientEvent, type ClientRequestEvent, type RoomActorRef, type RoomEvent, type ServerEvent } from './events.js';
+import type { Connection } from '../src/transport/connection.js';
+import type { ClientEvent, RoomEvent, ServerEvent } from './events.js';
+
+export type { Membership } from '../src/session/rules.js';
 
 export interface ClientSettings {
   readonly studentId: string;
@@ -35,15 +36,6 @@ export interface ClientInput {
   readonly connection: Connection;
   readonly settings: ClientSettings;
   readonly log: LineLogger;
-}
-
-/** This connection's place in one room. */
-export interface Membership {
-  readonly roomRef: RoomRef;
-  readonly roomName: string;
-  /** The name the connection joined this room with: the only one it may speak under there. */
-  readonly clientName: string;
-  readonly room: RoomActorRef;
 }
 
 export interface ClientContext {
@@ -82,55 +74,6 @@ function membershipLogBudget(context: ClientContext): LogBudget {
   return (context.logBudget ??= new LogBudget(10, 50));
 }
 
-/**
- * Feeds a client actor from its connection: each request from the inbound stream becomes one
- * event, in arrival order, and the socket's close and overflow become events too. One plain
- * object rather than an invoked child actor or a closure per callback: at 10,000 connections a
- * second actor per connection costs more memory than the connection itself.
- */
-class ConnectionFeed implements Observer<Decoded>, ConnectionWatcher {
-  constructor(private readonly actor: { send(event: ClientEvent): void }) {}
-
-  next(decoded: Decoded): void {
-    this.actor.send(toRequestEvent(decoded));
-  }
-
-  complete(): void {
-    this.actor.send({ type: 'request.end' });
-  }
-
-  error(): void {
-    this.actor.send({ type: 'request.end' });
-  }
-
-  socketClosed(): void {
-    this.actor.send({ type: 'socket.closed' });
-  }
-
-  outputOverflowed(): void {
-    this.actor.send({ type: 'socket.overflow' });
-  }
-}
-
-/** Starts feeding `actor` from `connection`; returns the teardown. */
-export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): Subscription {
-  const feed = new ConnectionFeed(actor);
-  connection.watch(feed);
-  return connection.requests$.subscribe(feed);
-}
-
-function toRequestEvent(decoded: Decoded): ClientRequestEvent {
-  switch (decoded.kind) {
-    case 'HELO': return { type: 'request.helo', request: decoded };
-    case 'KILL_SERVICE': return { type: 'request.kill' };
-    case 'JOIN': return { type: 'request.join', request: decoded };
-    case 'CHAT': return { type: 'request.chat', request: decoded };
-    case 'LEAVE': return { type: 'request.leave', request: decoded };
-    case 'DISCONNECT': return { type: 'request.disconnect' };
-    case 'FAILURE': return { type: 'request.failure', failure: decoded };
-  }
-}
-
 function reply(context: ClientContext, text: string): void {
   context.connection.outbound.next(Buffer.from(text));
 }
@@ -139,33 +82,6 @@ function replyError(context: ClientContext, error: ProtocolError): void {
   context.stats.errors++;
   context.log.debug({ code: ERRORS[error.name].code, error: error.name, description: error.description }, 'error reply');
   reply(context, encodeError(error));
-}
-
-function membershipOf(context: ClientContext, roomRef: RoomRef): Membership | undefined {
-  return context.rooms.find((membership) => membership.roomRef === roomRef);
-}
-
-function membershipByName(context: ClientContext, roomName: string): Membership | undefined {
-  return context.rooms.find((membership) => membership.roomName === roomName);
-}
-
-function joinProblem(request: JoinRequest): ProtocolError | null {
-  const problem = nameProblem('room name', request.roomName) ?? nameProblem('client name', request.clientName);
-  return problem ? protocolError('INVALID_VALUE', problem) : null;
-}
-
-/** Why this connection may not post this CHAT, or 'foreign' when it is not in the room at all. */
-function chatProblem(context: ClientContext, request: ChatRequest): ProtocolError | 'foreign' | null {
-  const membership = membershipOf(context, request.roomRef);
-  const tooBig = request.tooBig;
-  // A ref past 2^53 − 1 is no room's: answered here, quoting it as sent, with no need to ask.
-  if (!membership) return tooBig?.roomRef !== undefined ? protocolError('UNKNOWN_ROOM', `no room has ref ${quotedDigits(tooBig.roomRef)}`) : 'foreign';
-  if (request.joinId !== context.joinId) {
-    return protocolError('WRONG_JOIN_ID', `join id ${tooBig?.joinId !== undefined ? quotedDigits(tooBig.joinId) : request.joinId} is not this connection's`);
-  }
-  if (request.clientName !== membership.clientName) return protocolError('WRONG_NAME', `this connection joined room ${request.roomRef} as another name`);
-  if (request.forgedLine !== null) return protocolError('INVALID_VALUE', 'a message line reads as a reply field');
-  return null;
 }
 
 /**
@@ -192,13 +108,31 @@ export const clientMachine = setup({
       const policy = context.settings.killService;
       return policy === 'any' || (policy === 'loopback' && isLoopback(context.connection.info.peerAddress));
     },
-    joinInvalid: ({ event }) => joinProblem(eventOf(event, 'request.join').request) !== null,
-    alreadyInRoom: ({ context, event }) => membershipByName(context, eventOf(event, 'request.join').request.roomName) !== undefined,
+    joinInvalid: ({ event }) => {
+      assertEvent(event, 'request.join');
+      return joinProblem(event.request) !== null;
+    },
+    alreadyInRoom: ({ context, event }) => {
+      assertEvent(event, 'request.join');
+      return membershipByName(context, event.request.roomName) !== undefined;
+    },
     atRoomLimit: ({ context }) => context.rooms.length >= context.settings.maxRoomsPerConnection,
-    chatAllowed: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === null,
-    chatToForeignRoom: ({ context, event }) => chatProblem(context, eventOf(event, 'request.chat').request) === 'foreign',
-    leaveOfMember: ({ context, event }) => membershipOf(context, eventOf(event, 'request.leave').request.roomRef) !== undefined,
-    failureCloses: ({ event }) => ERRORS[eventOf(event, 'request.failure').failure.error].closes,
+    chatAllowed: ({ context, event }) => {
+      assertEvent(event, 'request.chat');
+      return chatProblem(context, event.request) === null;
+    },
+    chatToForeignRoom: ({ context, event }) => {
+      assertEvent(event, 'request.chat');
+      return chatProblem(context, event.request) === 'foreign';
+    },
+    leaveOfMember: ({ context, event }) => {
+      assertEvent(event, 'request.leave');
+      return membershipOf(context, event.request.roomRef) !== undefined;
+    },
+    failureCloses: ({ event }) => {
+      assertEvent(event, 'request.failure');
+      return ERRORS[event.failure.error].closes;
+    },
     requestsWaited: ({ context }) => context.deferred.length > 0,
     allDeparted: ({ context }) => (context.departing?.length ?? 0) === 0,
     socketClosed: ({ context }) => !context.connection.isOpen(),
@@ -211,7 +145,8 @@ export const clientMachine = setup({
       if (context.log.isLevelEnabled('debug')) context.log.debug({ request: event.type.slice('request.'.length) }, 'request');
     },
     answerHelo: ({ context, event }) => {
-      const { request } = eventOf(event, 'request.helo');
+      assertEvent(event, 'request.helo');
+      const { request } = event;
       reply(context, encodeHelo(request.line, context.serverIp, context.serverPort, context.settings.studentId));
     },
     askServerToStop: sendParent(({ context }): ServerEvent => ({ type: 'client.killService', peer: context.connection.info.peerAddress })),
@@ -221,10 +156,12 @@ export const clientMachine = setup({
       replyError(context, protocolError('NOT_PERMITTED', `KILL_SERVICE is not permitted from this address (policy: ${context.settings.killService})`));
     },
     refuseJoinValue: ({ context, event }) => {
-      replyError(context, joinProblem(eventOf(event, 'request.join').request)!);
+      assertEvent(event, 'request.join');
+      replyError(context, joinProblem(event.request)!);
     },
     answerRepeatedJoin: ({ context, event }) => {
-      const { request } = eventOf(event, 'request.join');
+      assertEvent(event, 'request.join');
+      const { request } = event;
       const roomRef = membershipByName(context, request.roomName)!.roomRef;
       reply(context, encodeJoined(request.roomName, context.serverIp, context.serverPort, roomRef, context.joinId!));
     },
@@ -232,7 +169,8 @@ export const clientMachine = setup({
       replyError(context, protocolError('LIMIT_REACHED', `a connection may be in at most ${context.settings.maxRoomsPerConnection} rooms`));
     },
     askServerToJoin: sendParent(({ context, event, self }): ServerEvent => {
-      const { request } = eventOf(event, 'request.join');
+      assertEvent(event, 'request.join');
+      const { request } = event;
       return {
         type: 'client.join',
         client: self,
@@ -248,34 +186,41 @@ export const clientMachine = setup({
     // Mutated in place, as the rooms are: the context is this actor's alone, and an assign would
     // copy it and its snapshot on every join.
     recordMembership: ({ context, event }) => {
-      const joined = eventOf(event, 'room.joined');
+      assertEvent(event, 'room.joined');
+      const joined = event;
       context.joinId = joined.joinId;
       if (membershipOf(context, joined.roomRef)) return;
       context.rooms = [...context.rooms, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room }];
       logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined', context.settings.lineBudget);
     },
     postChat: sendTo(
-      ({ context, event }) => membershipOf(context, eventOf(event, 'request.chat').request.roomRef)!.room,
+      ({ context, event }) => {
+        assertEvent(event, 'request.chat');
+        return membershipOf(context, event.request.roomRef)!.room;
+      },
       ({ event }): RoomEvent => {
-        const { request } = eventOf(event, 'request.chat');
+        assertEvent(event, 'request.chat');
+        const { request } = event;
         return { type: 'chat', joinId: request.joinId, text: request.message };
       },
     ),
-    askServerAboutRoom: sendParent(({ event, self }): ServerEvent => ({
-      type: 'client.lookupRoom',
-      client: self,
-      roomRef: eventOf(event, 'request.chat').request.roomRef,
-    })),
+    askServerAboutRoom: sendParent(({ event, self }): ServerEvent => {
+      assertEvent(event, 'request.chat');
+      return { type: 'client.lookupRoom', client: self, roomRef: event.request.roomRef };
+    }),
     refuseChat: ({ context, event }) => {
-      const problem = chatProblem(context, eventOf(event, 'request.chat').request);
+      assertEvent(event, 'request.chat');
+      const problem = chatProblem(context, event.request);
       if (problem !== null && problem !== 'foreign') replyError(context, problem);
     },
     answerLookup: ({ context, event }) => {
-      const { roomRef, known } = eventOf(event, 'server.roomLookedUp');
+      assertEvent(event, 'server.roomLookedUp');
+      const { roomRef, known } = event;
       replyError(context, known ? protocolError('NOT_A_MEMBER', `this connection is not in room ${roomRef}`) : protocolError('UNKNOWN_ROOM', `no room has ref ${roomRef}`));
     },
     askRoomToLeave: enqueueActions(({ context, event, enqueue, self }) => {
-      const { request } = eventOf(event, 'request.leave');
+      assertEvent(event, 'request.leave');
+      const { request } = event;
       const membership = membershipOf(context, request.roomRef)!;
       enqueue.sendTo(membership.room, {
         type: 'leave',
@@ -286,20 +231,24 @@ export const clientMachine = setup({
       });
     }),
     answerLeaveOfNonMember: ({ context, event }) => {
-      const { request } = eventOf(event, 'request.leave');
+      assertEvent(event, 'request.leave');
+      const { request } = event;
       reply(context, encodeLeft(request.echo.roomRef, request.echo.joinId));
     },
     forgetMembership: ({ context, event }) => {
-      const { roomRef } = eventOf(event, 'room.left');
+      assertEvent(event, 'room.left');
+      const { roomRef } = event;
       if (!membershipOf(context, roomRef)) return;
       context.rooms = context.rooms.filter((membership) => membership.roomRef !== roomRef);
       logWithin(membershipLogBudget(context), context.log, 'info', { room: roomRef }, 'left', context.settings.lineBudget);
     },
     answerJoinRefused: ({ context, event }) => {
-      replyError(context, eventOf(event, 'server.joinRefused').error);
+      assertEvent(event, 'server.joinRefused');
+      replyError(context, event.error);
     },
     answerFailure: ({ context, event }) => {
-      const { failure } = eventOf(event, 'request.failure');
+      assertEvent(event, 'request.failure');
+      const { failure } = event;
       replyError(context, protocolError(failure.error, failure.description));
     },
     defer: ({ context, event }) => {
@@ -327,13 +276,15 @@ export const clientMachine = setup({
     }),
     markDeparted: enqueueActions(({ context, event, enqueue, self }) => {
       const queue = context.departing;
-      if (!queue || queue[0]?.roomRef !== eventOf(event, 'room.departed').roomRef) return;
+      assertEvent(event, 'room.departed');
+      if (!queue || queue[0]?.roomRef !== event.roomRef) return;
       queue.shift();
       const next = queue[0];
       if (next) enqueue.sendTo(next.room, { type: 'depart', joinId: context.joinId!, client: self });
     }),
     followRestartedRoom: ({ context, event }) => {
-      const { roomRef, room } = eventOf(event, 'room.restarted');
+      assertEvent(event, 'room.restarted');
+      const { roomRef, room } = event;
       // Same place: the room keeps its place in the join order.
       context.rooms = context.rooms.map((membership) => (membership.roomRef === roomRef ? { ...membership, room } : membership));
       const queued = context.departing?.findIndex((entry) => entry.roomRef === roomRef) ?? -1;
@@ -346,7 +297,8 @@ export const clientMachine = setup({
       context.connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('SLOW_CONSUMER'))));
     },
     answerOrderLost: ({ context, event }) => {
-      const { roomRef } = eventOf(event, 'room.orderLost');
+      assertEvent(event, 'room.orderLost');
+      const { roomRef } = event;
       context.rooms = context.rooms.filter((membership) => membership.roomRef !== roomRef);
       context.log.warn({ room: roomRef }, 'cluster: room events missed beyond its log; closing the connection');
       replyError(context, protocolError('UNAVAILABLE', `this node missed events of room ${roomRef}; reconnect`));

@@ -1,7 +1,6 @@
-import type { Socket } from 'node:net';
 import type { ActorRef, Snapshot } from 'xstate';
 import type { Observer } from 'rxjs';
-import type { PeerAddress } from '../src/transport/proxy-reader.js';
+import type { Connection } from '../src/transport/connection.js';
 import type { LogRead, OrderResult, RoomClusterEvent } from '../src/cluster/link.js';
 import type { ProtocolError } from '../src/protocol/errors.js';
 import type {
@@ -15,15 +14,6 @@ import type {
 } from '../src/protocol/types.js';
 
 /** The messages actors exchange: one discriminated union per receiving actor. */
-
-/**
- * `event` as the member of its union that `type` names: what an action or guard written for one
- * transition may rely on. A mismatch is a wiring mistake in the machine, so it throws.
- */
-export function eventOf<E extends { type: string }, T extends E['type']>(event: E, type: T): Extract<E, { type: T }> {
-  if (event.type !== type) throw new Error(`expected ${type}, got ${event.type}`);
-  return event as Extract<E, { type: T }>;
-}
 
 export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
 export type RoomActorRef = ActorRef<Snapshot<unknown>, RoomEvent>;
@@ -103,8 +93,10 @@ export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' |
 export type ServerEvent =
   | { type: 'listener.listening'; host: string; port: number }
   | { type: 'listener.failed'; error: Error }
-  /** `peer` is the real client named by a trusted proxy's PROXY header, else null (the socket's own). */
-  | { type: 'listener.connection'; socket: Socket; peer: PeerAddress | null }
+  /** Admitted under the connection limits; its peer is the real client's (a trusted proxy's header). */
+  | { type: 'listener.connection'; connection: Connection }
+  /** Refused under the connection limits: already answered LIMIT_REACHED and closed. */
+  | { type: 'listener.refused'; peer: string; reason: string }
   | { type: 'listener.proxyRefused'; peer: string; reason: string }
   | { type: 'listener.acceptFailed'; error: Error }
   | {

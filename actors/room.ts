@@ -1,8 +1,8 @@
-import { enqueueActions, sendParent, sendTo, setup } from 'xstate';
+import { assertEvent, enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import { encodeChat, joinAnnouncement, leaveAnnouncement } from '../src/protocol/encode.js';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { ClusterLink } from '../src/cluster/link.js';
-import { eventOf, type ClientEvent, type RoomCommand, type RoomEvent, type RoomMember, type ServerEvent } from './events.js';
+import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
 import { broadcast, replyJoined } from './fan-out.js';
 import * as clustered from './room-cluster.js';
 import type { ClusterRoom, ClusterRoomState, RoomIo } from './room-cluster.js';
@@ -184,7 +184,8 @@ export const roomMachine = setup({
   actions: {
     orderAndApply: ({ context, event }) => orderAndApplyCommand(context, event),
     queueDeparture: ({ context, event, self }) => {
-      context.departures.push(eventOf(event, 'depart'));
+      assertEvent(event, 'depart');
+      context.departures.push(event);
       scheduleDepartures(context, self);
     },
     /**
@@ -224,14 +225,24 @@ export const roomMachine = setup({
     },
     // The answers a client waits for before its next request: one action per command, no switch.
     confirmJoin: sendTo(
-      ({ event }) => eventOf(event, 'join').member.client,
+      ({ event }) => {
+        assertEvent(event, 'join');
+        return event.member.client;
+      },
       ({ context, event, self }): ClientEvent => {
-        const { member: joining } = eventOf(event, 'join');
+        assertEvent(event, 'join');
+        const { member: joining } = event;
         const member = context.members.get(joining.joinId) ?? joining;
         return { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self };
       },
     ),
-    confirmLeave: sendTo(({ event }) => eventOf(event, 'leave').client, ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref })),
+    confirmLeave: sendTo(
+      ({ event }) => {
+        assertEvent(event, 'leave');
+        return event.client;
+      },
+      ({ context }): ClientEvent => ({ type: 'room.left', roomRef: context.ref }),
+    ),
     failOnPurpose: () => {
       throw new Error('fault injected by a test');
     },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { OptionError } from './option-error.js';
+import type { TransportOptions } from './transport/connection.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
 import { clusterPrefixProblem } from './cluster/keys.js';
 import { redisUrlProblem } from './cluster/redis-url.js';
@@ -164,6 +165,25 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
     if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new OptionError(`${key} must be a whole number of milliseconds, got ${resolved[key]}`);
   }
   return resolved;
+}
+
+/** The hard output limit, as a multiple of the soft one: room for one burst, not for a backlog. */
+const HARD_OUTPUT_FACTOR = 8;
+
+/** What every connection's transport is made with: the same for all, made once. */
+export function transportOptions(options: ResolvedOptions): TransportOptions {
+  return {
+    limits: { maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes },
+    quietMs: options.quietMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepAliveMs: options.keepAliveMs,
+    output: {
+      softBytes: options.maxSendQueueBytes,
+      hardBytes: options.maxSendQueueBytes * HARD_OUTPUT_FACTOR,
+      graceMs: options.slowConsumerGraceMs,
+    },
+    flood: { bytesPerSecond: options.floodBytesPerSecond, burstBytes: options.floodBurstBytes },
+  };
 }
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

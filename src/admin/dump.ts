@@ -138,9 +138,9 @@ export function serverDump(id: string, snapshot: ActorSnapshot<ServerContext>, n
     counts: {
       connections: context.clients.size,
       rooms: context.rooms.size,
-      roomNames: context.directory.size,
+      roomNames: context.issuer.roomNames,
       acceptedTotal: context.counters.accepted,
-      joinIdsIssued: context.counters.joinIds,
+      joinIdsIssued: context.issuer.joinIdsIssued,
     },
     policy: {
       killService: options.killService,

@@ -3,8 +3,9 @@ import { Observable, type Observer, type Subscriber, type TeardownLogic } from '
 import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 import { plainAddress } from './address.js';
+import type { ConnectionAdmission } from './admission.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
-import { RequestFramer } from './inbound.js';
+import { RequestFramer, type RequestSink } from './inbound.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 import type { PeerAddress } from './proxy-reader.js';
 import { resetSocket } from './reset.js';
@@ -19,16 +20,32 @@ export interface ConnectionInfo {
 }
 
 /**
- * The small message-oriented face of one connection that actors see: typed requests in, encoded
- * bytes out. Nothing above it knows it is a TCP socket, so another front door can sit beside it.
+ * What a connection reports besides requests, on the same stream. `end`: the peer stopped sending
+ * (or the connection closed), after every request before it. `closed` and `overflow` (unsent
+ * output passed its limit: the peer stopped reading) are news at once: they do not wait behind
+ * requests still waiting their turn.
+ */
+export type ConnectionSignal = { readonly kind: 'end' } | { readonly kind: 'closed' } | { readonly kind: 'overflow' };
+
+/** Everything a connection hands its reader: requests in arrival order, and its signals. */
+export type Incoming = Decoded | ConnectionSignal;
+
+const END: ConnectionSignal = Object.freeze({ kind: 'end' });
+const CLOSED: ConnectionSignal = Object.freeze({ kind: 'closed' });
+const OVERFLOW: ConnectionSignal = Object.freeze({ kind: 'overflow' });
+
+/**
+ * The small message-oriented face of one connection that actors see: requests and signals in
+ * (one stream), encoded bytes out, close. Nothing above it knows it is a TCP socket, so another
+ * front door's connection has the same shape.
  */
 export interface Connection {
   readonly info: ConnectionInfo;
   /**
-   * Requests in arrival order; completes when the peer stops sending or the connection closes.
-   * One subscriber, ever (the client actor's feed): a second subscription gets an error.
+   * Requests and signals (`end` once, `closed` once, `overflow` at most once); ends only with its
+   * subscription. One subscriber, ever (the client actor's feed): a second one gets an error.
    */
-  readonly requests$: Observable<Decoded>;
+  readonly incoming$: Observable<Incoming>;
   /** Encoded replies and room traffic; `complete()` flushes and closes. */
   readonly outbound: Observer<Buffer>;
   bytesIn(): number;
@@ -40,8 +57,12 @@ export interface Connection {
   close(flushLimitMs: number): void;
   /** Reset now: what is queued is dropped, in the kernel too. */
   destroy(): void;
-  /** One watcher of the socket's close and of output overflow (the client actor's feed). */
-  watch(watcher: ConnectionWatcher): void;
+  /**
+   * The server is done with this connection (its actor finished or failed): its place under the
+   * connection limits is free. Not at the socket's close: a connection still announcing its
+   * departures holds its place. Once; later calls do nothing.
+   */
+  release(): void;
   /** Queues bytes even past the output limit: the error reply owed to a slow consumer. */
   sendBeyondLimit(bytes: Buffer): void;
   /**
@@ -53,13 +74,6 @@ export interface Connection {
   resumeRequests(): void;
   /** Requests read and not yet handed on (waiting their turn, or for `resumeRequests`). */
   queuedRequests(): number;
-}
-
-export interface ConnectionWatcher {
-  /** The socket closed; called at once if it already has. */
-  socketClosed(): void;
-  /** Called once when unsent output passes its limit: the peer stopped reading. */
-  outputOverflowed(): void;
 }
 
 export interface TransportOptions {
@@ -74,6 +88,19 @@ export interface TransportOptions {
 }
 
 function ignore(): void {}
+
+/** The framer's sink: requests go on as they are, the input's end as a signal. */
+class IncomingSink implements RequestSink {
+  constructor(private readonly subscriber: Subscriber<Incoming>) {}
+
+  next(decoded: Decoded): void {
+    this.subscriber.next(decoded);
+  }
+
+  complete(): void {
+    this.subscriber.next(END);
+  }
+}
 
 /**
  * The socket's listeners are shared functions that find their connection on the socket (as
@@ -107,10 +134,19 @@ class SocketConnection implements Connection {
   private framer: RequestFramer | null = null;
   private bytesRead = 0;
   private open: boolean;
-  private watcher: ConnectionWatcher | undefined;
+  /** The stream's one subscriber, while subscribed. */
+  private reader: Subscriber<Incoming> | null = null;
   private cutTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: number, private readonly socket: OwnedSocket, scheduler: FlushScheduler, private readonly options: TransportOptions, peer: PeerAddress | null) {
+  constructor(
+    id: number,
+    private readonly socket: OwnedSocket,
+    scheduler: FlushScheduler,
+    private readonly options: TransportOptions,
+    peer: PeerAddress | null,
+    /** Where this connection was counted; null once released. */
+    private admission: ConnectionAdmission | null,
+  ) {
     // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
     socket.setKeepAlive(true, options.keepAliveMs);
     // Errors (ECONNRESET, EPIPE) end in 'close', which is what the client actor acts on.
@@ -130,8 +166,8 @@ class SocketConnection implements Connection {
   }
 
   /** Made when asked for (once, by the client actor's feed): nothing to keep per connection. */
-  get requests$(): Observable<Decoded> {
-    return new Observable<Decoded>((subscriber) => this.attach(subscriber));
+  get incoming$(): Observable<Incoming> {
+    return new Observable<Incoming>((subscriber) => this.attach(subscriber));
   }
 
   bytesIn(): number {
@@ -164,9 +200,9 @@ class SocketConnection implements Connection {
     resetSocket(this.socket);
   }
 
-  watch(watcher: ConnectionWatcher): void {
-    this.watcher = watcher;
-    if (!this.open) watcher.socketClosed();
+  release(): void {
+    this.admission?.release(this.info.peerAddress);
+    this.admission = null;
   }
 
   sendBeyondLimit(bytes: Buffer): void {
@@ -187,24 +223,29 @@ class SocketConnection implements Connection {
 
   /** The output writer's report: unsent output passed its limit. */
   outputOverflowed(): void {
-    this.watcher?.outputOverflowed();
+    this.reader?.next(OVERFLOW);
   }
 
   /** The request stream's subscription: reads are framed into requests until the input ends. */
-  private attach(subscriber: Subscriber<Decoded>): TeardownLogic {
+  private attach(subscriber: Subscriber<Incoming>): TeardownLogic {
     if (this.framer) {
       subscriber.error(new Error('a connection\'s requests have one subscriber'));
       return undefined;
     }
-    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, subscriber, this.options.requestTimeoutMs);
+    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, new IncomingSink(subscriber), this.options.requestTimeoutMs);
     this.framer = framer;
+    this.reader = subscriber;
     const { socket } = this;
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     // A socket paused before (after a PROXY header) does not flow on its own.
     socket.resume();
-    if (!this.open) framer.end();
+    if (!this.open) {
+      subscriber.next(CLOSED);
+      framer.end();
+    }
     return () => {
+      this.reader = null;
       framer.dispose();
       socket.off('data', onSocketData);
       socket.off('end', onSocketEnd);
@@ -229,13 +270,13 @@ class SocketConnection implements Connection {
     this.throttle.stop();
     this.outbound.socketClosed();
     if (this.cutTimer) clearTimeout(this.cutTimer);
-    this.watcher?.socketClosed();
+    this.reader?.next(CLOSED);
     // After the close is reported, as before: the requests' end follows it.
     this.framer?.end();
   }
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
-export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null = null): Connection {
-  return new SocketConnection(id, socket, scheduler, options, peer);
+export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null, admission: ConnectionAdmission | null): Connection {
+  return new SocketConnection(id, socket, scheduler, options, peer, admission);
 }

@@ -1,4 +1,4 @@
-import type { RoomRef } from '../src/protocol/types.js';
+import type { RoomRef } from '../protocol/types.js';
 
 /**
  * Room names ⇄ refs for the server's life. A ref is never reused; a name whose room emptied keeps
@@ -10,14 +10,18 @@ export class RoomDirectory {
   private readonly nameByRef = new Map<RoomRef, string>();
   private nextRef = 0;
 
-  constructor(private readonly remembered: number) {}
+  /** `isActive`: whether a ref's room has members now (its name is then never forgotten). */
+  constructor(
+    private readonly remembered: number,
+    private readonly isActive: (ref: RoomRef) => boolean,
+  ) {}
 
   /** The room's ref, handed out on the name's first join. */
-  refFor(name: string, isActive: (ref: RoomRef) => boolean): RoomRef {
+  refFor(name: string): RoomRef {
     const known = this.refByName.get(name);
     if (known !== undefined) return known;
     const ref = this.nextRef++;
-    this.remember(name, ref, isActive);
+    this.remember(name, ref);
     return ref;
   }
 
@@ -25,11 +29,11 @@ export class RoomDirectory {
    * Cluster mode: a ref handed out in Redis, remembered here like one handed out locally. The
    * room is not active yet, but it is about to be: its own ref is never the one forgotten.
    */
-  remember(name: string, ref: RoomRef, isActive: (ref: RoomRef) => boolean): void {
+  remember(name: string, ref: RoomRef): void {
     if (this.refByName.get(name) === ref) return;
     this.refByName.set(name, ref);
     this.nameByRef.set(ref, name);
-    if (this.refByName.size > this.remembered) this.forgetOldestEmpty((candidate) => candidate === ref || isActive(candidate));
+    if (this.refByName.size > this.remembered) this.forgetOldestEmpty(ref);
   }
 
   /** Cluster mode, a new epoch: the refs remembered are void. */
@@ -51,9 +55,10 @@ export class RoomDirectory {
     return this.refByName.size;
   }
 
-  private forgetOldestEmpty(isActive: (ref: RoomRef) => boolean): void {
+  /** `keep`: the ref just remembered, whose room is about to be active. */
+  private forgetOldestEmpty(keep: RoomRef): void {
     for (const [name, ref] of this.refByName) {
-      if (isActive(ref)) continue;
+      if (ref === keep || this.isActive(ref)) continue;
       this.refByName.delete(name);
       this.nameByRef.delete(ref);
       return;

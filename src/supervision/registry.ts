@@ -1,0 +1,144 @@
+/**
+ * The supervisor's state and the bookkeeping of its registries: which client and room actors it
+ * holds, how a room actor is started (watched for failure) and a join handed to it, and how a
+ * finished client is let go. The statechart and its rules are in actors/server.ts.
+ */
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import type { Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { ClientActorRef, ServerEvent } from '../../actors/events.js';
+import type { ClientOutput, ClientSettings, clientMachine } from '../../actors/client.js';
+import { roomMachine, type RoomInput } from '../../actors/room.js';
+import type { ClusterLink } from '../cluster/link.js';
+import type { ResolvedOptions } from '../config.js';
+import { LogBudget, printable } from '../log.js';
+import { protocolError, type ProtocolError } from '../protocol/errors.js';
+import type { RoomRef } from '../protocol/types.js';
+import type { JoinTicket, RoomIssuer } from '../rooms/issuing.js';
+import type { Connection } from '../transport/connection.js';
+
+export interface ServerInput {
+  readonly options: ResolvedOptions;
+  readonly log: Logger;
+  /** Cluster mode: the link to the shared state in Redis; null on a single server. */
+  readonly cluster: ClusterLink | null;
+}
+
+export interface ClientEntry {
+  readonly actor: Actor<typeof clientMachine>;
+  readonly connection: Connection;
+  /** The actor's subscription to its connection's requests. */
+  readonly feed: Subscription;
+}
+
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly log: Logger;
+  readonly startedAt: number;
+  address: { host: string; port: number } | null;
+  failure: Error | null;
+  /**
+   * The supervisor's own registries, mutated in place by this actor alone: the tree is large
+   * (10,000 connections) and a copy per spawn would make accepting quadratic.
+   */
+  /** Keyed by connection id. */
+  readonly clients: Map<number, ClientEntry>;
+  readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
+  /** Room refs and join ids: this process's, or the cluster's (then some answers come later). */
+  readonly issuer: RoomIssuer;
+  readonly counters: { accepted: number; refused: number; failures: number; acceptFailures: number };
+  lastAcceptWarning: number;
+  /** Refused connections logged at warn: 10 at once, then 1 a second. */
+  readonly refusalLogBudget: LogBudget;
+  /** The same for every client actor: made once, not per accepted connection. */
+  readonly clientSettings: ClientSettings;
+  /** Events already handed to a restarted room once. */
+  readonly retried: WeakSet<object>;
+  readonly cluster: ClusterLink | null;
+}
+
+export type JoinEvent = Extract<ServerEvent, { type: 'client.join' }>;
+
+/**
+ * Every client actor has the id `client` and every room actor `room`: xstate memoizes the
+ * transitions for each event type it sees, forever, so per-actor ids (and with them per-actor
+ * `xstate.done.actor.<id>` event types) would grow the server's memory with every connection.
+ * Which actor finished or failed travels in the event instead.
+ */
+export const CLIENT_ID = 'client';
+const ROOM_ID = 'room';
+
+export type SupervisionEvent =
+  | { type: 'xstate.done.actor.client'; output: ClientOutput }
+  | { type: 'xstate.error.actor.client'; error: unknown }
+  | { type: 'xstate.error.actor.room'; error: unknown }
+  | { type: 'xstate.error.actor.listener'; error: unknown }
+  | { type: 'supervise.roomFailed'; roomRef: RoomRef; error: unknown }
+  // A join's ticket that came later (from Redis, in a cluster), or Redis out of reach.
+  | { type: 'join.issued'; join: JoinEvent; ticket: JoinTicket }
+  | { type: 'join.unavailable'; client: ClientActorRef }
+  /** This node's lease was lost: its connections are closed (the cluster announces its members gone). */
+  | { type: 'cluster.fenced'; closeConnections: boolean; forgetRooms: boolean };
+export type ServerMachineEvent = ServerEvent | SupervisionEvent;
+
+/** A room actor, watched by the supervisor for failure. */
+export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Actor<typeof roomMachine> {
+  const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
+  room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
+  room.start();
+  input.cluster?.watchRoom(roomRef, room);
+  return room;
+}
+
+/** The room's limit: refused before a ref is handed out, so no room gets this name. */
+export function roomLimitRefusal(context: ServerContext, known: RoomRef | undefined): ProtocolError | null {
+  if ((known === undefined || !context.rooms.has(known)) && context.rooms.size >= context.options.maxRooms) {
+    return protocolError('LIMIT_REACHED', `the server holds at most ${context.options.maxRooms} rooms`);
+  }
+  return null;
+}
+
+/** Hands a join to its room's actor, starting the actor on the room's first local join. */
+export function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent, { roomRef, joinId }: JoinTicket) {
+  let room = context.rooms.get(roomRef);
+  if (!room) {
+    room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, cluster: context.cluster ?? undefined });
+    context.rooms.set(roomRef, room);
+    context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
+  }
+  return {
+    room,
+    message: {
+      type: 'join' as const,
+      member: {
+        joinId,
+        connectionId: event.connectionId,
+        clientName: event.clientName,
+        client: event.client,
+        outbound: event.outbound,
+        serverIp: event.serverIp,
+        serverPort: event.serverPort,
+      },
+    },
+  };
+}
+
+/** A client actor is done with (finished or failed): its feed stops and its connection's place is free. */
+export function dropClient(context: ServerContext, connectionId: number, entry: ClientEntry): void {
+  entry.feed.unsubscribe();
+  context.clients.delete(connectionId);
+  entry.connection.release();
+}
+
+/** The same for every client actor: made once, not per accepted connection. */
+export function clientSettings(options: ResolvedOptions): ClientSettings {
+  return {
+    studentId: options.studentId,
+    advertiseIp: options.advertiseIp,
+    killService: options.killService,
+    maxRoomsPerConnection: options.maxRoomsPerConnection,
+    flushMs: options.shutdownFlushMs,
+    testHooks: options.testHooks,
+    lineBudget: new LogBudget(200, 2_000),
+  };
+}

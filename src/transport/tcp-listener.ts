@@ -1,0 +1,95 @@
+import { createServer, type BlockList, type Server, type Socket } from 'node:net';
+import { encodeError } from '../protocol/encode.js';
+import { protocolError } from '../protocol/errors.js';
+import { plainAddress } from './address.js';
+import { ConnectionAdmission, type ConnectionLimits } from './admission.js';
+import { socketConnection, type Connection, type TransportOptions } from './connection.js';
+import { FlushScheduler } from './outbound.js';
+import { readProxyHeader, type PeerAddress } from './proxy-reader.js';
+import { refuseSocket } from './reset.js';
+import { isTrusted } from './trusted-proxies.js';
+
+export interface TcpListenerOptions {
+  readonly port: number;
+  readonly host: string | undefined;
+  /** Peers whose PROXY protocol header names the real client; null: nobody's. */
+  readonly trustedProxies: BlockList | null;
+  readonly proxyHeaderTimeoutMs: number;
+  readonly limits: ConnectionLimits;
+  readonly transport: TransportOptions;
+}
+
+/** What the listener reports; every call is made from outside any actor's step. */
+export interface TcpListenerEvents {
+  listening(host: string, port: number): void;
+  /** Listening failed (port in use, no permission): nothing was accepted. */
+  failed(error: Error): void;
+  /** A connection admitted under the limits, ready to be read; `release()` frees its place. */
+  connection(connection: Connection): void;
+  /** A connection refused under the limits: its LIMIT_REACHED line is already written and it is closed. */
+  refused(peer: string, reason: string): void;
+  /** A trusted proxy's connection whose PROXY header was missing or wrong: dropped. */
+  proxyRefused(peer: string, reason: string): void;
+  /** An accept failed after listening (EMFILE when descriptors run out); the listener carries on. */
+  acceptFailed(error: Error): void;
+}
+
+/**
+ * The lab protocol's TCP front door: listens, reads a trusted proxy's PROXY header, applies the
+ * connection limits and hands over each admitted socket as a `Connection`. Returns the stop
+ * function (accepted connections are not touched).
+ */
+export function listenTcp(options: TcpListenerOptions, events: TcpListenerEvents): () => void {
+  // Half-open: a peer that sends its requests and shuts down its side still gets its replies.
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
+  const admission = new ConnectionAdmission(options.limits);
+  // One for every connection of this door: their writes are flushed together, once a turn.
+  const scheduler = new FlushScheduler();
+  let nextId = 0;
+  let listening = false;
+  let stopped = false;
+
+  const admit = (socket: Socket, peer: PeerAddress | null): void => {
+    const address = peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress);
+    const refusal = admission.admit(address);
+    if (refusal) {
+      refuseSocket(socket, encodeError(protocolError('LIMIT_REACHED', refusal)));
+      events.refused(address, refusal);
+      return;
+    }
+    events.connection(socketConnection(nextId++, socket, scheduler, options.transport, peer, admission));
+  };
+
+  server.on('connection', (socket: Socket) => {
+    const { trustedProxies } = options;
+    if (!trustedProxies || !isTrusted(trustedProxies, plainAddress(socket.remoteAddress))) {
+      admit(socket, null);
+      return;
+    }
+    socket.on('error', () => {});
+    readProxyHeader(socket, options.proxyHeaderTimeoutMs).then(
+      // A header that completes after the listener stopped has nobody to hand its socket to.
+      (peer) => (stopped ? socket.destroy() : admit(socket, peer)),
+      (error: Error) => {
+        if (!stopped) events.proxyRefused(plainAddress(socket.remoteAddress), error.message);
+        socket.destroy();
+      },
+    );
+  });
+  server.on('error', (error: Error) => {
+    // After listening, errors are failed accepts (EMFILE when descriptors run out). libuv
+    // accepts and drops the pending connection with a reserved descriptor, so the loop does
+    // not spin; the listener reports it and carries on.
+    if (!listening) events.failed(error);
+    else events.acceptFailed(error);
+  });
+  server.listen({ port: options.port, host: options.host }, () => {
+    listening = true;
+    const address = server.address();
+    if (address && typeof address === 'object') events.listening(address.address, address.port);
+  });
+  return () => {
+    stopped = true;
+    server.close();
+  };
+}
