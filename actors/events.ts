@@ -79,6 +79,8 @@ export type RoomEvent =
   /** Test-only (with `testHooks`): fail now, or fail on the next event. */
   | { type: 'test.fault' }
   | { type: 'test.failNext' }
+  /** Test-only: the `commands`-th command carried out from now (departures included) fails. */
+  | { type: 'test.failAfter'; commands: number }
   // Cluster mode: the ordering point's answers, records from other nodes, and log reads.
   | RoomClusterEvent
   | { type: 'cluster.ordered'; command: RoomCommand; result: OrderResult }

@@ -24,7 +24,7 @@ import { clientMachine } from './client.js';
 import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
-import { sharedStateUnavailable } from './room-cluster.js';
+import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
@@ -181,7 +181,11 @@ export const serverMachine = setup({
       const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : null;
       context.log.error(
         { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
-        retry ? 'room actor failed; restarting it with its membership and retrying the event in flight' : 'room actor failed; restarting it with its membership (the event in flight is lost)',
+        retry
+          ? 'room actor failed; restarting it with its membership and retrying the event in flight'
+          : inFlight?.type === 'room.departures'
+            ? 'room actor failed; restarting it with its membership and its queued departures, the failed one first'
+            : 'room actor failed; restarting it with its membership (the event in flight is lost)',
       );
       if (!retry && roomIsIdle(last)) {
         context.rooms.delete(roomRef);
@@ -193,7 +197,7 @@ export const serverMachine = setup({
         name: last.name,
         testHooks: context.options.testHooks,
         cluster: context.cluster ?? undefined,
-        restore: { members: last.members, lastSeq: last.lastSeq, departures: last.departures, cluster: last.cluster },
+        restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq, order: last.order.handOver() },
       });
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { waitFor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { RawClient, joinedClient, startServer, wire } from './helpers.js';
 
@@ -84,5 +85,26 @@ describe('mass departures', () => {
     expect([...watchers[0]!.left].sort()).toEqual(everyone.sort());
     expect(watchers[1]!.left).toEqual(watchers[0]!.left);
     expect([...server.actor.getSnapshot().context.rooms.get(0)!.getSnapshot().context.members.keys()]).toEqual([0, 1]);
+  }, 60_000);
+
+  it('a room that fails in the middle of a turn of departures: every departer is confirmed and every departure announced once', async () => {
+    const count = 100;
+    const server = await startServer({ testHooks: true });
+    const port = server.port;
+    const first = await joinedClient(port, 'crowd', 'first');
+    const crowd = await members(port, 'crowd', count);
+    const joins = Array.from({ length: count }, (_, i) => wire.hasJoined(0, `m${i}`)).join('');
+    await first.next(joins.length);
+    const watcher = new Watcher(first, count);
+    // The 50th departure carried out fails: the 49 before it in the same turn are already announced.
+    server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.failAfter', commands: 50 });
+
+    for (const socket of crowd) socket.destroy();
+    await watcher.heardAll;
+    const everyone = Array.from({ length: count }, (_, i) => `m${i}`);
+    expect([...watcher.left].sort()).toEqual(everyone.sort());
+    // Every departer's client actor was told its departure is done, so it finished: only `first` is left.
+    await waitFor(server.actor, (snapshot) => snapshot.context.clients.size === 1, { timeout: 10_000 });
+    expect(watcher.left).toHaveLength(count);
   }, 60_000);
 });

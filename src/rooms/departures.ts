@@ -1,0 +1,89 @@
+import type { RoomEvent } from '../../actors/events.js';
+import { RoomFault, type DepartCommand, type RoomIo, type RoomState } from './order.js';
+
+/** A departure waiting for its turn (see DELIVERIES_PER_TURN). */
+export type Departure = DepartCommand;
+
+/**
+ * Deliveries a room makes per turn of the event loop while it works through departures. Each
+ * departure is announced to everyone still in the room, so when thousands of members go at once
+ * (a load generator stopped) carrying each out as it arrives is n² deliveries in the one turn that
+ * reads the closes, and every other connection waits for all of it. Queued instead, they are
+ * carried out in later turns, about this many deliveries a turn (at least one departure), and
+ * the replies and room traffic of the connections that remain go out in between.
+ */
+const DELIVERIES_PER_TURN = 50_000;
+
+/** A single server's room: its departures not carried out yet, in arrival order. */
+export interface DepartureQueue {
+  readonly departures: Departure[];
+  /** A turn to carry departures out is scheduled. */
+  departuresScheduled: boolean;
+}
+
+type RoomSelf = { send(event: RoomEvent): void; getSnapshot(): { status: string } };
+
+/** Departures whose carrying out failed once: a second failure drops them. */
+const failedOnce = new WeakSet<Departure>();
+
+/** The room's next turn: a plain function handed the room, not a closure per schedule. */
+function departuresTurn(room: RoomSelf): void {
+  // A room stopped meanwhile (emptied, or the server stopping) has nothing left to announce to.
+  if (room.getSnapshot().status === 'active') room.send({ type: 'room.departures' });
+}
+
+export function scheduleDepartures(queue: DepartureQueue, self: RoomSelf): void {
+  if (queue.departuresScheduled || queue.departures.length === 0) return;
+  queue.departuresScheduled = true;
+  setImmediate(departuresTurn, self);
+}
+
+export function queueDeparture(queue: DepartureQueue, departure: Departure, self: RoomSelf): void {
+  queue.departures.push(departure);
+  scheduleDepartures(queue, self);
+}
+
+/**
+ * This turn's share of the queued departures, in their order; each departer is told once its
+ * departure is announced. Other commands are not held behind them: no member can act on a
+ * departure before it is announced, so the room's one order stays one order either way.
+ * `carryOut` orders and applies one departure.
+ */
+export function applyDepartures(queue: DepartureQueue, room: RoomState, io: RoomIo, carryOut: (departure: Departure) => void): void {
+  queue.departuresScheduled = false;
+  const count = Math.max(1, Math.floor(DELIVERIES_PER_TURN / Math.max(1, room.members.size)));
+  const batch = queue.departures.splice(0, count);
+  for (let i = 0; i < batch.length; i++) {
+    const departure = batch[i]!;
+    try {
+      carryOut(departure);
+    } catch (cause) {
+      requeueAfterFault(queue, room, batch, i);
+      // Not the departure itself: the restarted room carries on with the queue, the failed one first.
+      throw new RoomFault({ type: 'room.departures' }, { cause });
+    }
+    io.notify(departure.client, { type: 'room.departed', roomRef: room.ref });
+  }
+  scheduleDepartures(queue, io.self);
+}
+
+/**
+ * A departure of this turn's batch failed (at `failed`). An action that throws loses the sends it
+ * enqueued, so the departers already announced this turn are told directly. The failed one goes
+ * back at the head of the queue, ahead of the rest, so the restarted room keeps their order; one
+ * that fails a second time is dropped (as the supervisor drops any event that fails twice), its
+ * client told all the same so that it does not wait forever.
+ */
+function requeueAfterFault(queue: DepartureQueue, room: RoomState, batch: readonly Departure[], failed: number): void {
+  const departed = { type: 'room.departed', roomRef: room.ref } as const;
+  for (const done of batch.slice(0, failed)) done.client.send(departed);
+  const departure = batch[failed]!;
+  const rest = batch.slice(failed + 1);
+  if (failedOnce.has(departure)) {
+    departure.client.send(departed);
+    queue.departures.unshift(...rest);
+  } else {
+    failedOnce.add(departure);
+    queue.departures.unshift(departure, ...rest);
+  }
+}
