@@ -96,6 +96,11 @@ function backToReady<const A extends 'recordMembership' | 'forgetMembership' | '
   ] as const;
 }
 
+/**
+ * The client actor: the server's side of one connection (not the client library, which is in
+ * src/client-library/, nor the terminal client, src/cli/terminal-client.ts). It answers the
+ * connection's requests one at a time, in arrival order, and speaks for it to rooms and the server.
+ */
 export const clientMachine = setup({
   types: {
     context: {} as ClientContext,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { OptionError } from '../config.js';
-import { client } from './client.js';
+import { client } from './terminal-client.js';
 import { dump, DUMP_USAGE } from './dump.js';
 import { serve, serveUsage } from './serve.js';
 

@@ -1,5 +1,5 @@
-import type { ChatClientError } from '../client/errors.js';
-import type { ChatEvent } from '../client/events.js';
+import type { ChatClientError } from '../client-library/errors.js';
+import type { ChatEvent } from '../client-library/events.js';
 import type { RoomRef } from '../protocol/types.js';
 
 /** What a piece of output is: it decides the colour on a terminal. */

@@ -1,8 +1,8 @@
-import type { ChatClient } from '../client/chat-client.js';
-import { ChatClientError } from '../client/errors.js';
-import type { Membership } from '../client/events.js';
+import type { ChatClient } from '../client-library/chat-client.js';
+import { ChatClientError } from '../client-library/errors.js';
+import type { Membership } from '../client-library/events.js';
 import type { RoomRef } from '../protocol/types.js';
-import { formatError, shown, type Paint } from './client-format.js';
+import { formatError, shown, type Paint } from './terminal-format.js';
 
 export const CLIENT_HELP = `Commands:
   TEXT            say TEXT in the current room (//TEXT says /TEXT)

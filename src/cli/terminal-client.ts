@@ -1,12 +1,12 @@
 import { userInfo } from 'node:os';
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ChatClient } from '../client/chat-client.js';
-import type { ChatEvent } from '../client/events.js';
+import { ChatClient } from '../client-library/chat-client.js';
+import type { ChatEvent } from '../client-library/events.js';
 import { DEFAULTS } from '../config.js';
-import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../client/values.js';
-import { ClientCommands, CLIENT_HELP, type CommandOutput } from './client-commands.js';
-import { formatEvent, paintFor, type Paint } from './client-format.js';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../client-library/values.js';
+import { ClientCommands, CLIENT_HELP, type CommandOutput } from './terminal-commands.js';
+import { formatEvent, paintFor, type Paint } from './terminal-format.js';
 
 /** The client's own default: the server on this machine. */
 const DEFAULT_HOST = '127.0.0.1';
