@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { joinedClient, RawClient, readErrorCode, startServer, wire } from './helpers.js';
 
@@ -130,4 +131,37 @@ describe('limits', () => {
     expect(handled).toBeLessThan(2 * pairs);
     for (let i = 0; i < pairs; i++) await burster.readUntil('has left this chatroom.\n\n');
   }, 60_000);
+});
+
+describe('refusals', () => {
+  // Clients in a worker thread, so that they connect and send their first request while this
+  // thread (the server's) is busy: the server then refuses sockets that already hold unread bytes.
+  const CLIENTS = `
+    const { connect } = require('node:net');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { port, count } = workerData;
+    Promise.all(Array.from({ length: count }, () => new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.on('connect', () => socket.write('HELO early\\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk) => (text += chunk));
+      socket.on('error', (error) => resolve(text + '<' + error.code + '>'));
+      socket.on('end', () => resolve(text + '<end>'));
+    }))).then((replies) => parentPort.postMessage(replies));`;
+
+  it('a refused client that sent its request first reads its LIMIT_REACHED line and then the end of the stream, not a reset', async () => {
+    const server = await startServer({ maxConnections: 1 });
+    const holder = await RawClient.connect(server.port);
+    holder.send('HELO holder\n');
+    await holder.readUntil('StudentID:actor-chat-server\n');
+    const worker = new Worker(CLIENTS, { eval: true, workerData: { port: server.port, count: 12 } });
+    const replies = new Promise<string[]>((resolve) => worker.once('message', resolve));
+    // Busy until every client has connected and sent (its bytes wait in the kernel, unread).
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    const refusal = 'ERROR_CODE: 7\nERROR_DESCRIPTION: the server holds at most 1 connections\n<end>';
+    expect((await replies).filter((reply) => reply !== refusal)).toEqual([]);
+    await worker.terminate();
+  });
 });
