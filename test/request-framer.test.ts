@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Decoded } from '../src/protocol/types.js';
+import { requestTimedOut } from '../src/protocol/decoder.js';
 import { RequestFramer, type ReadGate } from '../src/transport/inbound.js';
 
 const LIMITS = { maxLineBytes: 8192, maxRequestBytes: 65536 };
@@ -12,6 +13,10 @@ function countingGate(): ReadGate & { holds: number; releases: number } {
     get holding() {
       return this.holds > this.releases;
     },
+    heldMs() {
+      return 0;
+    },
+    lastReleasedAt: 0,
     hold() {
       this.holds++;
     },
@@ -207,5 +212,76 @@ describe('request framer', () => {
       vi.advanceTimersByTime(100);
       expect(received).toEqual([{ kind: 'JOIN', roomName: 'r', clientName: 'n' }, timedOut]);
     });
+  });
+});
+
+/** A gate that keeps time as the socket's throttle does: how long it held, and when it let go. */
+function timedGate(): ReadGate & { held: boolean } {
+  let since = 0;
+  let before = 0;
+  let releasedAt = 0;
+  return {
+    held: false,
+    get lastReleasedAt() {
+      return releasedAt;
+    },
+    get holding() {
+      return this.held;
+    },
+    heldMs() {
+      return before + (this.held ? performance.now() - since : 0);
+    },
+    hold() {
+      this.held = true;
+      since = performance.now();
+    },
+    release() {
+      this.held = false;
+      releasedAt = performance.now();
+      before += releasedAt - since;
+    },
+  };
+}
+
+describe('request timeout (framer)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('does not count time the socket was held back, waits a quiet period after it is let go, and never spins while held', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const gate = timedGate();
+    const received: Decoded[] = [];
+    const sink = { next: (item: Decoded) => received.push(item), complete: () => {} };
+    // Quiet period 0: a re-check per quiet period while held would be a spin.
+    const framer = new RequestFramer(LIMITS, 0, gate, sink, 300);
+    framer.push(Buffer.from('JOIN_CHATROOM: room1\nCLIENT_IP: 0\n'));
+    vi.advanceTimersByTime(100);
+    gate.hold();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    // Held for 5 s: none of it is the client's.
+    vi.advanceTimersByTime(5_000);
+    expect(received).toEqual([]);
+    // Looked at now and then while held (every 50 ms at most), not every millisecond.
+    expect(timers.mock.calls.length).toBeLessThanOrEqual(101);
+    timers.mockRestore();
+    gate.release();
+    // 100 ms before the hold and 150 after it: 250 ms of the client's, within the 300.
+    vi.advanceTimersByTime(150);
+    expect(received).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(received).toEqual([requestTimedOut(300)]);
+    framer.dispose();
+  });
+
+  it('answers a request discarded in its first line once: the rest of that line and its request are dropped', () => {
+    vi.useFakeTimers();
+    const received: Decoded[] = [];
+    const framer = new RequestFramer(LIMITS, 50, timedGate(), { next: (item) => received.push(item), complete: () => {} }, 300);
+    framer.push(Buffer.from('JOIN_CHATROOM: ro'));
+    vi.advanceTimersByTime(300);
+    expect(received).toEqual([requestTimedOut(300)]);
+    framer.push(Buffer.from('om\nCLIENT_IP: 0\nPORT: 0\nCLIENT_NAME: a\nHELO z\n'));
+    expect(received).toEqual([requestTimedOut(300), { kind: 'HELO', line: 'HELO z' }]);
   });
 });

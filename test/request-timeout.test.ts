@@ -20,14 +20,31 @@ describe('request timeout', () => {
     const server = await startServer({ requestTimeoutMs: 300, quietMs: 50 });
     const client = await RawClient.connect(server.port);
     await client.sendAndFlush('JOIN_CHATROOM: ');
-    // A byte every 40 ms, each well within the timeout: the answer comes all the same.
+    // A byte every 40 ms, each well within the timeout, for far longer than the timeout: counted
+    // from the last byte, the timeout would never pass while they come.
     let answered = false;
     const answer = client.read(timedOut).finally(() => (answered = true));
-    for (const byte of 'slowloris-room') {
+    let sent = 0;
+    for (const byte of 'a-slowloris-room-name-that-goes-on-and-on') {
       if (answered) break;
       await new Promise((resolve) => setTimeout(resolve, 40));
       await client.sendAndFlush(byte);
+      sent++;
     }
     expect(await answer).toBe(timedOut);
+    expect(answered && sent < 40).toBe(true);
   });
+
+  it('answers a discarded request once: its rest, arriving late, is dropped, and the next request is answered', async () => {
+    const server = await startServer({ requestTimeoutMs: 300, quietMs: 50 });
+    const client = await RawClient.connect(server.port);
+    client.send('JOIN_CHATROOM: room1\nCLIENT_IP: 0\nPO');
+    expect(await client.read(timedOut)).toBe(timedOut);
+    client.send('RT: 0\nCLIENT_NAME: alice\nHELO next\n');
+    expect(await client.read(wire.helo('next', server.port))).toBe(wire.helo('next', server.port));
+    // Nothing else was answered: the next request's answer follows at once.
+    client.send('HELO again\n');
+    expect(await client.read(wire.helo('again', server.port))).toBe(wire.helo('again', server.port));
+  });
+
 });

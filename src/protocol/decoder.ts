@@ -41,6 +41,21 @@ export class RequestDecoder {
     return out;
   }
 
+  /**
+   * The request under way timed out and was answered: the rest of it, should it come, is read to
+   * its end and dropped, so it is not answered a second time.
+   */
+  discardCurrent(): void {
+    // The line cut off goes (what follows it starts a line); its request's block is silenced.
+    this.lines.takePartial();
+    this.parser.discardCurrent();
+  }
+
+  /** Reading the rest of a discarded request: nothing it holds is owed an answer. */
+  isDiscarding(): boolean {
+    return this.parser.isDiscarding();
+  }
+
   /** After a TOO_LONG: nothing more is decoded, the connection is closing. */
   hasFailed(): boolean {
     return this.failed;

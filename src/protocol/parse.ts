@@ -24,8 +24,26 @@ export class RequestParser {
   private blockBytes = 0;
   private lineBytes = 0;
   private dead = false;
+  /** A block already answered (discarded on the request timeout): its end is dropped, not answered. */
+  private silenced: Block | null = null;
+  /** Discarded before its first line ended: the next line, unless it starts a request, is its rest. */
+  private restOfDiscarded = false;
 
   constructor(private readonly maxRequestBytes: number) {}
+
+  /**
+   * The request under way is discarded (it timed out, and was answered so): the rest of it, should
+   * it still come, is read to its end by the same grammar and dropped, not taken for new requests.
+   */
+  discardCurrent(): void {
+    if (this.block.at === 'idle') this.restOfDiscarded = true;
+    else this.silenced = this.block;
+  }
+
+  /** True while the rest of a discarded request is being read and dropped. */
+  isDiscarding(): boolean {
+    return this.silenced !== null || this.restOfDiscarded;
+  }
 
   /** Feeds one line; completed requests and failures are appended to `out`. Returns false once dead. */
   line(line: Line, bytes: number, out: Decoded[]): boolean {
@@ -43,7 +61,7 @@ export class RequestParser {
 
   /** Between requests: no block begun, nothing to remember. */
   isIdle(): boolean {
-    return !this.dead && this.block.at === 'idle';
+    return !this.dead && this.block.at === 'idle' && !this.restOfDiscarded;
   }
 
   /** Bytes of the block being read so far (a partial line not included). */
@@ -108,6 +126,15 @@ export class RequestParser {
 
 
   private consume(line: Line, field: FieldLine | null, keyword: Keyword | null, out: Decoded[]): void {
+    if (this.restOfDiscarded) {
+      this.restOfDiscarded = false;
+      if (keyword === null && line !== '') {
+        // The rest of the discarded request's first line: its block runs to its end, unanswered.
+        this.become({ at: 'bad', reason: 'the rest of a discarded request' });
+        this.silenced = this.block;
+        return;
+      }
+    }
     const block = this.block;
     if (line === null) {
       // Bytes that are not UTF-8: inside a message the block runs on to its empty line.
@@ -205,13 +232,20 @@ export class RequestParser {
   }
 
   private emit(request: Request, out: Decoded[]): void {
-    out.push(request);
+    if (!this.endsSilenced()) out.push(request);
     this.become(IDLE);
   }
 
   private fail(description: string, out: Decoded[]): void {
-    out.push({ kind: 'FAILURE', error: 'MALFORMED', description });
+    if (!this.endsSilenced()) out.push({ kind: 'FAILURE', error: 'MALFORMED', description });
     this.become(IDLE);
+  }
+
+  /** Whether the block ending now is a discarded one (already answered). */
+  private endsSilenced(): boolean {
+    const silenced = this.silenced !== null && this.silenced === this.block;
+    this.silenced = null;
+    return silenced;
   }
 
   private become(block: Block): void {

@@ -26,6 +26,12 @@ export class ReadThrottle {
   private turn: NodeJS.Immediate | undefined;
   /** Held by the reader while requests already read wait their turn. */
   private held = false;
+  /** Since when the socket is paused (by any of the above), or null while it flows. */
+  private pausedSince: number | null = null;
+  /** Time paused before `pausedSince`, in total. */
+  private pausedBefore = 0;
+  /** When the socket last flowed again after a pause. */
+  private resumedAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -39,9 +45,22 @@ export class ReadThrottle {
     return this.timer !== undefined || this.turn !== undefined || this.held;
   }
 
+  /**
+   * Milliseconds the socket has been held back so far, the current pause included: time that is
+   * the server's, not the peer's (a request's timeout does not count it).
+   */
+  heldMs(now = performance.now()): number {
+    return this.pausedBefore + (this.pausedSince === null ? 0 : now - this.pausedSince);
+  }
+
+  /** When the socket last flowed again after being held (0: never held). */
+  get lastReleasedAt(): number {
+    return this.resumedAt;
+  }
+
   hold(): void {
     this.held = true;
-    this.socket.pause();
+    this.pause();
   }
 
   release(): void {
@@ -57,11 +76,11 @@ export class ReadThrottle {
     this.tokens -= bytes;
     if (this.timer) return;
     if (this.tokens < 0) {
-      this.socket.pause();
+      this.pause();
       const waitMs = Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
       this.timer = setTimeout(ReadThrottle.refilled, waitMs, this);
     } else if (bytes >= BULK_READ_BYTES && !this.turn) {
-      this.socket.pause();
+      this.pause();
       this.turn = setImmediate(ReadThrottle.endTurn, this);
     }
   }
@@ -84,7 +103,17 @@ export class ReadThrottle {
     throttle.resumeIfFree();
   }
 
+  private pause(): void {
+    this.socket.pause();
+    this.pausedSince ??= performance.now();
+  }
+
   private resumeIfFree(): void {
-    if (!this.timer && !this.turn && !this.held && !this.socket.destroyed) this.socket.resume();
+    if (this.timer || this.turn || this.held || this.socket.destroyed) return;
+    this.socket.resume();
+    if (this.pausedSince === null) return;
+    this.resumedAt = performance.now();
+    this.pausedBefore += this.resumedAt - this.pausedSince;
+    this.pausedSince = null;
   }
 }

@@ -24,9 +24,16 @@ export function socketBytes(socket: Socket): Observable<Buffer> {
 /** Holds a socket back while requests it already sent wait their turn (see ReadThrottle). */
 export interface ReadGate {
   readonly holding: boolean;
+  /** Time held back so far, in total (performance.now() milliseconds), the current hold included. */
+  heldMs(): number;
+  /** When the last hold ended (performance.now()). */
+  readonly lastReleasedAt: number;
   hold(): void;
   release(): void;
 }
+
+/** How often a request's expired timer looks again while the socket is held (never a spin, even with a quiet period of 0). */
+const HELD_RECHECK_MS = 50;
 
 /** Where framed requests go: the connection's one subscriber. */
 export interface RequestSink {
@@ -61,10 +68,11 @@ const PAUSED_BACKLOG = 64;
  * behind a slow request costs neither unbounded memory nor one long replay.
  *
  * A request that cannot be completed (a slowloris, a half-typed request) is discarded with one
- * MALFORMED once `requestTimeoutMs` has passed since its first byte; what comes after starts a
- * fresh request. Its timer is armed only when a read leaves a request incomplete, and is not reset
+ * MALFORMED once `requestTimeoutMs` has passed since its first byte; the rest of it, should it come
+ * later, is read to the request's end and dropped (not answered as requests of its own). Its timer is armed only when a read leaves a request incomplete, and is not reset
  * by further bytes of the same request, only when a request completes. Time the server spends
- * holding the socket back is not the client's: while the gate holds, the timeout waits for it.
+ * holding the socket back is not the client's: the deadline moves by the time held, and a request
+ * is not discarded while the gate holds nor before a quiet period has passed since it let go.
  *
  * One object with prototype methods, its timers given it as an argument: at 10,000 connections a
  * closure per timer and per callback would cost more than the state it keeps. For the same reason
@@ -74,9 +82,13 @@ const PAUSED_BACKLOG = 64;
 export class RequestFramer {
   private decoder: RequestDecoder | null = null;
   private quiet: NodeJS.Timeout | undefined;
-  /** Armed while a request is incomplete; `requestSince` is when its first byte was read. */
+  /**
+   * Armed while a request is incomplete; `requestSince` is when its first byte was read and
+   * `heldAtStart` the gate's held time then (performance.now() milliseconds).
+   */
   private requestTimer: NodeJS.Timeout | undefined;
   private requestSince = 0;
+  private heldAtStart = 0;
   private handledThisTurn = 0;
   /** Requests waiting for a later turn or for `resume`; `next` is the first not yet handed on. */
   private backlog: Decoded[] | null = null;
@@ -124,9 +136,9 @@ export class RequestFramer {
     if (decoder.hasCompletablePending()) this.quiet = setTimeout(RequestFramer.quietPassed, this.quietMs, this);
     // The request under way began in this read if the decoder was idle before it or completed one in it.
     if (this.requestTimer === undefined) {
-      this.requestSince = Date.now();
+      this.startRequestClock();
       this.requestTimer = setTimeout(RequestFramer.requestTimerPassed, this.requestTimeoutMs, this);
-    } else if (decoded.length > 0) this.requestSince = Date.now();
+    } else if (decoded.length > 0) this.startRequestClock();
   }
 
   /** The peer stopped sending (or the socket closed): what is buffered counts as complete. */
@@ -220,6 +232,11 @@ export class RequestFramer {
     this.quiet = undefined;
   }
 
+  private startRequestClock(): void {
+    this.requestSince = performance.now();
+    this.heldAtStart = this.gate.heldMs();
+  }
+
   private clearRequestTimer(): void {
     if (this.requestTimer) clearTimeout(this.requestTimer);
     this.requestTimer = undefined;
@@ -256,19 +273,26 @@ export class RequestFramer {
   private static requestTimerPassed(framer: RequestFramer): void {
     framer.requestTimer = undefined;
     if (framer.finished || framer.ended || !framer.decoder || framer.decoder.hasFailed()) return;
-    // A later request began since the timer was armed: it gets its own full time.
-    const left = framer.requestSince + framer.requestTimeoutMs - Date.now();
-    if (left > 0) {
-      framer.requestTimer = setTimeout(RequestFramer.requestTimerPassed, left, framer);
-      return;
-    }
-    // Its rest may be among the bytes flood control has not read yet: look again once it has.
-    if (framer.gate.holding) {
-      framer.requestTimer = setTimeout(RequestFramer.requestTimerPassed, framer.quietMs, framer);
+    const { gate } = framer;
+    const now = performance.now();
+    // A later request began since the timer was armed (it gets its own full time), or the socket
+    // was held back meanwhile (that time is the server's): not due yet.
+    const left = framer.requestSince + framer.requestTimeoutMs + (gate.heldMs() - framer.heldAtStart) - now;
+    // Held now, or let go only just: the rest may be among the bytes not read yet.
+    const wait = left > 0 ? left : gate.holding ? Math.max(framer.quietMs, HELD_RECHECK_MS) : gate.lastReleasedAt + framer.quietMs - now;
+    if (wait > 0) {
+      framer.requestTimer = setTimeout(RequestFramer.requestTimerPassed, wait, framer);
       return;
     }
     framer.clearQuiet();
-    framer.decoder = null;
+    const { decoder } = framer;
+    // A discarded request whose rest never came either: nothing more is owed for it.
+    if (decoder.isDiscarding()) {
+      framer.decoder = null;
+      return;
+    }
+    // Its rest, should it come late, is read to its end and dropped: one answer per request.
+    decoder.discardCurrent();
     framer.emit([requestTimedOut(framer.requestTimeoutMs)]);
   }
 }
