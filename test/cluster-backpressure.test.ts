@@ -145,4 +145,25 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
     expect(lines.every((line) => line.level === 40)).toBe(true);
     expect(lines[1]!.timedOut).toBeGreaterThanOrEqual(3);
   });
+
+  it('logs no "not answering" line while the connection to Redis is down: the lost and back lines say it', async (context) => {
+    if (!redis.process) context.skip();
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const [node] = await startCluster(redis.url, 1, { logger, redisWaitMs: 300, leaseMs: 5_000 });
+    const client = await RawClient.connect(node!.port);
+    await redis.process!.kill();
+    try {
+      for (const room of ['a', 'b']) {
+        client.send(wire.join(room, 'carol'));
+        expect(await readErrorCode(client)).toBe(10);
+      }
+    } finally {
+      await redis.process!.restart();
+    }
+    const messages = lines.map((line) => line.msg);
+    expect(messages).toContain('cluster: Redis connection lost; reconnecting');
+    expect(messages).not.toContain('cluster: Redis not answering in time; requests get UNAVAILABLE');
+    await node!.stop();
+  });
 });

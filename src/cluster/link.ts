@@ -638,10 +638,14 @@ export class ClusterLink {
     }
   }
 
-  /** A command ran out of time: the first of a silence is logged, the rest counted. */
+  /**
+   * A command ran out of time: the first of a silence is logged, the rest counted. Only while the
+   * connection is up: a lost connection (or a fenced node) has its own lines, and a stopping node
+   * says nothing.
+   */
   private timedOut(reason: string): UnavailableError {
     if (this.silence) this.silence.timedOut++;
-    else {
+    else if (this.reachable) {
       this.silence = { since: Date.now(), timedOut: 1 };
       this.options.log.warn({ waitMs: this.options.waitMs, reason }, 'cluster: Redis not answering in time; requests get UNAVAILABLE');
     }
