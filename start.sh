@@ -9,18 +9,26 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 
-(
-  cd "$root"
-  if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-    npm ci --no-audit --no-fund >&2
-  fi
+# An installed package (npm pack, a registry) has its build and no sources: nothing to do.
+if [[ -d $root/src ]]; then
+  (
+    cd "$root"
+    # One install and build at a time: two commands started at once on a fresh clone would
+    # otherwise both build into dist/ while the first already runs from it.
+    if command -v flock >/dev/null && exec 9>>"$root/.start.lock" 2>/dev/null; then
+      flock 9
+    fi
+    if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+      npm ci --no-audit --no-fund >&2
+    fi
 
-  stamp=dist/.build-stamp
-  if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
-    npm run --silent build >&2
-    touch "$stamp"
-  fi
-)
+    stamp=dist/.build-stamp
+    if [[ ! -f $stamp ]] || [[ -n $(find src actors bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
+      npm run --silent build >&2
+      touch "$stamp"
+    fi
+  )
+fi
 
 # Every connection is a file descriptor: take all the kernel allows us.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
