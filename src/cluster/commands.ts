@@ -1,0 +1,169 @@
+import { ClientOfflineError, ErrorReply } from '@redis/client';
+import type { Logger } from 'pino';
+import type { LeaseStatus } from './lease-state.js';
+import type { RedisPort } from './redis-port.js';
+import type { Script } from './scripts.js';
+
+/** Redis could not be reached in time: the request gets UNAVAILABLE. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
+/** `once`: sent at most once (a chat); `idempotent`: safe to send again if lost in flight. */
+export type Mode = 'once' | 'idempotent';
+
+/**
+ * Commands to Redis within the wait bound: every request the node makes goes through here. A
+ * command refused while offline (never written) is sent as soon as the connection is back; one
+ * lost in flight is sent again only if repeating it is harmless; one still unanswered at the wait
+ * bound fails with UnavailableError (a sweep enforces the bound on everything in flight). While
+ * the node is fenced nothing goes out under its old id: commands wait for it to register again.
+ */
+export class RedisCommands {
+  /** Commands written to Redis and not yet answered, with their deadlines. */
+  private readonly inflight = new Set<{ deadline: number; fail: (error: Error) => void }>();
+  /**
+   * Since when commands have been timing out (requests answered UNAVAILABLE), and how many: one
+   * warn line when they start, one when Redis answers again, however many requests it costs.
+   */
+  private silence: { since: number; timedOut: number } | null = null;
+
+  constructor(
+    private readonly redis: RedisPort,
+    private readonly status: LeaseStatus,
+    private readonly waitMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** A Lua script, by its SHA (loaded on first use). */
+  run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode): Promise<T> {
+    return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
+  }
+
+  /** A plain command; its key (routing it on a Redis Cluster) is its second word. */
+  call<T>(args: readonly string[], mode: Mode): Promise<T> {
+    return this.withRetry(() => this.redis.send<T>(args, args[1]), mode);
+  }
+
+  /** A script sent at once, outside the wait bound and the node's state: for registering. */
+  async runScript<T>(script: Script, keys: readonly string[], args: readonly string[]): Promise<T> {
+    try {
+      return await this.redis.send<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args], keys[0]);
+    } catch (error) {
+      if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.send<T>(['EVAL', script.source, String(keys.length), ...keys, ...args], keys[0]);
+    }
+  }
+
+  /** Retries a durable command until Redis has it (or the node stops); settles then. */
+  retryUntilDone(attempt: () => Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const again = (): void => {
+        if (this.status.state === 'closed') return resolve();
+        attempt().then(() => resolve(), () => setTimeout(again, 500).unref());
+      };
+      setTimeout(again, 100).unref();
+    });
+  }
+
+  /** The reply, or UnavailableError once the deadline passes (the sweep enforces it). */
+  bounded<T>(reply: Promise<T>, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline, fail: reject };
+      this.inflight.add(entry);
+      reply.then(
+        (value) => {
+          this.inflight.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.inflight.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The sweep: fails every command past its deadline. */
+  failOverdue(): void {
+    const now = Date.now();
+    for (const entry of this.inflight) {
+      if (entry.deadline > now) continue;
+      this.inflight.delete(entry);
+      entry.fail(this.timedOut('Redis did not answer in time'));
+    }
+  }
+
+  /** The node stops: everything in flight fails. */
+  failAll(): void {
+    for (const failing of this.inflight) failing.fail(new UnavailableError('the node is stopping'));
+    this.inflight.clear();
+  }
+
+  private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const { state } = this.status;
+      if (state === 'closed') throw new UnavailableError('the node is stopping');
+      // Registering again: nothing goes out under the old node id.
+      if (state === 'fenced' || state === 'registering') {
+        await this.wakeBefore(deadline, 'the node is registering again', (wake) => this.status.whenUp(wake));
+        continue;
+      }
+      if (!this.redis.isReady) {
+        await this.wakeBefore(deadline, 'Redis not reachable in time', (wake) => this.redis.onceReady(wake));
+        continue;
+      }
+      try {
+        const reply = await this.bounded(send(), deadline);
+        if (this.silence) this.answeredAgain();
+        return reply;
+      } catch (error) {
+        if (error instanceof UnavailableError) throw error;
+        if (error instanceof ErrorReply) throw error;
+        if (!(error instanceof ClientOfflineError) && mode === 'once') throw new UnavailableError(`Redis failed: ${(error as Error).message}`);
+        if (Date.now() >= deadline) throw this.timedOut('Redis not reachable in time');
+      }
+    }
+  }
+
+  /**
+   * A command ran out of time: the first of a silence is logged, the rest counted. Only while the
+   * connection is up: a lost connection (or a fenced node) has its own lines, and a stopping node
+   * says nothing.
+   */
+  private timedOut(reason: string): UnavailableError {
+    if (this.silence) this.silence.timedOut++;
+    else if (this.status.state === 'up' && this.redis.isReady) {
+      this.silence = { since: Date.now(), timedOut: 1 };
+      this.log.warn({ waitMs: this.waitMs, reason }, 'cluster: Redis not answering in time; requests get UNAVAILABLE');
+    }
+    return new UnavailableError(reason);
+  }
+
+  private answeredAgain(): void {
+    const { since, timedOut } = this.silence!;
+    this.silence = null;
+    this.log.warn({ silentMs: Date.now() - since, timedOut }, 'cluster: Redis answering again');
+  }
+
+  /** Resolves when `listen`'s wake-up comes, or fails with UnavailableError at the deadline. */
+  private wakeBefore(deadline: number, reason: string, listen: (wake: () => void) => () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        reject(this.timedOut(reason));
+        return;
+      }
+      const stopListening = listen(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        stopListening();
+        reject(this.timedOut(reason));
+      }, left);
+      timer.unref();
+    });
+  }
+}
