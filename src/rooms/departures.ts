@@ -1,18 +1,21 @@
 import type { RoomEvent } from '../../actors/events.js';
 import { RoomFault, type DepartCommand, type RoomIo, type RoomState } from './order.js';
 
-/** A departure waiting for its turn (see DELIVERIES_PER_TURN). */
+/** A departure waiting for its turn (see WORK_PER_TURN). */
 export type Departure = DepartCommand;
 
 /**
- * Deliveries a room makes per turn of the event loop while it works through departures. Each
- * departure is announced to everyone still in the room, so when thousands of members go at once
- * (a load generator stopped) carrying each out as it arrives is n² deliveries in the one turn that
- * reads the closes, and every other connection waits for all of it. Queued instead, they are
- * carried out in later turns, about this many deliveries a turn (at least one departure), and
- * the replies and room traffic of the connections that remain go out in between.
+ * The work all rooms together do on departures per turn of the event loop, in deliveries (one per
+ * member told) plus DEPARTURE_COST for each departure (its record, its departer's actor told).
+ * Each departure is announced to everyone still in the room, so when thousands of members go at
+ * once (a load generator stopped) carrying each out as it arrives is n² deliveries in the turn
+ * that reads the closes, and every other connection waits for all of it. Queued instead, they
+ * are carried out in later turns, this much work a turn over every room (at least one departure
+ * a turn), in the order the rooms queued them, and the replies and room traffic of the
+ * connections that remain go out in between.
  */
-const DELIVERIES_PER_TURN = 50_000;
+const WORK_PER_TURN = 20_000;
+const DEPARTURE_COST = 25;
 
 /** A single server's room: its departures not carried out yet, in arrival order. */
 export interface DepartureQueue {
@@ -26,16 +29,29 @@ type RoomSelf = { send(event: RoomEvent): void; getSnapshot(): { status: string 
 /** Departures whose carrying out failed once: a second failure drops them. */
 const failedOnce = new WeakSet<Departure>();
 
-/** The room's next turn: a plain function handed the room, not a closure per schedule. */
-function departuresTurn(room: RoomSelf): void {
-  // A room stopped meanwhile (emptied, or the server stopping) has nothing left to announce to.
-  if (room.getSnapshot().status === 'active') room.send({ type: 'room.departures' });
+/** Rooms with departures waiting, in the order they queued them; each turn takes them in order. */
+const waiting: RoomSelf[] = [];
+let turn: NodeJS.Immediate | undefined;
+/** What is left of this turn's work. */
+let workLeft = 0;
+
+/** A turn of departures: rooms are handed their share in order until the turn's work is done. */
+function departuresTurn(): void {
+  turn = undefined;
+  workLeft = WORK_PER_TURN;
+  while (workLeft > 0 && waiting.length > 0) {
+    const room = waiting.shift()!;
+    // A room stopped meanwhile (emptied, or the server stopping) has nothing left to announce to.
+    if (room.getSnapshot().status === 'active') room.send({ type: 'room.departures' });
+  }
+  if (waiting.length > 0) turn = setImmediate(departuresTurn);
 }
 
 export function scheduleDepartures(queue: DepartureQueue, self: RoomSelf): void {
   if (queue.departuresScheduled || queue.departures.length === 0) return;
   queue.departuresScheduled = true;
-  setImmediate(departuresTurn, self);
+  waiting.push(self);
+  turn ??= setImmediate(departuresTurn);
 }
 
 export function queueDeparture(queue: DepartureQueue, departure: Departure, self: RoomSelf): void {
@@ -51,8 +67,10 @@ export function queueDeparture(queue: DepartureQueue, departure: Departure, self
  */
 export function applyDepartures(queue: DepartureQueue, room: RoomState, io: RoomIo, carryOut: (departure: Departure) => void): void {
   queue.departuresScheduled = false;
-  const count = Math.max(1, Math.floor(DELIVERIES_PER_TURN / Math.max(1, room.members.size)));
+  const cost = room.members.size + DEPARTURE_COST;
+  const count = Math.max(1, Math.floor(workLeft / cost));
   const batch = queue.departures.splice(0, count);
+  workLeft -= batch.length * cost;
   for (let i = 0; i < batch.length; i++) {
     const departure = batch[i]!;
     try {

@@ -137,6 +137,10 @@ class SocketConnection implements Connection {
   /** The stream's one subscriber, while subscribed. */
   private reader: Subscriber<Incoming> | null = null;
   private cutTimer: NodeJS.Timeout | undefined;
+  /** The input ended, or the socket closed, and the reader has not been told yet (see ENDS_PER_TURN). */
+  private endPending = false;
+  private closePending = false;
+  queuedForReport = false;
 
   constructor(
     id: number,
@@ -259,21 +263,73 @@ class SocketConnection implements Connection {
     this.framer?.push(chunk);
   }
 
-  /** The peer stopped sending (the socket's `end`). */
+  /** The peer stopped sending (the socket's `end`): its reader hears of it in turn. */
   inputEnded(): void {
-    this.framer?.end();
+    this.endPending = true;
+    reportInTurn(this);
   }
 
   /** The socket's `close`. */
   socketClosed(): void {
     this.open = false;
     this.throttle.stop();
+    // Nothing more is written to it from now on; its reader hears of the close in turn.
     this.outbound.socketClosed();
     if (this.cutTimer) clearTimeout(this.cutTimer);
-    this.reader?.next(CLOSED);
-    // After the close is reported, as before: the requests' end follows it.
-    this.framer?.end();
+    this.closePending = true;
+    reportInTurn(this);
   }
+
+  /** The input's end and the close, told to the reader: their turn came (see ENDS_PER_TURN). */
+  reportPending(): void {
+    this.queuedForReport = false;
+    if (this.endPending) {
+      this.endPending = false;
+      this.framer?.end();
+    }
+    if (this.closePending) {
+      this.closePending = false;
+      this.reader?.next(CLOSED);
+      // After the close is reported, as before: the requests' end follows it.
+      this.framer?.end();
+    }
+  }
+}
+
+/**
+ * Connections whose end or close is told to their readers per turn of the event loop. A load
+ * generator stopped, a network cut: one poll of the network can report thousands of ends and
+ * closes at once, and each sets a client actor to work (its departures from every room it was
+ * in). Told all in that one turn, they hold every other connection up for all of it (with the
+ * garbage it makes); told a turn's worth at a time, in the order they came, the others are
+ * answered in between. What the socket itself needs (no more writes once closed) is done at once.
+ */
+const ENDS_PER_TURN = 256;
+const toReport: (SocketConnection | undefined)[] = [];
+let reportFrom = 0;
+let reportTurn: NodeJS.Immediate | undefined;
+
+function reportInTurn(connection: SocketConnection): void {
+  if (connection.queuedForReport) return;
+  connection.queuedForReport = true;
+  toReport.push(connection);
+  reportTurn ??= setImmediate(reportEnds);
+}
+
+function reportEnds(): void {
+  reportTurn = undefined;
+  const end = Math.min(toReport.length, reportFrom + ENDS_PER_TURN);
+  while (reportFrom < end) {
+    const connection = toReport[reportFrom]!;
+    toReport[reportFrom++] = undefined;
+    connection.reportPending();
+  }
+  if (reportFrom < toReport.length) {
+    reportTurn = setImmediate(reportEnds);
+    return;
+  }
+  toReport.length = 0;
+  reportFrom = 0;
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
