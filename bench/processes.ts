@@ -123,7 +123,7 @@ export async function startProcess(args: string[], port: number, what: string): 
 export async function startRedisServer(): Promise<{ child: ChildProcess; url: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-bench-redis-'));
   const socket = join(dir, 'redis.sock');
-  // Redis' defaults otherwise, the pub/sub output-buffer limit (32mb 8mb 60) included: the README's figures assume them.
+  // Redis' defaults otherwise, the pub/sub output-buffer limit (32mb 8mb 60) included: the figures in docs/cluster.md assume them.
   const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   children.add(child);
   const deadline = Date.now() + 10_000;

@@ -5,8 +5,8 @@ import type { KillServicePolicy } from '../config.js';
 import type { JoinId, RoomRef } from '../protocol/types.js';
 
 /**
- * The debug dump: what the actor tree is doing right now, as one JSON document (schema in the
- * README, "Debug dump"). Every section is mapped from an actor's own xstate snapshot; nothing here
+ * The debug dump: what the actor tree is doing right now, as one JSON document (schema in
+ * docs/dump.md). Every section is mapped from an actor's own xstate snapshot; nothing here
  * keeps state of its own, so the dump cannot drift from the actors.
  */
 

@@ -10,7 +10,7 @@ export const DUMP_USAGE = `Usage: chat-server dump [--port N | --socket PATH] [-
 
   --port N              the daemon's TCP port: its admin socket is found from it (default ${DEFAULTS.port}; env PORT)
   --socket PATH         the daemon's admin socket (env ADMIN_SOCKET)
-  --json                one JSON document (schema in the README) instead of the tree
+  --json                one JSON document (its fields: docs/dump.md) instead of the tree
   --watch SECONDS       refresh every SECONDS until Ctrl-C (with --json: one document per line)
   --help                this text`;
 
