@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   /** Members of the watcher's room: the departures it hears. */
   const inFirstRoom = Math.ceil(count / rooms);
   const server = await startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'warn' });
-  const clients = (): number => server.actor.getSnapshot().context.clients.size;
+  const clients = (): number => server.inspect.connections();
   const watch = await watcher(server.port, roomOf(0, rooms));
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'members', String(server.port), String(count), String(rooms)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));

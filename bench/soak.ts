@@ -31,12 +31,11 @@ async function settle(): Promise<void> {
 
 function figures(server: ChatServerHandle): Figures {
   const memory = process.memoryUsage();
-  const { clients, rooms } = server.actor.getSnapshot().context;
   return {
     rssMiB: Math.round((memory.rss / 2 ** 20) * 10) / 10,
     heapMiB: Math.round((memory.heapUsed / 2 ** 20) * 10) / 10,
     handles: process.getActiveResourcesInfo().length,
-    actors: 1 + clients.size + rooms.size,
+    actors: 1 + server.inspect.connections() + server.inspect.rooms(),
   };
 }
 
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
   clearInterval(progress);
   process.stderr.write('\n');
   // Every connection has closed on the client side; wait for the server to see the last of them.
-  while (server.actor.getSnapshot().context.clients.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (server.inspect.connections() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
   await settle();
   const after = figures(server);
   await server.stop();

@@ -1,4 +1,1 @@
-/** A bad option: the CLI prints its message on one line and exits non-zero. */
-export class OptionError extends Error {
-  override readonly name = 'OptionError';
-}
+export { OptionError } from './errors.js';

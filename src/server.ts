@@ -8,7 +8,11 @@ import { traceActorMessages } from './admin/trace.js';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import type { ClusterLink } from './cluster/link.js';
+import { ClusterStartError, ListenError } from './errors.js';
+
+export { ClusterStartError, ListenError } from './errors.js';
 import type { ServerActor } from './server-actor.js';
+import { inspectorOf, type ServerInspector } from './admin/inspect.js';
 
 export type { ServerActor };
 
@@ -26,6 +30,8 @@ export interface ChatServerHandle {
   readonly cluster: ClusterLink | null;
   /** What the actor tree is doing right now: the same document the admin endpoint's `dump` returns. */
   dump(): Promise<DumpDocument>;
+  /** A live look into the actor tree, taken at once: for tests and tools (counts, actors, figures). */
+  readonly inspect: ServerInspector;
   /** Stop accepting, flush and close every connection; resolves when every socket and actor is gone. */
   stop(): Promise<void>;
   /** Resolves once the server has stopped, however it was stopped (stop(), KILL_SERVICE, a signal). */
@@ -37,18 +43,6 @@ export interface StartOptions extends ChatServerOptions {
   logger?: Logger;
 }
 
-/** A listen failure (port in use, no permission): a clear one-line message, no stack needed. */
-export class ListenError extends Error {
-  override readonly name = 'ListenError';
-  constructor(message: string, readonly code: string | undefined) {
-    super(message);
-  }
-}
-
-/** Cluster mode could not start: Redis not reachable, or refused the node. */
-export class ClusterStartError extends Error {
-  override readonly name = 'ClusterStartError';
-}
 
 /** Starts the whole supervisor in-process; resolves once it listens. */
 export async function startChatServer(options: StartOptions = {}): Promise<ChatServerHandle> {
@@ -117,6 +111,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     adminPath: endpoint?.path ?? null,
     cluster,
     dump: dumper.dump,
+    inspect: inspectorOf(actor),
     closed,
     stop: async () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'stop' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChatClient, ChatClientError, ConnectionClosedError, connect, encodeChatRequest, type ChatEvent, type ConnectOptions } from '../src/index.js';
+import { ChatClient, ChatClientError, ConnectionClosedError, connect, encodeChatRequest, ERRORS, type ChatEvent, type ConnectOptions } from '../src/index.js';
 import { RawClient, startServer, wire } from './helpers.js';
 
 // Only a failing test waits this long; a busy 2-core machine can be slow to start a process.
@@ -162,7 +162,7 @@ describe('client library', () => {
     // Told the server takes longer lines than it does, the client sends what the server refuses.
     const { client: a, log } = await client(server.port, { limits: { maxLineBytes: 1 << 20 } });
     const error = await rejection(a.join('x'.repeat(10_000), 'alice'));
-    expect(error).toMatchObject({ code: 8, errorName: 'TOO_LONG', closesConnection: true });
+    expect(error).toMatchObject({ code: ERRORS.TOO_LONG.code, errorName: 'TOO_LONG', closesConnection: true });
     await a.closed;
     expect(await log.first(1)).toEqual([{ type: 'closed', expected: false, reason: 'the server closed the connection' }]);
   });

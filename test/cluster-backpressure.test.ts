@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientDump, type ClientDump } from '../src/admin/dump.js';
-import type { ChatServerHandle } from '../src/index.js';
+import type { ChatServerHandle, ClientDump } from '../src/index.js';
 import { expectRead, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { ERRORS } from '../src/protocol/errors.js';
 
 const available = redisAvailability() !== 'missing';
 
@@ -31,10 +31,9 @@ const HELD_AT_MOST = 64 + Math.ceil((64 * 1024) / 7);
  * would wait for Redis (paused here) for its cluster section.
  */
 function dumpOf(node: ChatServerHandle, client: RawClient): ClientDump {
-  for (const { actor, connection } of node.actor.getSnapshot().context.clients.values()) {
-    if (connection.info.peerPort === client.socket.localPort) return clientDump(`client-${connection.info.id}`, actor.getSnapshot());
-  }
-  throw new Error('no such connection');
+  const found = node.inspect.clientByPeerPort(client.socket.localPort!);
+  if (!found) throw new Error('no such connection');
+  return found;
 }
 
 /** `count` turns of the event loop (the server runs in this process): the framer hands on 64 requests a turn. */
@@ -98,7 +97,7 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
     expect(held).toBeLessThanOrEqual(HELD_AT_MOST);
     expect(bytesIn).toBeLessThan(written);
     // The lookup is answered (once Redis is back), then the replay starts.
-    expect(await readErrorCode(burst)).toBe(2);
+    expect(await readErrorCode(burst)).toBe(ERRORS.UNKNOWN_ROOM.code);
     other.send('HELO meanwhile\n');
     await expectRead(other, wire.helo('meanwhile', port));
     // Answered while the burst is still being worked through, not after it.
@@ -117,7 +116,7 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
     const burst = await RawClient.connect(node!.port);
     const count = 20_000;
     await burstBehindPausedRedis(node!, burst, count);
-    expect(await readErrorCode(burst)).toBe(2);
+    expect(await readErrorCode(burst)).toBe(ERRORS.UNKNOWN_ROOM.code);
     await node!.stop();
     const rest = await burst.readToClose();
     // Replies stop where the shutdown came: the rest of the burst was never worked through.
@@ -134,7 +133,7 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
     try {
       for (const room of ['a', 'b', 'c']) {
         client.send(wire.join(room, 'carol'));
-        expect(await readErrorCode(client)).toBe(10);
+        expect(await readErrorCode(client)).toBe(ERRORS.UNAVAILABLE.code);
       }
     } finally {
       redis.process!.resume();
@@ -156,7 +155,7 @@ describe.skipIf(!available)('cluster mode: a burst behind a request that waits f
     try {
       for (const room of ['a', 'b']) {
         client.send(wire.join(room, 'carol'));
-        expect(await readErrorCode(client)).toBe(10);
+        expect(await readErrorCode(client)).toBe(ERRORS.UNAVAILABLE.code);
       }
     } finally {
       await redis.process!.restart();

@@ -7,6 +7,7 @@ import { renderDump } from '../src/admin/render.js';
 import { aliceAndBob, concurrentSenders, expectRead, joinedClient, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
+import { ERRORS } from '../src/protocol/errors.js';
 
 const available = redisAvailability() !== 'missing';
 
@@ -135,9 +136,9 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     try {
       const c = await RawClient.connect(n1!.port);
       c.send(wire.join('room1', 'carol'));
-      expect(await readErrorCode(c)).toBe(10);
+      expect(await readErrorCode(c)).toBe(ERRORS.UNAVAILABLE.code);
       b.send(wire.chat(0, 1, 'bob', 'during the pause'));
-      expect(await readErrorCode(b)).toBe(10);
+      expect(await readErrorCode(b)).toBe(ERRORS.UNAVAILABLE.code);
     } finally {
       redis.process!.resume();
     }

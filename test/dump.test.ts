@@ -56,7 +56,7 @@ describe('debug dump', () => {
     const server = await startServer();
     await playScenario(server.port);
     // c's socket is closed; its actor ends once the close is carried through.
-    await waitFor(server.actor, (snapshot) => !snapshot.context.clients.has(2), { timeout: 20_000 });
+    await waitFor(server.actor, () => server.inspect.clientActor(2) === undefined, { timeout: 20_000 });
     const dump = await server.dump();
     expect(dump.version).toBe(DUMP_VERSION);
     expect(treeOf(dump)).toEqual(EXPECTED_TREE);
@@ -93,7 +93,7 @@ describe('debug dump', () => {
     expect(server.adminPath).toBe(path);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     await playScenario(server.port);
-    await waitFor(server.actor, (snapshot) => !snapshot.context.clients.has(2), { timeout: 20_000 });
+    await waitFor(server.actor, () => server.inspect.clientActor(2) === undefined, { timeout: 20_000 });
 
     const reply = await askAdmin(path, { op: 'dump', id: 7 });
     expect(reply.ok && reply.id === 7 && treeOf(reply.dump)).toEqual(EXPECTED_TREE);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinedClient, startServer, wire } from './helpers.js';
+import { joinedClient, startServer, wire, expectRead } from './helpers.js';
 
 /** Supervision: a failed actor is contained by the server actor; everything else carries on. */
 describe('actor faults', () => {
@@ -10,14 +10,14 @@ describe('actor faults', () => {
     const witness = await joinedClient(port, 'r', 'witness');
     await victim.readUntil(wire.hasJoined(0, 'witness'));
 
-    const entry = server.actor.getSnapshot().context.clients.get(0);
-    expect(entry).toBeDefined();
-    entry!.actor.send({ type: 'test.fault' });
+    const victimActor = server.inspect.clientActor(0);
+    expect(victimActor).toBeDefined();
+    victimActor!.send({ type: 'test.fault' });
 
     expect(await victim.readToClose()).toMatch(/^ERROR_CODE: 12\nERROR_DESCRIPTION: [^\n]+\n$/);
-    expect(await witness.read(wire.hasLeft(0, 'victim'))).toBe(wire.hasLeft(0, 'victim'));
+    await expectRead(witness, wire.hasLeft(0, 'victim'));
     witness.send(wire.chat(0, 1, 'witness', 'still here'));
-    expect(await witness.read(wire.said(0, 'witness', 'still here'))).toBe(wire.said(0, 'witness', 'still here'));
+    await expectRead(witness, wire.said(0, 'witness', 'still here'));
     expect(server.actor.getSnapshot().status).toBe('active');
   });
 
@@ -28,18 +28,18 @@ describe('actor faults', () => {
     const b = await joinedClient(port, 'r', 'b');
     await a.readUntil(wire.hasJoined(0, 'b'));
 
-    const before = server.actor.getSnapshot().context.rooms.get(0)!;
+    const before = server.inspect.roomActor(0)!;
     before.send({ type: 'test.fault' });
-    const after = server.actor.getSnapshot().context.rooms.get(0)!;
+    const after = server.inspect.roomActor(0)!;
     expect(after).not.toBe(before);
-    expect([...after.getSnapshot().context.members.keys()]).toEqual([0, 1]);
+    expect(server.inspect.roomMembers(0)).toEqual([0, 1]);
 
     a.send(wire.chat(0, 0, 'a', 'after the restart'));
-    expect(await b.read(wire.said(0, 'a', 'after the restart'))).toBe(wire.said(0, 'a', 'after the restart'));
-    expect(await a.read(wire.said(0, 'a', 'after the restart'))).toBe(wire.said(0, 'a', 'after the restart'));
+    await expectRead(b, wire.said(0, 'a', 'after the restart'));
+    await expectRead(a, wire.said(0, 'a', 'after the restart'));
     b.send(wire.leave(0, 1, 'b'));
-    expect(await b.read(wire.left(0, 1) + wire.hasLeft(0, 'b'))).toBe(wire.left(0, 1) + wire.hasLeft(0, 'b'));
-    expect(await a.read(wire.hasLeft(0, 'b'))).toBe(wire.hasLeft(0, 'b'));
+    await expectRead(b, wire.left(0, 1) + wire.hasLeft(0, 'b'));
+    await expectRead(a, wire.hasLeft(0, 'b'));
   });
 
   it('a room that fails in the middle of a leave is restarted and the leave carried out', async () => {
@@ -48,22 +48,22 @@ describe('actor faults', () => {
     const a = await joinedClient(port, 'r', 'a');
     const b = await joinedClient(port, 'r', 'b');
     await a.readUntil(wire.hasJoined(0, 'b'));
-    server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.failNext' });
+    server.inspect.roomActor(0)!.send({ type: 'test.failNext' });
     b.send(wire.leave(0, 1, 'b'));
-    expect(await b.read(wire.left(0, 1) + wire.hasLeft(0, 'b'))).toBe(wire.left(0, 1) + wire.hasLeft(0, 'b'));
-    expect(await a.read(wire.hasLeft(0, 'b'))).toBe(wire.hasLeft(0, 'b'));
+    await expectRead(b, wire.left(0, 1) + wire.hasLeft(0, 'b'));
+    await expectRead(a, wire.hasLeft(0, 'b'));
     // b's connection is not stuck waiting: it is answered at once.
     b.send('HELO after\n');
-    expect(await b.read(wire.helo('after', port))).toBe(wire.helo('after', port));
-    expect([...server.actor.getSnapshot().context.rooms.get(0)!.getSnapshot().context.members.keys()]).toEqual([0]);
+    await expectRead(b, wire.helo('after', port));
+    expect(server.inspect.roomMembers(0)).toEqual([0]);
   });
 
   it('ignores the fault hook unless test hooks are on', async () => {
     const server = await startServer();
     const a = await joinedClient(server.port, 'r', 'a');
-    server.actor.getSnapshot().context.clients.get(0)!.actor.send({ type: 'test.fault' });
-    server.actor.getSnapshot().context.rooms.get(0)!.send({ type: 'test.fault' });
+    server.inspect.clientActor(0)!.send({ type: 'test.fault' });
+    server.inspect.roomActor(0)!.send({ type: 'test.fault' });
     a.send(wire.chat(0, 0, 'a', 'fine'));
-    expect(await a.read(wire.said(0, 'a', 'fine'))).toBe(wire.said(0, 'a', 'fine'));
+    await expectRead(a, wire.said(0, 'a', 'fine'));
   });
 });

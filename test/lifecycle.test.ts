@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ListenError, startChatServer } from '../src/index.js';
 import { isLoopback } from '../src/transport/address.js';
-import { RawClient, readErrorCode, startServer, wire } from './helpers.js';
+import { RawClient, readErrorCode, startServer, wire, expectRead } from './helpers.js';
+import { ERRORS } from '../src/protocol/errors.js';
 
 describe('server lifecycle', () => {
   it('honours KILL_SERVICE from loopback: stops accepting, closes every connection, resolves closed', async () => {
@@ -23,9 +24,9 @@ describe('server lifecycle', () => {
     const server = await startServer({ killService: 'off' });
     const client = await RawClient.connect(server.port);
     client.send('KILL_SERVICE\n');
-    expect(await readErrorCode(client)).toBe(9);
+    expect(await readErrorCode(client)).toBe(ERRORS.NOT_PERMITTED.code);
     client.send('HELO alive\n');
-    expect(await client.read(wire.helo('alive', server.port))).toBe(wire.helo('alive', server.port));
+    await expectRead(client, wire.helo('alive', server.port));
   });
 
   it('counts 127.0.0.0/8 and ::1 as loopback, nothing else', () => {
@@ -40,8 +41,8 @@ describe('server lifecycle', () => {
     await client.readUntil(wire.hasJoined(0, 'a'));
     await server.stop();
     expect(await client.readToClose()).toBe(wire.said(0, 'a', 'before the stop'));
-    expect(server.actor.getSnapshot().context.clients.size).toBe(0);
-    expect(server.actor.getSnapshot().context.rooms.size).toBe(0);
+    expect(server.inspect.connections()).toBe(0);
+    expect(server.inspect.rooms()).toBe(0);
   });
 
   it('rejects with a one-line ListenError when the port is in use', async () => {

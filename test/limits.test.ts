@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { joinedClient, RawClient, readErrorCode, startServer, wire } from './helpers.js';
+import { joinedClient, RawClient, readErrorCode, startServer, wire, expectRead } from './helpers.js';
+import { ERRORS } from '../src/protocol/errors.js';
 
 describe('limits', () => {
   it('refuses a join past the rooms-per-connection limit and keeps the connection', async () => {
@@ -11,10 +12,10 @@ describe('limits', () => {
       await client.readUntil(wire.hasJoined(ref, 'n'));
     }
     client.send(wire.join('c', 'n'));
-    expect(await readErrorCode(client)).toBe(7);
+    expect(await readErrorCode(client)).toBe(ERRORS.LIMIT_REACHED.code);
     // A repeated join is no new room: still answered.
     client.send(wire.join('a', 'n'));
-    expect(await client.read(wire.joined('a', server.port, 0, 0))).toBe(wire.joined('a', server.port, 0, 0));
+    await expectRead(client, wire.joined('a', server.port, 0, 0));
     client.send(wire.leave(1, 0, 'n') + wire.join('c', 'n'));
     await client.readUntil(wire.hasJoined(2, 'n'));
   });
@@ -26,7 +27,7 @@ describe('limits', () => {
     await a.readUntil(wire.hasJoined(0, 'a'));
     const b = await RawClient.connect(server.port);
     b.send(wire.join('second', 'b'));
-    expect(await readErrorCode(b)).toBe(7);
+    expect(await readErrorCode(b)).toBe(ERRORS.LIMIT_REACHED.code);
     b.send(wire.join('only', 'b'));
     await b.readUntil(wire.hasJoined(0, 'b'));
   });
@@ -106,7 +107,7 @@ describe('limits', () => {
     flooder.send(Array.from({ length: messages }, (_, i) => wire.chat(0, 0, 'flooder', `${i} ${body}`)).join(''));
     const bystander = await RawClient.connect(server.port);
     bystander.send('HELO unhindered\n');
-    expect(await bystander.read(wire.helo('unhindered', server.port))).toBe(wire.helo('unhindered', server.port));
+    await expectRead(bystander, wire.helo('unhindered', server.port));
     // The bystander was answered while the flooder was still held back.
     const echoedBeforeBystander = flooder.pending().split('\n\n').length - 1;
     expect(echoedBeforeBystander).toBeLessThan(messages);
@@ -125,9 +126,9 @@ describe('limits', () => {
     burster.send(burst);
     const bystander = await RawClient.connect(server.port);
     bystander.send('HELO in between\n');
-    expect(await bystander.read(wire.helo('in between', server.port))).toBe(wire.helo('in between', server.port));
+    await expectRead(bystander, wire.helo('in between', server.port));
     // Answered while the burst was still being worked through (the server runs in this process).
-    const handled = server.actor.getSnapshot().context.clients.get(0)!.actor.getSnapshot().context.stats.requests;
+    const handled = server.inspect.client(0)!.requests;
     expect(handled).toBeLessThan(2 * pairs);
     for (let i = 0; i < pairs; i++) await burster.readUntil('has left this chatroom.\n\n');
   }, 60_000);

@@ -26,7 +26,7 @@ describe('logging', () => {
     const client = await RawClient.connect(port);
     client.send(wire.join('r', 'alice') + wire.leave(0, 0, 'alice') + wire.disconnect('alice'));
     await client.closed;
-    await waitFor(server.actor, (snapshot) => snapshot.context.clients.size === 0);
+    await waitFor(server.actor, () => server.inspect.connections() === 0);
     const mine = lines.filter((line) => line.conn === 0).map((line) => line.msg);
     expect(mine).toEqual(['connected', 'joined', 'left', 'disconnected']);
   });

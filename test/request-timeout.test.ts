@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RawClient, startServer, wire } from './helpers.js';
+import { RawClient, startServer, wire, expectRead } from './helpers.js';
 
 /** A request left incomplete (a slowloris, a half-typed request) is not held forever. */
 describe('request timeout', () => {
@@ -10,10 +10,10 @@ describe('request timeout', () => {
     const client = await RawClient.connect(server.port);
     // A JOIN without its CLIENT_NAME: the quiet period cannot complete it.
     client.send('JOIN_CHATROOM: room1\nCLIENT_IP: 0\n');
-    expect(await client.read(timedOut)).toBe(timedOut);
+    await expectRead(client, timedOut);
     client.send(wire.join('room1', 'alice'));
     const joined = wire.joined('room1', server.port, 0, 0) + wire.hasJoined(0, 'alice');
-    expect(await client.read(joined)).toBe(joined);
+    await expectRead(client, joined);
   });
 
   it('counts from the first byte of a request that trickles in, not from the last', async () => {
@@ -39,12 +39,12 @@ describe('request timeout', () => {
     const server = await startServer({ requestTimeoutMs: 300, quietMs: 50 });
     const client = await RawClient.connect(server.port);
     client.send('JOIN_CHATROOM: room1\nCLIENT_IP: 0\nPO');
-    expect(await client.read(timedOut)).toBe(timedOut);
+    await expectRead(client, timedOut);
     client.send('RT: 0\nCLIENT_NAME: alice\nHELO next\n');
-    expect(await client.read(wire.helo('next', server.port))).toBe(wire.helo('next', server.port));
+    await expectRead(client, wire.helo('next', server.port));
     // Nothing else was answered: the next request's answer follows at once.
     client.send('HELO again\n');
-    expect(await client.read(wire.helo('again', server.port))).toBe(wire.helo('again', server.port));
+    await expectRead(client, wire.helo('again', server.port));
   });
 
 });

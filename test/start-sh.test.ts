@@ -19,7 +19,7 @@ describe('start.sh', () => {
     const { port, exited } = await startDaemon('./start.sh', ['0', '--host', '127.0.0.1', '--student-id', 'from-start-sh']);
     const client = await RawClient.connect(port);
     client.send('HELO from a test\n');
-    expect(await client.read(wire.helo('from a test', port, 'from-start-sh'))).toBe(wire.helo('from a test', port, 'from-start-sh'));
+    await expectRead(client, wire.helo('from a test', port, 'from-start-sh'));
     client.send('KILL_SERVICE\n');
     await client.closed;
     expect(await exited).toBe(0);
@@ -88,7 +88,7 @@ describe('start.sh', () => {
     expect(crowd.filter((client, i) => !answered[i] && !client.isClosed())).toEqual([]);
     // The connection it had is unharmed.
     first.send('HELO still here\n');
-    expect(await first.read(wire.helo('still here', port))).toBe(wire.helo('still here', port));
+    await expectRead(first, wire.helo('still here', port));
     for (const client of crowd) client.destroy();
     // Descriptors come back as the server sees the closes; then a new connection is served.
     for (let attempt = 0; ; attempt++) {
@@ -187,7 +187,7 @@ describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () 
     expect(text.split(/(?<=\n\n)/).sort()).toEqual([wire.hasLeft(0, 'bob'), wire.hasLeft(1, 'bob')]);
     // Once: nothing more arrives before alice's own next message.
     a.send(wire.chat(0, 0, 'alice', 'alone'));
-    expect(await a.read(wire.said(0, 'alice', 'alone'))).toBe(wire.said(0, 'alice', 'alone'));
+    await expectRead(a, wire.said(0, 'alice', 'alone'));
     expect(a.pending()).toBe('');
   }, 120_000);
 });

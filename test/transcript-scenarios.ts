@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { ChatServerHandle } from '../src/index.js';
 import { expectRead, RawClient, readErrorCode, wire } from './helpers.js';
+import { ERRORS } from '../src/protocol/errors.js';
 
 /**
  * The example transcripts of protocol.md, byte for byte, on one server or with their clients
@@ -152,7 +153,7 @@ export async function unknownRoomError(topology: Topology, studentId?: string): 
   const port = topology.nodeOf(0).port;
   const a = await RawClient.connect(port);
   a.send('CHAT: 42\nJOIN_ID: 0\nCLIENT_NAME: alice\nMESSAGE: anyone?\n\n');
-  expect(await readErrorCode(a)).toBe(2);
+  expect(await readErrorCode(a)).toBe(ERRORS.UNKNOWN_ROOM.code);
   a.send('HELO still here\n');
   await expectRead(a, wire.helo('still here', port, studentId));
 }

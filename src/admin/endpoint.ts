@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import type { DumpDocument } from './dump.js';
 import { adminError, MAX_ADMIN_REQUEST_BYTES, parseAdminRequest, type AdminReply, type AdminRequest } from './protocol.js';
 import { replyPieces } from './serialize.js';
+import { AdminEndpointError } from '../errors.js';
+
+export { AdminEndpointError } from '../errors.js';
 
 /** What the endpoint can answer. One entry per `op`: adding an operation is adding a handler. */
 export interface AdminOperations {
@@ -18,10 +21,6 @@ export interface AdminEndpoint {
   close(): Promise<void>;
 }
 
-/** The endpoint could not be opened: another live daemon holds the path, or it is not a socket. */
-export class AdminEndpointError extends Error {
-  override readonly name = 'AdminEndpointError';
-}
 
 /** Opens the admin endpoint: a Unix socket, mode 0600, never a network interface. */
 export async function openAdminEndpoint(path: string, operations: AdminOperations, log: Logger): Promise<AdminEndpoint> {

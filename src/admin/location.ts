@@ -1,6 +1,9 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AdminLocationError } from '../errors.js';
+
+export { AdminLocationError } from '../errors.js';
 
 /**
  * Where the admin socket lives, and the checks that keep another local user from standing in for
@@ -8,10 +11,6 @@ import { join } from 'node:path';
  * listening in its place: in a shared temp directory anyone can bind a path first.
  */
 
-/** Thrown when the directory or socket is not this user's: the message is one line for the operator. */
-export class AdminLocationError extends Error {
-  override readonly name = 'AdminLocationError';
-}
 
 /** This process's uid; undefined where the platform has none (Windows), and no owner is checked. */
 const ownUid = (): number | undefined => process.getuid?.();

@@ -17,7 +17,4 @@ export class ChatClientError extends Error {
   }
 }
 
-/** The connection closed (or never opened) before the request was answered. */
-export class ConnectionClosedError extends Error {
-  override readonly name = 'ConnectionClosedError';
-}
+export { ConnectionClosedError } from '../errors.js';

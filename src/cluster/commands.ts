@@ -3,11 +3,9 @@ import type { Logger } from 'pino';
 import type { LeaseStatus } from './lease-state.js';
 import type { RedisPort } from './redis-port.js';
 import type { Script } from './scripts.js';
+import { UnavailableError } from '../errors.js';
 
-/** Redis could not be reached in time: the request gets UNAVAILABLE. */
-export class UnavailableError extends Error {
-  override readonly name = 'UnavailableError';
-}
+export { UnavailableError } from '../errors.js';
 
 /** `once`: sent at most once (a chat); `idempotent`: safe to send again if lost in flight. */
 export type Mode = 'once' | 'idempotent';
