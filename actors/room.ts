@@ -1,9 +1,6 @@
 import { assertEvent, enqueueActions, sendParent, setup, type ActorRef, type Snapshot } from 'xstate';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
-import type { ClusterLink } from '../src/cluster/link.js';
-import { ClusterOrder } from '../src/rooms/cluster-order.js';
 import { answerStrayLeave, replyJoined } from '../src/rooms/fan-out.js';
-import { LocalOrder } from '../src/rooms/local-order.js';
 import { RoomFault, faultInjected, type PendingLeave, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from '../src/rooms/order.js';
 import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
 
@@ -13,15 +10,17 @@ export interface RoomInput {
   readonly ref: RoomRef;
   readonly name: string;
   readonly testHooks?: boolean;
-  /** Cluster mode: the link to the ordering point in Redis. Absent: the room orders its events itself. */
-  readonly cluster?: ClusterLink;
-  /** A restart after a failure: what the failed actor had, its order's work under way included. */
+  /**
+   * Where the room's events get their place: its own counter (LocalOrder), or Redis in cluster
+   * mode (ClusterOrder); after a failure, the failed actor's order, handed over with its work.
+   */
+  readonly order: RoomOrder;
+  /** A restart after a failure: the membership the failed actor had. */
   readonly restore?: {
     readonly members: ReadonlyMap<JoinId, RoomMember>;
     readonly pendingJoins: ReadonlyMap<JoinId, RoomMember>;
     readonly pendingLeaves: ReadonlyMap<JoinId, PendingLeave>;
     readonly lastSeq: number;
-    readonly order: RoomOrder;
   };
 }
 
@@ -129,7 +128,7 @@ export const roomMachine = setup({
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     failAfter: 0,
     testHooks: input.testHooks ?? false,
-    order: input.restore?.order ?? (input.cluster ? new ClusterOrder(input.cluster) : new LocalOrder()),
+    order: input.order,
   }),
   entry: 'startOrder',
   on: {

@@ -196,9 +196,9 @@ export const serverMachine = setup({
         ref: roomRef,
         name: last.name,
         testHooks: context.options.testHooks,
-        cluster: context.cluster ?? undefined,
-        restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq, order: last.order.handOver() },
-      });
+        order: last.order.handOver(),
+        restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq },
+      }, context.cluster);
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
       if (retry) {

@@ -14,7 +14,10 @@ import type { ResolvedOptions } from '../config.js';
 import { LogBudget, printable } from '../log.js';
 import { protocolError, type ProtocolError } from '../protocol/errors.js';
 import type { RoomRef } from '../protocol/types.js';
+import { ClusterOrder } from '../rooms/cluster-order.js';
 import type { JoinTicket, RoomIssuer } from '../rooms/issuing.js';
+import { LocalOrder } from '../rooms/local-order.js';
+import type { RoomOrder } from '../rooms/order.js';
 import type { Connection } from '../transport/connection.js';
 
 export interface ServerInput {
@@ -82,12 +85,17 @@ export type SupervisionEvent =
 export type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** A room actor, watched by the supervisor for failure. */
-export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput): Actor<typeof roomMachine> {
+export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput, cluster: ClusterLink | null): Actor<typeof roomMachine> {
   const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
   room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
   room.start();
-  input.cluster?.watchRoom(roomRef, room);
+  cluster?.watchRoom(roomRef, room);
   return room;
+}
+
+/** A new room's order: its own counter on a single server, the Redis sequencer in a cluster. */
+export function newRoomOrder(cluster: ClusterLink | null): RoomOrder {
+  return cluster ? new ClusterOrder(cluster) : new LocalOrder();
 }
 
 /** The room's limit: refused before a ref is handed out, so no room gets this name. */
@@ -102,7 +110,7 @@ export function roomLimitRefusal(context: ServerContext, known: RoomRef | undefi
 export function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent, { roomRef, joinId }: JoinTicket) {
   let room = context.rooms.get(roomRef);
   if (!room) {
-    room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, cluster: context.cluster ?? undefined });
+    room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, order: newRoomOrder(context.cluster) }, context.cluster);
     context.rooms.set(roomRef, room);
     context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
   }
