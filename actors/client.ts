@@ -4,6 +4,7 @@ import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js'
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { JoinId } from '../src/protocol/types.js';
+import { LAB_DOOR } from '../src/rooms/lab-door.js';
 import { chatProblem, joinProblem, membershipByName, membershipOf, type Membership } from '../src/session/rules.js';
 import { isLoopback } from '../src/transport/address.js';
 import type { Connection } from '../src/transport/connection.js';
@@ -186,6 +187,7 @@ export const clientMachine = setup({
         outbound: context.connection.outbound,
         serverIp: context.serverIp,
         serverPort: context.serverPort,
+        door: LAB_DOOR,
       };
     }),
     // Mutated in place, as the rooms are: the context is this actor's alone, and an assign would

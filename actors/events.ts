@@ -1,6 +1,7 @@
 import type { ActorRef, Snapshot } from 'xstate';
 import type { Observer } from 'rxjs';
 import type { Connection } from '../src/transport/connection.js';
+import type { RoomDoor } from '../src/rooms/door.js';
 import type { LogRead, OrderResult, RoomClusterEvent } from '../src/cluster/link.js';
 import type { ProtocolError } from '../src/protocol/errors.js';
 import type {
@@ -30,6 +31,8 @@ export interface RoomMember {
   /** Address and port the member reached us on, for its JOINED_CHATROOM reply. */
   readonly serverIp: string;
   readonly serverPort: number;
+  /** The front door it came in by: how it sees the room's events. */
+  readonly door: RoomDoor;
 }
 
 // ---- to the client actor --------------------------------------------------------------------
@@ -112,6 +115,7 @@ export type ServerEvent =
       outbound: Observer<Buffer>;
       serverIp: string;
       serverPort: number;
+      door: RoomDoor;
     }
   | { type: 'client.lookupRoom'; client: ClientActorRef; roomRef: RoomRef }
   | { type: 'client.killService'; peer: string }

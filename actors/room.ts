@@ -1,6 +1,6 @@
 import { assertEvent, enqueueActions, sendParent, setup, type ActorRef, type Snapshot } from 'xstate';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
-import { answerStrayLeave, replyJoined } from '../src/rooms/fan-out.js';
+import { answerStrayLeave, doorsOf, replyJoined } from '../src/rooms/fan-out.js';
 import { RoomFault, faultInjected, type PendingLeave, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from '../src/rooms/order.js';
 import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
 
@@ -122,6 +122,7 @@ export const roomMachine = setup({
     ref: input.ref,
     name: input.name,
     members: new Map(input.restore?.members ?? []),
+    doors: doorsOf(input.restore?.members.values() ?? []),
     pendingJoins: new Map(input.restore?.pendingJoins ?? []),
     pendingLeaves: new Map(input.restore?.pendingLeaves ?? []),
     lastSeq: input.restore?.lastSeq ?? 0,

@@ -4,7 +4,7 @@ import type { ClusterLink, LogRead, OrderResult } from '../cluster/link.js';
 import type { ClusterRecord } from '../cluster/record.js';
 import { RoomSequencer } from '../cluster/sequencer.js';
 import type { RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
-import { applyRecord, finishLeave } from './fan-out.js';
+import { applyRecord, finishLeave, removeAllMembers } from './fan-out.js';
 import type { ChatCommand, DepartCommand, LeaveCommand, RoomIo, RoomOrder, RoomOrderEvent, RoomState } from './order.js';
 
 /** The answer to a join, chat or lookup that Redis did not take within the wait bound. */
@@ -178,7 +178,7 @@ export class ClusterOrder implements RoomOrder {
       this.link.order(ref, { kind: 'leave', joinId: member.joinId }, true).catch(() => {});
       io.notify(member.client, { type: 'room.orderLost', roomRef: ref });
     }
-    room.members.clear();
+    removeAllMembers(room);
     // Joins and leaves under way are answered now: their records will not be applied here.
     for (const joinId of [...room.pendingLeaves.keys()]) finishLeave(room, joinId, io, false);
     for (const joiner of room.pendingJoins.values()) {

@@ -1,15 +1,7 @@
-import { encodeChat, encodeJoined, joinAnnouncement, leaveAnnouncement } from '../protocol/encode.js';
-import type { JoinId, RoomRef } from '../protocol/types.js';
+import type { JoinId } from '../protocol/types.js';
 import type { RoomMember } from '../../actors/events.js';
+import type { RoomDoor } from './door.js';
 import type { LeaveCommand, RoomIo, RoomRecord, RoomState } from './order.js';
-
-/** What broadcasting needs of a room. */
-interface FanOutRoom {
-  readonly ref: RoomRef;
-  readonly name: string;
-  readonly members: ReadonlyMap<JoinId, RoomMember>;
-  readonly stats: { deliveries: number };
-}
 
 /**
  * Fan-out: applies one ordered record to the membership and posts its bytes to the members here.
@@ -22,41 +14,85 @@ export function applyRecord(room: RoomState, record: RoomRecord, io: RoomIo): vo
     case 'joined': {
       const joiner = room.pendingJoins.get(record.joinId);
       if (joiner) admit(room, joiner, io);
-      broadcast(room, encodeChat(room.ref, record.name, joinAnnouncement(record.name)));
+      broadcast(room, record);
       return;
     }
     case 'chat':
       room.stats.messagesRouted++;
-      broadcast(room, encodeChat(room.ref, record.name, record.text));
+      broadcast(room, record);
       return;
     case 'left': {
       const pending = room.pendingLeaves.get(record.joinId);
       const leaver = room.members.get(record.joinId);
       if (leaver && pending?.reply) leaver.outbound.next(Buffer.from(pending.reply));
       // Sent before the leaver is removed: the leaver hears its own departure too.
-      broadcast(room, encodeChat(room.ref, record.name, leaveAnnouncement(record.name)));
+      broadcast(room, record);
       finishLeave(room, record.joinId, io, false);
       return;
     }
   }
 }
 
-/** One encoding, one buffer, posted to every member's outbound stream. */
-export function broadcast(room: FanOutRoom, text: string): void {
-  const bytes = Buffer.from(text);
-  for (const member of room.members.values()) member.outbound.next(bytes);
-  room.stats.deliveries += room.members.size;
+/**
+ * One encoding per door present, posted to every member of that door: the same Buffer to each.
+ * A room of one door (most rooms; every room before the second door opened) encodes once and
+ * posts it to all, as it always did.
+ */
+function broadcast(room: RoomState, record: RoomRecord): void {
+  const { doors, members } = room;
+  if (doors.size === 1) {
+    const [door] = doors.keys();
+    const bytes = door!.encodeRecord(room, record);
+    if (bytes) for (const member of members.values()) member.outbound.next(bytes);
+  } else if (doors.size > 1) {
+    const encoded = new Map<RoomDoor, Buffer | null>();
+    for (const door of doors.keys()) encoded.set(door, door.encodeRecord(room, record));
+    for (const member of members.values()) {
+      const bytes = encoded.get(member.door);
+      if (bytes) member.outbound.next(bytes);
+    }
+  }
+  room.stats.deliveries += members.size;
 }
 
-/** The joiner's JOINED_CHATROOM, with the address and port it reached this node on. */
-export function replyJoined(room: FanOutRoom, member: RoomMember): void {
-  member.outbound.next(Buffer.from(encodeJoined(room.name, member.serverIp, member.serverPort, room.ref, member.joinId)));
+/** The joiner's own reply (the lab's JOINED_CHATROOM), with the address and port it reached this node on. */
+export function replyJoined(room: RoomState, member: RoomMember): void {
+  const bytes = member.door.joinReply(room, member);
+  if (bytes) member.outbound.next(bytes);
+}
+
+/** Adds a member, counting its door. */
+export function addMember(room: RoomState, member: RoomMember): void {
+  room.members.set(member.joinId, member);
+  room.doors.set(member.door, (room.doors.get(member.door) ?? 0) + 1);
+}
+
+/** Removes a member (if it is one), counting its door out. */
+export function removeMember(room: RoomState, joinId: JoinId): void {
+  const member = room.members.get(joinId);
+  if (!member) return;
+  room.members.delete(joinId);
+  const left = (room.doors.get(member.door) ?? 1) - 1;
+  if (left <= 0) room.doors.delete(member.door);
+  else room.doors.set(member.door, left);
+}
+
+export function removeAllMembers(room: RoomState): void {
+  room.members.clear();
+  room.doors.clear();
+}
+
+/** The doors of `members`, counted: for a room restarted with the membership it had. */
+export function doorsOf(members: Iterable<RoomMember>): Map<RoomDoor, number> {
+  const doors = new Map<RoomDoor, number>();
+  for (const member of members) doors.set(member.door, (doors.get(member.door) ?? 0) + 1);
+  return doors;
 }
 
 /** A joiner is in: its reply, then (by the caller) the announcement; its client is told. */
 function admit(room: RoomState, member: RoomMember, io: RoomIo): void {
   room.pendingJoins.delete(member.joinId);
-  room.members.set(member.joinId, member);
+  addMember(room, member);
   // The joiner's reply keeps its place before the announcement, as on the wire.
   replyJoined(room, member);
   io.notify(member.client, { type: 'room.joined', roomRef: room.ref, roomName: room.name, clientName: member.clientName, joinId: member.joinId, room: io.self });
@@ -70,7 +106,7 @@ export function finishLeave(room: RoomState, joinId: JoinId, io: RoomIo, reply: 
   const pending = room.pendingLeaves.get(joinId);
   const leaver = room.members.get(joinId);
   if (reply && leaver && pending?.reply) leaver.outbound.next(Buffer.from(pending.reply));
-  room.members.delete(joinId);
+  removeMember(room, joinId);
   if (!pending) return;
   room.pendingLeaves.delete(joinId);
   io.notify(pending.client, pending.reply !== null ? { type: 'room.left', roomRef: room.ref } : { type: 'room.departed', roomRef: room.ref });

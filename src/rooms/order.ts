@@ -1,4 +1,5 @@
 import type { JoinId, RoomRef } from '../protocol/types.js';
+import type { RoomDoor } from './door.js';
 import type { ClientActorRef, ClientEvent, RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
 
 /**
@@ -33,6 +34,8 @@ export interface RoomState {
    * join storm quadratic, and no other actor can reach it.
    */
   readonly members: Map<JoinId, RoomMember>;
+  /** The doors of the members, with how many came in by each (fan-out encodes once per door). */
+  readonly doors: Map<RoomDoor, number>;
   /** Joins given to the order and not applied yet: admitted by their `joined` record. */
   readonly pendingJoins: Map<JoinId, RoomMember>;
   /** Leaves and departures given to the order and not applied yet: answered by their `left` record. */

@@ -126,6 +126,7 @@ export function joinRoom(context: ServerContext, server: AnyActorRef, event: Joi
         outbound: event.outbound,
         serverIp: event.serverIp,
         serverPort: event.serverPort,
+        door: event.door,
       },
     },
   };
