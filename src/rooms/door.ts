@@ -1,6 +1,5 @@
-import type { RoomMember } from '../../actors/events.js';
-import type { RoomRef } from '../protocol/types.js';
-import type { RoomRecord } from './order.js';
+import type { JoinId, RoomRef } from '../protocol/types.js';
+import type { RoomRecord } from './record.js';
 
 /** A room as a door encodes for it. */
 export interface RoomView {
@@ -20,5 +19,12 @@ export interface RoomDoor {
   /** The bytes every member of this door gets for `record`; null: nothing, for this door. */
   encodeRecord(room: RoomView, record: RoomRecord): Buffer | null;
   /** What the joiner alone gets once admitted, before the announcement (the lab's JOINED_CHATROOM). */
-  joinReply(room: RoomView, member: RoomMember): Buffer | null;
+  joinReply(room: RoomView, joiner: Joiner): Buffer | null;
+}
+
+/** What a join reply says of its joiner: its join id, and where it reached this node. */
+export interface Joiner {
+  readonly joinId: JoinId;
+  readonly serverIp: string;
+  readonly serverPort: number;
 }
