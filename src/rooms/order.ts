@@ -1,6 +1,5 @@
 import type { JoinId, RoomRef } from '../protocol/types.js';
 import type { RoomDoor } from './door.js';
-import type { RoomRecord } from './record.js';
 import type { ClientActorRef, ClientEvent, RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
 
 export type { RoomRecord } from './record.js';
