@@ -15,7 +15,7 @@ if [[ -d $root/src ]]; then
     cd "$root"
     # One install and build at a time: two commands started at once on a fresh clone would
     # otherwise both build into dist/ while the first already runs from it.
-    if command -v flock >/dev/null && exec 9>>"$root/.start.lock" 2>/dev/null; then
+    if command -v flock >/dev/null && { exec 9>>"$root/.start.lock"; } 2>/dev/null; then
       flock 9
     fi
     if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
