@@ -1,74 +1,15 @@
 import { assertEvent, enqueueActions, sendParent, sendTo, setup } from 'xstate';
-import type { KillServicePolicy } from '../src/config.js';
-import { LogBudget, logWithin, printable, type LineLogger } from '../src/log.js';
+import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
-import type { JoinId } from '../src/protocol/types.js';
 import { LAB_DOOR } from '../src/rooms/lab-door.js';
-import { chatProblem, joinProblem, membershipByName, membershipOf, type Membership } from '../src/session/rules.js';
+import { chatProblem, joinProblem, membershipByName, membershipOf } from '../src/session/rules.js';
+import type { ClientContext, ClientInput, ClientOutput } from '../src/session/state.js';
 import { isLoopback } from '../src/transport/address.js';
-import type { Connection } from '../src/transport/connection.js';
 import type { ClientEvent, RoomEvent, ServerEvent } from './events.js';
 
 export type { Membership } from '../src/session/rules.js';
-
-export interface ClientSettings {
-  readonly studentId: string;
-  readonly advertiseIp: string | undefined;
-  readonly killService: KillServicePolicy;
-  readonly maxRoomsPerConnection: number;
-  /** How long a closing connection may take to flush before it is cut. */
-  readonly flushMs: number;
-  readonly testHooks: boolean;
-  /**
-   * Shared by every connection of the server: its lines (connected, joined, left, disconnected)
-   * are logged at info 2,000 at once, then 200 a second, past that at debug, so a storm of
-   * thousands of connections neither floods the log nor spends its time writing it.
-   */
-  readonly lineBudget: LogBudget;
-}
-
-/** What a finished client actor reports to its supervisor. */
-export interface ClientOutput {
-  readonly connectionId: number;
-}
-
-export interface ClientInput {
-  readonly connection: Connection;
-  readonly settings: ClientSettings;
-  readonly log: LineLogger;
-}
-
-export interface ClientContext {
-  readonly connection: Connection;
-  readonly settings: ClientSettings;
-  readonly log: LineLogger;
-  /** The address and port replies advertise: the one the peer reached us on, unless configured. */
-  readonly serverIp: string;
-  readonly serverPort: number;
-  joinId: JoinId | null;
-  /**
-   * Rooms in the order joined (a DISCONNECT announces them in this order). Private to this actor.
-   * An array replaced on each change rather than a Map: exactly as long as it needs to be (a
-   * connection is in one room or a few; a Map's table is some 180 bytes per connection at 10,000),
-   * and a scan of at most a hundred is cheaper than a second index.
-   */
-  rooms: readonly Membership[];
-  /**
-   * Events kept while a request waits for a room or the server, handled once it is answered: an
-   * overflow or lost order. Requests themselves wait in the connection, paused meanwhile.
-   */
-  readonly deferred: ClientEvent[];
-  /**
-   * Rooms still to announce this connection's departure, in join order; the first is asked, the
-   * next only once it is done, so every node shows them in that order (in cluster mode rooms are
-   * ordered independently, possibly on different Redis shards).
-   */
-  departing: Membership[] | null;
-  readonly stats: { requests: number; errors: number };
-  /** Made on the first join: most connections never need one. */
-  logBudget: LogBudget | null;
-}
+export type { ClientContext, ClientInput, ClientOutput, ClientSettings } from '../src/session/state.js';
 
 /** Joins and leaves logged at info per connection: 50 at once, then 10 a second. */
 function membershipLogBudget(context: ClientContext): LogBudget {
