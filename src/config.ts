@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OptionError } from './option-error.js';
 import type { TransportOptions } from './transport/connection.js';
+import { labDecoders } from './transport/inbound.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
 import { clusterPrefixProblem } from './cluster/keys.js';
 import { redisUrlProblem } from './cluster/redis-url.js';
@@ -173,7 +174,7 @@ const HARD_OUTPUT_FACTOR = 8;
 /** What every connection's transport is made with: the same for all, made once. */
 export function transportOptions(options: ResolvedOptions): TransportOptions {
   return {
-    limits: { maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes },
+    decoders: labDecoders({ maxLineBytes: options.maxLineBytes, maxRequestBytes: options.maxRequestBytes }),
     quietMs: options.quietMs,
     requestTimeoutMs: options.requestTimeoutMs,
     keepAliveMs: options.keepAliveMs,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Decoded } from '../src/protocol/types.js';
 import { requestTimedOut } from '../src/protocol/decoder.js';
-import { RequestFramer, type ReadGate } from '../src/transport/inbound.js';
+import { labDecoders, RequestFramer, type ReadGate } from '../src/transport/inbound.js';
 
 const LIMITS = { maxLineBytes: 8192, maxRequestBytes: 65536 };
 
@@ -35,7 +35,7 @@ describe('request framer', () => {
     vi.useFakeTimers();
     const gate = countingGate();
     const received: Decoded[] = [];
-    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
+    const framer = new RequestFramer(labDecoders(LIMITS), 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
     framer.push(Buffer.from('HELO x\n'.repeat(100)));
     expect(received).toHaveLength(64);
     expect(gate.holding).toBe(true);
@@ -49,7 +49,7 @@ describe('request framer', () => {
     const gate = countingGate();
     const received: Decoded[] = [];
     let completed = false;
-    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+    const framer: RequestFramer = new RequestFramer(labDecoders(LIMITS), 100, gate, {
       next: (item) => {
         received.push(item);
         // What a supervisor does when the actor fed by this request fails.
@@ -76,7 +76,7 @@ describe('request framer', () => {
     vi.useFakeTimers();
     const gate = countingGate();
     const received: Decoded[] = [];
-    const framer = new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
+    const framer = new RequestFramer(labDecoders(LIMITS), 100, gate, { next: (item) => received.push(item), complete: () => {} }, 60_000);
     framer.push(Buffer.from('HELO y'));
     gate.hold();
     vi.advanceTimersByTime(250);
@@ -91,7 +91,7 @@ describe('request framer', () => {
     const gate = countingGate();
     const received: string[] = [];
     let completed = false;
-    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+    const framer: RequestFramer = new RequestFramer(labDecoders(LIMITS), 100, gate, {
       next: (item) => {
         received.push(item.kind === 'HELO' ? item.line : item.kind);
         // A request that must wait for an answer (a join in cluster mode, say).
@@ -124,7 +124,7 @@ describe('request framer', () => {
   it('paused and resumed from inside one request (an answer that comes at once) hands the next on in the same turn', () => {
     const gate = countingGate();
     const received: string[] = [];
-    const framer: RequestFramer = new RequestFramer(LIMITS, 100, gate, {
+    const framer: RequestFramer = new RequestFramer(labDecoders(LIMITS), 100, gate, {
       next: (item) => {
         received.push(item.kind);
         framer.pause();
@@ -143,7 +143,7 @@ describe('request framer', () => {
     const timedOut = { kind: 'FAILURE', error: 'MALFORMED', description: 'the request was not complete 1000 ms after its first byte; it was discarded' };
 
     function framerWith(gate: ReadGate, received: Decoded[]): RequestFramer {
-      return new RequestFramer(LIMITS, 100, gate, { next: (item) => received.push(item), complete: () => {} }, TIMEOUT_MS);
+      return new RequestFramer(labDecoders(LIMITS), 100, gate, { next: (item) => received.push(item), complete: () => {} }, TIMEOUT_MS);
     }
 
     it('discards a request still incomplete after the timeout, counted from its first byte however bytes trickle in; what follows starts afresh', () => {
@@ -254,7 +254,7 @@ describe('request timeout (framer)', () => {
     const received: Decoded[] = [];
     const sink = { next: (item: Decoded) => received.push(item), complete: () => {} };
     // Quiet period 0: a re-check per quiet period while held would be a spin.
-    const framer = new RequestFramer(LIMITS, 0, gate, sink, 300);
+    const framer = new RequestFramer(labDecoders(LIMITS), 0, gate, sink, 300);
     framer.push(Buffer.from('JOIN_CHATROOM: room1\nCLIENT_IP: 0\n'));
     vi.advanceTimersByTime(100);
     gate.hold();
@@ -277,7 +277,7 @@ describe('request timeout (framer)', () => {
   it('answers a request discarded in its first line once: the rest of that line and its request are dropped', () => {
     vi.useFakeTimers();
     const received: Decoded[] = [];
-    const framer = new RequestFramer(LIMITS, 50, timedGate(), { next: (item) => received.push(item), complete: () => {} }, 300);
+    const framer = new RequestFramer(labDecoders(LIMITS), 50, timedGate(), { next: (item) => received.push(item), complete: () => {} }, 300);
     framer.push(Buffer.from('JOIN_CHATROOM: ro'));
     vi.advanceTimersByTime(300);
     expect(received).toEqual([requestTimedOut(300)]);

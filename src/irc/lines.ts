@@ -55,6 +55,11 @@ export class IrcLineSplitter {
   get pendingBytes(): number {
     return this.partial?.length ?? 0;
   }
+
+  /** Between lines: nothing held, and not dropping the rest of an over-long line. */
+  get idle(): boolean {
+    return this.partial === null && !this.overflowed;
+  }
 }
 
 /** One line without its LF: its CR dropped, its size checked, its bytes decoded (invalid UTF-8 replaced). */

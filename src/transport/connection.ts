@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { Observable, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
-import type { DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
 import { plainAddress } from './address.js';
 import type { ConnectionAdmission } from './admission.js';
 import { ReadThrottle, type FloodLimit } from './flood.js';
 import { RequestFramer, type RequestSink } from './inbound.js';
+import type { DecoderSource } from './stream-decoder.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 import type { PeerAddress } from './proxy-reader.js';
 import { resetSocket } from './reset.js';
@@ -27,8 +27,8 @@ export interface ConnectionInfo {
  */
 export type ConnectionSignal = { readonly kind: 'end' } | { readonly kind: 'closed' } | { readonly kind: 'overflow' };
 
-/** Everything a connection hands its reader: requests in arrival order, and its signals. */
-export type Incoming = Decoded | ConnectionSignal;
+/** Everything a connection hands its reader: requests (of its door's kind) in arrival order, and its signals. */
+export type Incoming<T = Decoded> = T | ConnectionSignal;
 
 const END: ConnectionSignal = Object.freeze({ kind: 'end' });
 const CLOSED: ConnectionSignal = Object.freeze({ kind: 'closed' });
@@ -39,13 +39,13 @@ const OVERFLOW: ConnectionSignal = Object.freeze({ kind: 'overflow' });
  * (one stream), encoded bytes out, close. Nothing above it knows it is a TCP socket, so another
  * front door's connection has the same shape.
  */
-export interface Connection {
+export interface Connection<T = Decoded> {
   readonly info: ConnectionInfo;
   /**
    * Requests and signals (`end` once, `closed` once, `overflow` at most once); ends only with its
    * subscription. One subscriber, ever (the client actor's feed): a second one gets an error.
    */
-  readonly incoming$: Observable<Incoming>;
+  readonly incoming$: Observable<Incoming<T>>;
   /** Encoded replies and room traffic; `complete()` flushes and closes. */
   readonly outbound: Observer<Buffer>;
   bytesIn(): number;
@@ -76,8 +76,9 @@ export interface Connection {
   queuedRequests(): number;
 }
 
-export interface TransportOptions {
-  readonly limits: DecoderLimits;
+export interface TransportOptions<T = Decoded> {
+  /** The door's codec: how bytes become its requests. */
+  readonly decoders: DecoderSource<T>;
   readonly quietMs: number;
   /** A request still incomplete this long after its first byte is discarded with MALFORMED. */
   readonly requestTimeoutMs: number;
@@ -90,10 +91,10 @@ export interface TransportOptions {
 function ignore(): void {}
 
 /** The framer's sink: requests go on as they are, the input's end as a signal. */
-class IncomingSink implements RequestSink {
-  constructor(private readonly subscriber: Subscriber<Incoming>) {}
+class IncomingSink<T> implements RequestSink<T> {
+  constructor(private readonly subscriber: Subscriber<Incoming<T>>) {}
 
-  next(decoded: Decoded): void {
+  next(decoded: T): void {
     this.subscriber.next(decoded);
   }
 
@@ -107,7 +108,7 @@ class IncomingSink implements RequestSink {
  * Node's own code keeps its state under symbols): three closures per connection less.
  */
 const CONNECTION = Symbol('connection');
-type OwnedSocket = Socket & { [CONNECTION]?: SocketConnection };
+type OwnedSocket = Socket & { [CONNECTION]?: SocketConnection<unknown> };
 
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[CONNECTION]?.received(chunk);
@@ -127,15 +128,15 @@ function onSocketClose(this: OwnedSocket): void {
  * function object and listener counts. Its request stream has one subscriber, the client actor's
  * feed.
  */
-class SocketConnection implements Connection {
+class SocketConnection<T> implements Connection<T> {
   readonly info: ConnectionInfo;
   readonly outbound: SocketWriter;
   private readonly throttle: ReadThrottle;
-  private framer: RequestFramer | null = null;
+  private framer: RequestFramer<T> | null = null;
   private bytesRead = 0;
   private open: boolean;
   /** The stream's one subscriber, while subscribed. */
-  private reader: Subscriber<Incoming> | null = null;
+  private reader: Subscriber<Incoming<T>> | null = null;
   private cutTimer: NodeJS.Timeout | undefined;
   /** The input ended, or the socket closed, and the reader has not been told yet (see ENDS_PER_TURN). */
   private endPending = false;
@@ -146,7 +147,7 @@ class SocketConnection implements Connection {
     id: number,
     private readonly socket: OwnedSocket,
     scheduler: FlushScheduler,
-    private readonly options: TransportOptions,
+    private readonly options: TransportOptions<T>,
     peer: PeerAddress | null,
     /** Where this connection was counted; null once released. */
     private admission: ConnectionAdmission | null,
@@ -170,8 +171,8 @@ class SocketConnection implements Connection {
   }
 
   /** Made when asked for (once, by the client actor's feed): nothing to keep per connection. */
-  get incoming$(): Observable<Incoming> {
-    return new Observable<Incoming>((subscriber) => this.attach(subscriber));
+  get incoming$(): Observable<Incoming<T>> {
+    return new Observable<Incoming<T>>((subscriber) => this.attach(subscriber));
   }
 
   bytesIn(): number {
@@ -231,12 +232,12 @@ class SocketConnection implements Connection {
   }
 
   /** The request stream's subscription: reads are framed into requests until the input ends. */
-  private attach(subscriber: Subscriber<Incoming>): TeardownLogic {
+  private attach(subscriber: Subscriber<Incoming<T>>): TeardownLogic {
     if (this.framer) {
       subscriber.error(new Error('a connection\'s requests have one subscriber'));
       return undefined;
     }
-    const framer = new RequestFramer(this.options.limits, this.options.quietMs, this.throttle, new IncomingSink(subscriber), this.options.requestTimeoutMs);
+    const framer = new RequestFramer<T>(this.options.decoders, this.options.quietMs, this.throttle, new IncomingSink<T>(subscriber), this.options.requestTimeoutMs);
     this.framer = framer;
     this.reader = subscriber;
     const { socket } = this;
@@ -305,11 +306,11 @@ class SocketConnection implements Connection {
  * answered in between. What the socket itself needs (no more writes once closed) is done at once.
  */
 const ENDS_PER_TURN = 256;
-const toReport: (SocketConnection | undefined)[] = [];
+const toReport: (SocketConnection<unknown> | undefined)[] = [];
 let reportFrom = 0;
 let reportTurn: NodeJS.Immediate | undefined;
 
-function reportInTurn(connection: SocketConnection): void {
+function reportInTurn(connection: SocketConnection<unknown>): void {
   if (connection.queuedForReport) return;
   connection.queuedForReport = true;
   toReport.push(connection);
@@ -333,6 +334,6 @@ function reportEnds(): void {
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
-export function socketConnection(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions, peer: PeerAddress | null, admission: ConnectionAdmission | null): Connection {
-  return new SocketConnection(id, socket, scheduler, options, peer, admission);
+export function socketConnection<T = Decoded>(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions<T>, peer: PeerAddress | null, admission: ConnectionAdmission | null): Connection<T> {
+  return new SocketConnection<T>(id, socket, scheduler, options, peer, admission);
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Observable } from 'rxjs';
 import { RequestDecoder, requestTimedOut, type DecoderLimits } from '../protocol/decoder.js';
 import type { Decoded } from '../protocol/types.js';
+import type { DecoderSource, StreamDecoder } from './stream-decoder.js';
 
 /** The bytes a socket reads, as a stream that completes when the peer stops sending or the socket closes. */
 export function socketBytes(socket: Socket): Observable<Buffer> {
@@ -36,9 +37,21 @@ export interface ReadGate {
 const HELD_RECHECK_MS = 50;
 
 /** Where framed requests go: the connection's one subscriber. */
-export interface RequestSink {
-  next(decoded: Decoded): void;
+export interface RequestSink<T = Decoded> {
+  next(decoded: T): void;
   complete(): void;
+}
+
+const LAB_DECODERS = new WeakMap<DecoderLimits, DecoderSource<Decoded>>();
+
+/** The lab protocol's decoders for these limits: one source per limits object, shared by its connections. */
+export function labDecoders(limits: DecoderLimits): DecoderSource<Decoded> {
+  let source = LAB_DECODERS.get(limits);
+  if (!source) {
+    source = { create: () => new RequestDecoder(limits), timedOut: requestTimedOut };
+    LAB_DECODERS.set(limits, source);
+  }
+  return source;
 }
 
 /**
@@ -79,8 +92,8 @@ const PAUSED_BACKLOG = 64;
  * the decoder exists only while a request is under way: between requests (most of the time, for
  * most connections) there is nothing to remember.
  */
-export class RequestFramer {
-  private decoder: RequestDecoder | null = null;
+export class RequestFramer<T = Decoded> {
+  private decoder: StreamDecoder<T> | null = null;
   private quiet: NodeJS.Timeout | undefined;
   /**
    * Armed while a request is incomplete; `requestSince` is when its first byte was read and
@@ -91,7 +104,7 @@ export class RequestFramer {
   private heldAtStart = 0;
   private handledThisTurn = 0;
   /** Requests waiting for a later turn or for `resume`; `next` is the first not yet handed on. */
-  private backlog: Decoded[] | null = null;
+  private backlog: T[] | null = null;
   private next = 0;
   private turn: NodeJS.Immediate | undefined;
   /** The sink asked for no more requests until it resumes. */
@@ -106,10 +119,10 @@ export class RequestFramer {
   private holdingGate = false;
 
   constructor(
-    private readonly limits: DecoderLimits,
+    private readonly decoders: DecoderSource<T>,
     private readonly quietMs: number,
     private readonly gate: ReadGate,
-    private readonly sink: RequestSink,
+    private readonly sink: RequestSink<T>,
     private readonly requestTimeoutMs: number,
   ) {}
 
@@ -123,7 +136,7 @@ export class RequestFramer {
     if (this.finished || this.ended) return;
     this.clearQuiet();
     if (this.turn === undefined) this.handledThisTurn = 0;
-    const decoder = (this.decoder ??= new RequestDecoder(this.limits));
+    const decoder = (this.decoder ??= this.decoders.create());
     const decoded = decoder.push(chunk);
     this.emit(decoded);
     if (this.finished) return;
@@ -176,7 +189,7 @@ export class RequestFramer {
     this.releaseGate();
   }
 
-  private emit(decoded: Decoded[]): void {
+  private emit(decoded: T[]): void {
     for (const item of decoded) {
       if (this.finished) return;
       if (this.paused || this.backlog !== null || this.handledThisTurn >= REQUESTS_PER_TURN) (this.backlog ??= []).push(item);
@@ -185,7 +198,7 @@ export class RequestFramer {
     this.settle();
   }
 
-  private hand(item: Decoded): void {
+  private hand(item: T): void {
     this.handledThisTurn++;
     this.handing = true;
     this.sink.next(item);
@@ -242,7 +255,7 @@ export class RequestFramer {
     this.requestTimer = undefined;
   }
 
-  private static nextTurn(framer: RequestFramer): void {
+  private static nextTurn<T>(framer: RequestFramer<T>): void {
     framer.turn = undefined;
     if (framer.finished) return;
     framer.handledThisTurn = 0;
@@ -254,7 +267,7 @@ export class RequestFramer {
     framer.settle();
   }
 
-  private static quietPassed(framer: RequestFramer): void {
+  private static quietPassed<T>(framer: RequestFramer<T>): void {
     framer.quiet = undefined;
     if (framer.finished || framer.ended || !framer.decoder) return;
     // Bytes the flood control has not read yet may be the rest: the quiet period counts
@@ -270,7 +283,7 @@ export class RequestFramer {
     }
   }
 
-  private static requestTimerPassed(framer: RequestFramer): void {
+  private static requestTimerPassed<T>(framer: RequestFramer<T>): void {
     framer.requestTimer = undefined;
     if (framer.finished || framer.ended || !framer.decoder || framer.decoder.hasFailed()) return;
     const { gate } = framer;
@@ -293,6 +306,7 @@ export class RequestFramer {
     }
     // Its rest, should it come late, is read to its end and dropped: one answer per request.
     decoder.discardCurrent();
-    framer.emit([requestTimedOut(framer.requestTimeoutMs)]);
+    const answer = framer.decoders.timedOut(framer.requestTimeoutMs);
+    if (answer !== null) framer.emit([answer]);
   }
 }
