@@ -129,6 +129,8 @@ export const clientMachine = setup({
         serverIp: context.serverIp,
         serverPort: context.serverPort,
         door: LAB_DOOR,
+        // The supervisor gives a lab member its IRC face, when an IRC door is open.
+        person: null,
       };
     }),
     // Mutated in place, as the rooms are: the context is this actor's alone, and an assign would

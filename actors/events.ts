@@ -1,7 +1,10 @@
 import type { ActorRef, Snapshot } from 'xstate';
 import type { Observer } from 'rxjs';
 import type { Connection } from '../src/transport/connection.js';
-import type { RoomDoor } from '../src/rooms/door.js';
+import type { IrcInput } from '../src/irc/decoder.js';
+import type { IrcPerson, MemberView, RoomDoor, RoomTopic } from '../src/rooms/door.js';
+import type { IrcMessage } from '../src/irc/message.js';
+import type { ChatStyle } from '../src/rooms/record.js';
 import type { LogRead, OrderResult, RoomClusterEvent } from '../src/cluster/link.js';
 import type { ProtocolError } from '../src/protocol/errors.js';
 import type {
@@ -20,7 +23,7 @@ export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
 export type RoomActorRef = ActorRef<Snapshot<unknown>, RoomEvent>;
 
 /** What a room needs to know of a member: who, and where its bytes go. */
-export interface RoomMember {
+export interface RoomMember extends MemberView {
   readonly joinId: JoinId;
   /** The member's connection, for logs and the dump. */
   readonly connectionId: number;
@@ -33,6 +36,8 @@ export interface RoomMember {
   readonly serverPort: number;
   /** The front door it came in by: how it sees the room's events. */
   readonly door: RoomDoor;
+  /** How IRC users see it (null while no IRC door is open). */
+  readonly person: IrcPerson | null;
 }
 
 // ---- to the client actor --------------------------------------------------------------------
@@ -65,18 +70,58 @@ export type ClientEvent =
   /** Unsent output passed its limit: the peer stopped reading. */
   | { type: 'socket.overflow' }
   /** Test-only (with the `testHooks` option): the actor throws, to exercise supervision. */
-  | { type: 'test.fault' };
+  | { type: 'test.fault' }
+  | IrcClientEvent;
+
+/** What an IRC connection's client actor hears besides the room and server events every client does. */
+export type IrcClientEvent =
+  | { type: 'irc.message'; message: IrcMessage }
+  | { type: 'irc.tooLong' }
+  /** No PONG came within the ping period after the server's PING. */
+  | { type: 'irc.pingTimeout' }
+  | { type: 'server.nickClaimed'; nick: string }
+  | { type: 'server.nickRefused'; nick: string; taken: boolean }
+  | { type: 'server.nicks'; query: IrcQuery; found: readonly (NickInfo | null)[] }
+  | { type: 'server.channels'; query: IrcQuery; found: readonly (ChannelInfo | null)[] }
+  /** A private PRIVMSG or NOTICE for this connection from another IRC user. */
+  | { type: 'irc.direct'; from: IrcPerson; command: 'PRIVMSG' | 'NOTICE'; text: string }
+  | { type: 'server.directSent'; query: IrcQuery; outcome: 'sent' | 'noSuchNick' | 'lab' };
+
+/** What an IRC command asked the server, handed back with the answer so the actor can finish it. */
+export interface IrcQuery {
+  readonly command: string;
+  /** The names asked about: nicks or channels, as the client wrote them. */
+  readonly targets: readonly string[];
+  /** Anything else the command said (WHO's mask flags, PRIVMSG's text). */
+  readonly rest: readonly string[];
+}
+
+/** A nick's owner as the registry knows it. */
+export interface NickInfo {
+  readonly person: IrcPerson;
+  /** The channels it is in, for WHOIS (those whose names can be channels). */
+  readonly channels: readonly string[];
+  readonly signedOnAt: number;
+}
+
+/** A room as IRC queries see it: its members (on this node) and topic. */
+export interface ChannelInfo {
+  readonly name: string;
+  readonly members: readonly MemberView[];
+  readonly topic: RoomTopic | null;
+}
 
 // ---- to a room actor ----------------------------------------------------------------------
 
 export type RoomEvent =
   | { type: 'join'; member: RoomMember }
-  | { type: 'chat'; joinId: JoinId; text: string }
+  | { type: 'chat'; joinId: JoinId; text: string; style?: ChatStyle; irc?: boolean }
   /** A LEAVE_CHATROOM: the reply echoes the request's ref and join id. */
   /** `reply` is the LEFT_CHATROOM owed to the leaver, echoing the request's ref and join id. */
-  | { type: 'leave'; joinId: JoinId; reply: string; client: ClientActorRef; outbound: Observer<Buffer> }
-  /** DISCONNECT or a closed connection: announce and remove, no reply. */
-  | { type: 'depart'; joinId: JoinId; client: ClientActorRef }
+  /** `reply` is empty when none is owed (IRC's PART has none); `reason` is IRC's PART message. */
+  | { type: 'leave'; joinId: JoinId; reply: string; client: ClientActorRef; outbound: Observer<Buffer>; reason?: string }
+  /** DISCONNECT or a closed connection: announce and remove, no reply. `reason`: an IRC QUIT's. */
+  | { type: 'depart'; joinId: JoinId; client: ClientActorRef; reason?: string }
   /** The room's own: its next turn of queued departures. */
   | { type: 'room.departures' }
   /** Test-only (with `testHooks`): fail now, or fail on the next event. */
@@ -96,10 +141,11 @@ export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' |
 // ---- to the server actor ----------------------------------------------------------------
 
 export type ServerEvent =
-  | { type: 'listener.listening'; host: string; port: number }
-  | { type: 'listener.failed'; error: Error }
+  | { type: 'listener.listening'; door: 'lab' | 'irc'; host: string; port: number }
+  | { type: 'listener.failed'; door: 'lab' | 'irc'; error: Error }
   /** Admitted under the connection limits; its peer is the real client's (a trusted proxy's header). */
   | { type: 'listener.connection'; connection: Connection }
+  | { type: 'listener.ircConnection'; connection: Connection<IrcInput> }
   /** Refused under the connection limits: already answered LIMIT_REACHED and closed. */
   | { type: 'listener.refused'; peer: string; reason: string }
   | { type: 'listener.proxyRefused'; peer: string; reason: string }
@@ -112,12 +158,23 @@ export type ServerEvent =
       clientName: string;
       /** Null until the connection's first join: ids are handed out on demand. */
       joinId: JoinId | null;
+      /** IRC: a room whose name matches case-insensitively (ASCII) counts when none matches exactly. */
+      fold?: boolean;
       outbound: Observer<Buffer>;
       serverIp: string;
       serverPort: number;
       door: RoomDoor;
+      /** An IRC connection's own person; a lab member gets one from the supervisor when IRC is open. */
+      person: IrcPerson | null;
     }
   | { type: 'client.lookupRoom'; client: ClientActorRef; roomRef: RoomRef }
+  // From IRC client actors: the nick registry, and what IRC asks of rooms it is not in.
+  | { type: 'irc.claimNick'; client: ClientActorRef; connectionId: number; person: IrcPerson; outbound: Observer<Buffer>; nick: string }
+  | { type: 'irc.lookupNicks'; client: ClientActorRef; query: IrcQuery }
+  | { type: 'irc.lookupChannels'; client: ClientActorRef; query: IrcQuery }
+  | { type: 'irc.sendDirect'; client: ClientActorRef; from: IrcPerson; query: IrcQuery }
+  /** A lab member with an IRC face left a room: its nick is freed when it is in no room under that name. */
+  | { type: 'room.personGone'; person: IrcPerson }
   | { type: 'client.killService'; peer: string }
   | { type: 'room.empty'; roomRef: RoomRef }
   | { type: 'stop' };

@@ -1,5 +1,6 @@
 import { assertEvent, enqueueActions, sendParent, setup, type ActorRef, type Snapshot } from 'xstate';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
+import type { RoomTopic } from '../src/rooms/door.js';
 import { answerStrayLeave, doorsOf, replyJoined } from '../src/rooms/fan-out.js';
 import { RoomFault, faultInjected, type PendingLeave, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from '../src/rooms/order.js';
 import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
@@ -21,6 +22,7 @@ export interface RoomInput {
     readonly pendingJoins: ReadonlyMap<JoinId, RoomMember>;
     readonly pendingLeaves: ReadonlyMap<JoinId, PendingLeave>;
     readonly lastSeq: number;
+    readonly topic: RoomTopic | null;
   };
 }
 
@@ -36,11 +38,11 @@ export function roomIsIdle(context: RoomContext): boolean {
 }
 
 type Self = ActorRef<Snapshot<unknown>, RoomEvent>;
-type Enqueue = { sendTo(client: ActorRef<Snapshot<unknown>, ClientEvent>, event: ClientEvent): void };
+type Enqueue = { sendTo(client: ActorRef<Snapshot<unknown>, ClientEvent>, event: ClientEvent): void; sendParent(event: ServerEvent): void };
 
 /** The sends an order makes, as this step's enqueued `sendTo`s. */
 function ioOf(self: Self, enqueue: Enqueue): RoomIo {
-  return { self, notify: (client, event) => enqueue.sendTo(client, event) };
+  return { self, notify: (client, event) => enqueue.sendTo(client, event), personGone: (person) => enqueue.sendParent({ type: 'room.personGone', person }) };
 }
 
 /** Hands a client's command to the order; a failure carries the command, for the supervisor to retry. */
@@ -126,6 +128,7 @@ export const roomMachine = setup({
     pendingJoins: new Map(input.restore?.pendingJoins ?? []),
     pendingLeaves: new Map(input.restore?.pendingLeaves ?? []),
     lastSeq: input.restore?.lastSeq ?? 0,
+    topic: input.restore?.topic ?? null,
     stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
     failAfter: 0,
     testHooks: input.testHooks ?? false,

@@ -1,6 +1,10 @@
 import { assertEvent, createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { isLater, sendWhenSettled } from '../src/answer.js';
-import { transportOptions } from '../src/config.js';
+import { ircTransportOptions, transportOptions } from '../src/config.js';
+import { ConnectionAdmission } from '../src/transport/admission.js';
+import { feedFromIrcConnection } from '../src/irc/session/feed.js';
+import { answerIrc, foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
+import { ircClientMachine } from './irc-client.js';
 import { ConnectionLogger, LogBudget, logWithin } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError } from '../src/protocol/errors.js';
@@ -28,6 +32,17 @@ import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
+/** What every door's listener shares: the interface, the proxies believed, the limits and the ids. */
+function doorListener(context: ServerContext) {
+  return {
+    host: context.options.host,
+    trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
+    proxyHeaderTimeoutMs: context.options.proxyHeaderTimeoutMs,
+    admission: context.admission,
+    ids: context.connectionIds,
+  };
+}
+
 export const serverMachine = setup({
   types: {
     context: {} as ServerContext,
@@ -40,8 +55,14 @@ export const serverMachine = setup({
   },
   guards: {
     noClientsLeft: ({ context }) => context.clients.size === 0,
+    labListening: ({ event }) => event.type === 'listener.listening' && event.door === 'lab',
   },
   actions: {
+    recordIrcAddress: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'listener.listening');
+      enqueue.assign({ ircAddress: { host: event.host, port: event.port } });
+      context.log.info({ host: event.host, port: event.port, door: 'irc', serverName: context.options.serverName }, 'listening');
+    }),
     recordAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
       enqueue.assign({ address: { host: event.host, port: event.port } });
@@ -50,7 +71,8 @@ export const serverMachine = setup({
     }),
     recordFailure: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, 'listener.failed');
-      enqueue.assign({ failure: event.error });
+      // Which door failed, for the start error's words.
+      enqueue.assign({ failure: Object.assign(event.error, { door: event.door }) });
     }),
     spawnClient: ({ context, event, self }) => {
       assertEvent(event, 'listener.connection');
@@ -68,6 +90,28 @@ export const serverMachine = setup({
       // its failure reach this actor as the xstate.done/error events every child sends its parent.
       context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection) });
     },
+    spawnIrcClient: ({ context, event, self }) => {
+      assertEvent(event, 'listener.ircConnection');
+      const { connection } = event;
+      const irc = context.irc!;
+      const log = new ConnectionLogger(context.log, connection.info);
+      const actor = createActor(ircClientMachine, { parent: self as AnyActorRef, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
+      context.counters.accepted++;
+      logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
+      actor.start();
+      context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection) });
+      irc.sweeper.watch(connection.info.id, connection, actor);
+    },
+    /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
+    answerIrc: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === 'irc.claimNick' || event.type === 'irc.lookupNicks' || event.type === 'irc.lookupChannels' || event.type === 'irc.sendDirect') {
+        answerIrc(context.irc!, context.issuer, context.rooms, event, (to, message) => enqueue.sendTo(to, message));
+      }
+    }),
+    releasePerson: ({ context, event }) => {
+      assertEvent(event, 'room.personGone');
+      context.irc?.nicks.releaseLabPerson(event.person);
+    },
     logRefusal: ({ context, event }) => {
       assertEvent(event, 'listener.refused');
       const refused = ++context.counters.refused;
@@ -76,6 +120,8 @@ export const serverMachine = setup({
     },
     routeJoin: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'client.join');
+      // IRC joins the live room whose name matches without regard to ASCII case, if no name matches exactly.
+      if (event.fold && context.irc) event = { ...event, roomName: foldedRoomName(context.irc, context.issuer, context.rooms, event.roomName) };
       const refusal = roomLimitRefusal(context, context.issuer.knownRef(event.roomName));
       if (refusal) {
         enqueue.sendTo(event.client, { type: 'server.joinRefused', error: refusal });
@@ -130,6 +176,7 @@ export const serverMachine = setup({
       if (!room || !roomIsIdle(room.getSnapshot().context)) return;
       context.rooms.delete(event.roomRef);
       context.cluster?.unwatchRoom(event.roomRef);
+      roomStopped(context.irc, event.roomRef, room.getSnapshot().context.name);
       enqueue.stopChild(room);
       context.log.debug({ room: event.roomRef }, 'room closed');
     }),
@@ -188,6 +235,7 @@ export const serverMachine = setup({
             : 'room actor failed; restarting it with its membership (the event in flight is lost)',
       );
       if (!retry && roomIsIdle(last)) {
+        roomStopped(context.irc, roomRef, last.name);
         context.rooms.delete(roomRef);
         context.cluster?.unwatchRoom(roomRef);
         return;
@@ -197,7 +245,7 @@ export const serverMachine = setup({
         name: last.name,
         testHooks: context.options.testHooks,
         order: last.order.handOver(),
-        restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq },
+        restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq, topic: last.topic },
       }, context.cluster);
       context.rooms.set(roomRef, room);
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
@@ -244,6 +292,9 @@ export const serverMachine = setup({
       }
       context.clients.clear();
     }),
+    stopKeepAlive: ({ context }) => {
+      context.irc?.sweeper.stop();
+    },
     logStopped: ({ context }) => {
       context.log.info('stopped');
     },
@@ -252,6 +303,8 @@ export const serverMachine = setup({
   id: 'server',
   context: ({ input }) => {
     const rooms = new Map<RoomRef, Actor<typeof roomMachine>>();
+    const settings = clientSettings(input.options);
+    let nextConnectionId = 0;
     return {
       options: input.options,
       log: input.log,
@@ -265,32 +318,50 @@ export const serverMachine = setup({
       counters: { accepted: 0, refused: 0, failures: 0, acceptFailures: 0 },
       lastAcceptWarning: 0,
       refusalLogBudget: new LogBudget(1, 10),
-      clientSettings: clientSettings(input.options),
+      clientSettings: settings,
       retried: new WeakSet(),
       cluster: input.cluster,
+      admission: new ConnectionAdmission(input.options),
+      connectionIds: { next: () => nextConnectionId++ },
+      irc: ircDoorState(input.options, settings.lineBudget),
+      ircAddress: null,
     };
   },
   initial: 'running',
   states: {
     running: {
-      invoke: {
-        id: 'listener',
-        src: 'listener',
-        input: ({ context }) => ({
-          port: context.options.port,
-          host: context.options.host,
-          trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
-          proxyHeaderTimeoutMs: context.options.proxyHeaderTimeoutMs,
-          limits: context.options,
-          transport: transportOptions(context.options),
-        }),
-      },
+      invoke: [
+        {
+          id: 'listener',
+          src: 'listener',
+          input: ({ context }) => ({
+            door: 'lab' as const,
+            ...doorListener(context),
+            port: context.options.port,
+            refusal: (reason: string) => encodeError(protocolError('LIMIT_REACHED', reason)),
+            transport: transportOptions(context.options),
+          }),
+        },
+        {
+          id: 'ircListener',
+          src: 'listener',
+          input: ({ context }) =>
+            context.options.ircPort === undefined
+              ? { door: 'none' as const }
+              : {
+                  door: 'irc' as const,
+                  ...doorListener(context),
+                  port: context.options.ircPort,
+                  refusal: (reason: string) => `ERROR :Closing link: ${reason}\r\n`,
+                  transport: ircTransportOptions(context.options),
+                },
+        },
+      ],
       initial: 'binding',
       states: {
         binding: {
           on: {
-            'listener.listening': { target: 'listening', actions: 'recordAddress' },
-            'listener.failed': { target: '#server.failed', actions: 'recordFailure' },
+            'listener.listening': { guard: 'labListening', target: 'listening', actions: 'recordAddress' },
           },
         },
         listening: {
@@ -303,6 +374,14 @@ export const serverMachine = setup({
         },
       },
       on: {
+        'listener.listening': { actions: 'recordIrcAddress' },
+        'listener.failed': { target: '#server.failed', actions: 'recordFailure' },
+        'listener.ircConnection': { actions: 'spawnIrcClient' },
+        'irc.claimNick': { actions: 'answerIrc' },
+        'irc.lookupNicks': { actions: 'answerIrc' },
+        'irc.lookupChannels': { actions: 'answerIrc' },
+        'irc.sendDirect': { actions: 'answerIrc' },
+        'room.personGone': { actions: 'releasePerson' },
         'client.join': { actions: 'routeJoin' },
         'join.issued': { actions: 'joinIssuedRoom' },
         'join.unavailable': { actions: 'refuseUnavailableJoin' },
@@ -315,7 +394,7 @@ export const serverMachine = setup({
     },
     /** Stop accepting (the listener stopped with `running`), flush and close every connection. */
     stopping: {
-      entry: ['logStop', 'shutDownClients'],
+      entry: ['logStop', 'stopKeepAlive', 'shutDownClients'],
       always: { guard: 'noClientsLeft', target: 'stopped' },
       after: { shutdownFlush: { target: 'stopped', actions: 'cutRemainingClients' } },
     },

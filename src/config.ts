@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { OptionError } from './option-error.js';
 import type { TransportOptions } from './transport/connection.js';
 import { labDecoders } from './transport/inbound.js';
+import { IRC_DECODERS, type IrcInput } from './irc/decoder.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
 import { clusterPrefixProblem } from './cluster/keys.js';
 import { redisUrlProblem } from './cluster/redis-url.js';
@@ -82,10 +84,22 @@ export interface ChatServerOptions {
   redisWaitMs?: number;
   /** Cluster mode: events kept in each room's log in Redis, for nodes catching up after a gap. */
   roomLogLength?: number;
+  /** The IRC front door's TCP port (0: any free one); absent: no IRC door. */
+  ircPort?: number;
+  /** The IRC server name (in every numeric's prefix). Default: the host name. */
+  serverName?: string;
+  /** The IRC network name (ISUPPORT NETWORK, the welcome). */
+  networkName?: string;
+  /** A file whose lines are the IRC message of the day; absent: none (422). */
+  motd?: string;
+  /** An IRC connection silent this long gets a PING; silent as long again after it, it is closed. */
+  ircPingMs?: number;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd'>>> & {
   readonly redis: string | undefined;
+  readonly ircPort: number | undefined;
+  readonly motd: string | undefined;
   readonly advertiseIp: string | undefined;
   readonly host: string | undefined;
   readonly trustedProxy: string | undefined;
@@ -124,6 +138,9 @@ export const DEFAULTS = {
   leaseMs: 10_000,
   redisWaitMs: 3_000,
   roomLogLength: 10_000,
+  networkName: 'ActorChat',
+  // As InspIRCd's and Ergo's defaults: two minutes of silence before a PING.
+  ircPingMs: 120_000,
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
@@ -144,7 +161,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
@@ -152,6 +169,14 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
+  if (resolved.ircPort !== undefined && (!Number.isInteger(resolved.ircPort) || resolved.ircPort < 0 || resolved.ircPort > 65535)) {
+    throw new OptionError(`--irc-port must be an integer from 0 to 65535`);
+  }
+  if (resolved.ircPort !== undefined && resolved.redis !== undefined) {
+    throw new OptionError('the IRC door does not run in cluster mode yet: start IRC on a single server (without --redis)');
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(resolved.serverName)) throw new OptionError(`--server-name must be a host name (letters, digits, dots, dashes), got "${resolved.serverName}"`);
+  if (!/^[A-Za-z0-9._-]+$/.test(resolved.networkName)) throw new OptionError(`--network-name must be one word of letters, digits, dots, dashes or underscores, got "${resolved.networkName}"`);
   if (!LOG_LEVELS.includes(resolved.logLevel)) throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${resolved.logLevel}"`);
   for (const key of AT_LEAST_ONE) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new OptionError(`${key} must be a whole number of at least 1, got ${resolved[key]}`);
@@ -187,12 +212,23 @@ export function transportOptions(options: ResolvedOptions): TransportOptions {
   };
 }
 
+/** The IRC door's: the same limits and periods, IRC's codec. */
+export function ircTransportOptions(options: ResolvedOptions): TransportOptions<IrcInput> {
+  return { ...transportOptions(options), decoders: IRC_DECODERS };
+}
+
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** Limits where 0 would refuse everything (or, for a rate, divide by zero). */
 const AT_LEAST_ONE = [
   'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',
   'maxConnectionsPerAddress', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
-  'leaseMs', 'redisWaitMs', 'roomLogLength', 'requestTimeoutMs',
+  'leaseMs', 'redisWaitMs', 'roomLogLength', 'requestTimeoutMs', 'ircPingMs',
 ] as const;
+
+/** The host name as an IRC server name: a name that starts with a letter or digit and has no odd characters. */
+function defaultServerName(): string {
+  const name = hostname().replace(/[^A-Za-z0-9.-]/g, '');
+  return /^[A-Za-z0-9]/.test(name) ? name : 'chat.local';
+}
 const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs'] as const;
 

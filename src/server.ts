@@ -20,6 +20,8 @@ export interface ChatServerHandle {
   /** The bound address: `port` is the real one when `port: 0` was asked for. */
   readonly host: string;
   readonly port: number;
+  /** The IRC door's bound port (the real one when `ircPort: 0` was asked for); null when it is off. */
+  readonly ircPort: number | null;
   readonly options: ResolvedOptions;
   /** The supervisor: the server actor, with the whole tree below it. */
   readonly actor: ServerActor;
@@ -82,11 +84,13 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
   });
-  const listening = new Promise<{ host: string; port: number }>((resolve, reject) => {
+  const listening = new Promise<{ host: string; port: number; ircPort: number | null }>((resolve, reject) => {
     const subscription = actor.subscribe((snapshot) => {
-      if (snapshot.context.address) {
+      const { address, ircAddress } = snapshot.context;
+      // Every door listening: the lab's, and IRC's when it is on.
+      if (address && (resolved.ircPort === undefined || ircAddress)) {
         subscription.unsubscribe();
-        resolve(snapshot.context.address);
+        resolve({ ...address, ircPort: ircAddress?.port ?? null });
       } else if (snapshot.context.failure) {
         subscription.unsubscribe();
         reject(describeListenFailure(snapshot.context.failure, resolved));
@@ -105,6 +109,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   return {
     host: address.host,
     port: address.port,
+    ircPort: address.ircPort,
     options: resolved,
     actor,
     log,
@@ -164,8 +169,10 @@ function describeListenFailure(error: Error, options: ResolvedOptions): ListenEr
   const { code, address } = error as NodeJS.ErrnoException & { address?: string };
   // The address Node tried: with no --host, `::` (IPv6 and IPv4 alike), or `0.0.0.0` on a host without IPv6.
   const host = address ?? options.host ?? '::';
-  const where = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
-  if (code === 'EADDRINUSE') return new ListenError(`port ${options.port} is already in use (${where})`, code);
+  const irc = (error as { door?: string }).door === 'irc';
+  const port = irc ? options.ircPort : options.port;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE') return new ListenError(`${irc ? 'IRC port' : 'port'} ${port} is already in use (${where})`, code);
   if (code === 'EACCES') return new ListenError(`no permission to listen on ${where}`, code);
   return new ListenError(`cannot listen on ${where}: ${error.message}`, code);
 }

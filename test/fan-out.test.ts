@@ -9,26 +9,29 @@ import type { RoomIo, RoomState } from '../src/rooms/order.js';
 function countingDoor(name: string): RoomDoor & { encoded: number } {
   return {
     name,
+    family: 'lab',
+    echoesChat: true,
     encoded: 0,
     encodeRecord(room, record) {
       this.encoded++;
       return Buffer.from(`${name}:${room.ref}:${record.kind}:${record.name}\n`);
     },
     joinReply: () => null,
+    joinBurst: () => null,
   };
 }
 
 function room(): RoomState {
-  return { ref: 3, name: 'lobby', members: new Map(), doors: new Map(), pendingJoins: new Map(), pendingLeaves: new Map(), lastSeq: 0, stats: { messagesRouted: 0, deliveries: 0, lastActivity: 0 }, failAfter: 0 };
+  return { ref: 3, name: 'lobby', members: new Map(), doors: new Map(), pendingJoins: new Map(), pendingLeaves: new Map(), lastSeq: 0, topic: null, stats: { messagesRouted: 0, deliveries: 0, lastActivity: 0 }, failAfter: 0 };
 }
 
 /** A member whose received buffers are kept, as they were posted. */
 function member(joinId: number, door: RoomDoor): RoomMember & { received: Buffer[] } {
   const received: Buffer[] = [];
-  return { joinId, connectionId: joinId, clientName: `m${joinId}`, client: {} as ClientActorRef, outbound: { next: (bytes: Buffer) => received.push(bytes), error: () => {}, complete: () => {} }, serverIp: '127.0.0.1', serverPort: 1, door, received };
+  return { joinId, connectionId: joinId, clientName: `m${joinId}`, client: {} as ClientActorRef, outbound: { next: (bytes: Buffer) => received.push(bytes), error: () => {}, complete: () => {} }, serverIp: '127.0.0.1', serverPort: 1, door, person: null, received };
 }
 
-const io: RoomIo = { self: {} as RoomActorRef, notify: () => {} };
+const io: RoomIo = { self: {} as RoomActorRef, notify: () => {}, personGone: () => {} };
 
 describe('fan-out across doors (unit)', () => {
   it('encodes each event once per door present and posts the same Buffer to every member of that door', () => {

@@ -1,4 +1,5 @@
 import type { ClientContext } from '../../actors/client.js';
+import type { IrcClientContext } from '../irc/session/state.js';
 import type { RoomContext } from '../../actors/room.js';
 import type { ServerContext } from '../../actors/server.js';
 import type { KillServicePolicy } from '../config.js';
@@ -95,6 +96,11 @@ export interface ClientDump {
   readonly deferredRequests: number;
   readonly requests: number;
   readonly errors: number;
+  /** The front door it came in by. */
+  readonly door: 'lab' | 'irc';
+  /** IRC: its nick (`*` before one is accepted) and the IRCv3 capabilities it enabled. */
+  readonly nick?: string;
+  readonly caps?: readonly string[];
 }
 
 export interface ProcessDump {
@@ -168,9 +174,10 @@ export function roomDump(id: string, snapshot: ActorSnapshot<RoomContext>): Room
   };
 }
 
-export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext>): ClientDump {
+export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext | IrcClientContext>): ClientDump {
   const { context } = snapshot;
   const { connection } = context;
+  const irc = 'person' in context ? { door: 'irc' as const, nick: context.person.nick, caps: [...context.person.caps].sort() } : { door: 'lab' as const };
   return {
     id,
     peer: { address: connection.info.peerAddress, port: connection.info.peerPort },
@@ -183,5 +190,6 @@ export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext>): 
     deferredRequests: context.deferred.length + connection.queuedRequests(),
     requests: context.stats.requests,
     errors: context.stats.errors,
+    ...irc,
   };
 }

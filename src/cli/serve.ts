@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, KILL_SERVICE_POLICIES, LOG_LEVELS, OptionError, RESERVED_DESCRIPTORS, type ChatServerOptions, type KillServicePolicy } from '../config.js';
 import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
-type NumericOption = keyof {
+type NumericOption = Exclude<keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
-};
+}, 'ircPort'>;
 
 /**
  * Limits and periods, one flag and one environment variable each (README, Options). The help
@@ -30,6 +30,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'lease-ms', key: 'leaseMs', help: 'cluster: a node not renewing its lease this long is dead' },
   { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE' },
   { flag: 'room-log-length', key: 'roomLogLength', help: 'cluster: events kept per room for catching up' },
+  { flag: 'irc-ping-ms', key: 'ircPingMs', help: 'IRC: silence before a PING, and after it before the connection is closed' },
 ];
 
 const MIB = 1024 * 1024;
@@ -57,6 +58,10 @@ export function serveUsage(): string {
   --redis URL           cluster mode: share rooms with other nodes through this Redis
                         (redis://HOST:6379, rediss://..., unix:///path; env REDIS_URL)
   --cluster-prefix P    cluster mode: prefix of every Redis key and channel (default ${DEFAULTS.clusterPrefix}; env CLUSTER_PREFIX)
+  --irc-port N          IRC front door on this port, off by default (env IRC_PORT)
+  --server-name NAME    IRC server name (default: this host's name; env SERVER_NAME)
+  --network-name NAME   IRC network name (default ${DEFAULTS.networkName}; env NETWORK_NAME)
+  --motd FILE           IRC message of the day, read at start (env MOTD)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (${shownDefault(DEFAULTS[option.key])}${option.note ?? ''}) (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
                         else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
@@ -91,6 +96,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'trusted-proxy': { type: 'string' },
       redis: { type: 'string' },
       'cluster-prefix': { type: 'string' },
+      'irc-port': { type: 'string' },
+      'server-name': { type: 'string' },
+      'network-name': { type: 'string' },
+      motd: { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -117,6 +126,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     trustedProxy: values['trusted-proxy'] ?? env.TRUSTED_PROXY,
     redis: (values.redis ?? env.REDIS_URL) || undefined,
     clusterPrefix: values['cluster-prefix'] ?? env.CLUSTER_PREFIX,
+    ircPort: integer('--irc-port', values['irc-port'] ?? env.IRC_PORT),
+    serverName: values['server-name'] ?? env.SERVER_NAME,
+    networkName: values['network-name'] ?? env.NETWORK_NAME,
+    motd: (values.motd ?? env.MOTD) || undefined,
     ...numeric,
     admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };

@@ -15,10 +15,14 @@ export function applyRecord(room: RoomState, record: RoomRecord, io: RoomIo): vo
       const joiner = room.pendingJoins.get(record.joinId);
       if (joiner) admit(room, joiner, io);
       broadcast(room, record);
+      // IRC's topic and names come after its JOIN line, which is the announcement.
+      const burst = joiner?.door.joinBurst(room, joiner);
+      if (burst) joiner!.outbound.next(burst);
       return;
     }
     case 'chat':
-      room.stats.messagesRouted++;
+      if (record.style === 'topic') room.topic = { text: record.text, setBy: record.name, setAt: Math.floor(Date.now() / 1000) };
+      else room.stats.messagesRouted++;
       broadcast(room, record);
       return;
     case 'left': {
@@ -43,16 +47,31 @@ function broadcast(room: RoomState, record: RoomRecord): void {
   if (doors.size === 1) {
     const [door] = doors.keys();
     const bytes = door!.encodeRecord(room, record);
-    if (bytes) for (const member of members.values()) member.outbound.next(bytes);
+    if (!bytes) return;
+    const skip = !door!.echoesChat ? unechoedSelf(room, record) : undefined;
+    for (const member of members.values()) if (member !== skip) member.outbound.next(bytes);
   } else if (doors.size > 1) {
     const encoded = new Map<RoomDoor, Buffer | null>();
     for (const door of doors.keys()) encoded.set(door, door.encodeRecord(room, record));
+    const skip = unechoedSelf(room, record);
     for (const member of members.values()) {
       const bytes = encoded.get(member.door);
-      if (bytes) member.outbound.next(bytes);
+      if (bytes && member !== skip) member.outbound.next(bytes);
     }
   }
   room.stats.deliveries += members.size;
+}
+
+/**
+ * The member a record is not sent back to, if any: on IRC, a sender without `echo-message` does
+ * not get its own chat, and a quitting user never its own QUIT (the lab's door echoes both).
+ */
+function unechoedSelf(room: RoomState, record: RoomRecord): RoomMember | undefined {
+  // A topic change is confirmed to its setter by its own TOPIC line, as on any IRC server.
+  if (record.kind === 'joined' || (record.kind === 'left' && !record.quit) || (record.kind === 'chat' && record.style === 'topic')) return undefined;
+  const self = room.members.get(record.joinId);
+  if (!self || self.door.echoesChat) return undefined;
+  return record.kind === 'left' || !self.person?.caps.has('echo-message') ? self : undefined;
 }
 
 /** The joiner's own reply (the lab's JOINED_CHATROOM), with the address and port it reached this node on. */
@@ -107,6 +126,7 @@ export function finishLeave(room: RoomState, joinId: JoinId, io: RoomIo, reply: 
   const leaver = room.members.get(joinId);
   if (reply && leaver && pending?.reply) leaver.outbound.next(Buffer.from(pending.reply));
   removeMember(room, joinId);
+  if (leaver?.person?.family === 'lab') io.personGone(leaver.person);
   if (!pending) return;
   room.pendingLeaves.delete(joinId);
   io.notify(pending.client, pending.reply !== null ? { type: 'room.left', roomRef: room.ref } : { type: 'room.departed', roomRef: room.ref });
@@ -114,6 +134,6 @@ export function finishLeave(room: RoomState, joinId: JoinId, io: RoomIo, reply: 
 
 /** A leave the room has no member for (it raced a departure): still owed its echo and its answer. */
 export function answerStrayLeave(room: RoomState, command: LeaveCommand, io: RoomIo): void {
-  command.outbound.next(Buffer.from(command.reply));
+  if (command.reply) command.outbound.next(Buffer.from(command.reply));
   io.notify(command.client, { type: 'room.left', roomRef: room.ref });
 }

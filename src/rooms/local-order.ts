@@ -28,14 +28,15 @@ export class LocalOrder implements RoomOrder, DepartureQueue {
   chat(room: RoomState, command: ChatCommand, io: RoomIo): void {
     const sender = room.members.get(command.joinId);
     if (!sender) return;
-    applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: sender.clientName, text: command.text }, io);
+    const { text, style, irc } = command;
+    applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: sender.clientName, text, style, irc }, io);
   }
 
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void {
     const leaver = room.members.get(command.joinId);
     if (!leaver) return;
     room.pendingLeaves.set(command.joinId, { reply: command.reply, client: command.client });
-    applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: command.joinId, name: leaver.clientName }, io);
+    applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: command.joinId, name: leaver.clientName, reason: command.reason }, io);
   }
 
   /** Queued: a mass disconnect is announced over several turns (see departures.ts). */
@@ -65,5 +66,5 @@ function orderDeparture(room: RoomState, departure: Departure, io: RoomIo): void
   if (faultInjected(room)) throw new Error('fault injected by a test');
   const leaver = room.members.get(departure.joinId);
   if (!leaver) return;
-  applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: departure.joinId, name: leaver.clientName }, io);
+  applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: departure.joinId, name: leaver.clientName, quit: true, reason: departure.reason }, io);
 }

@@ -1,5 +1,5 @@
 import type { JoinId, RoomRef } from '../protocol/types.js';
-import type { RoomDoor } from './door.js';
+import type { IrcPerson, RoomDoor, RoomTopic } from './door.js';
 import type { ClientActorRef, ClientEvent, RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
 
 export type { RoomRecord } from './record.js';
@@ -33,6 +33,8 @@ export interface RoomState {
   readonly pendingLeaves: Map<JoinId, PendingLeave>;
   /** The place of the last record applied. */
   lastSeq: number;
+  /** Set by a member's TOPIC (IRC); shown to IRC joiners. */
+  topic: RoomTopic | null;
   readonly stats: RoomStats;
   /** Test-only: the next `failAfter`-th command carried out fails (a fault in the middle of real work); 0: none. */
   failAfter: number;
@@ -45,6 +47,8 @@ export interface RoomState {
 export interface RoomIo {
   readonly self: RoomActorRef;
   notify(client: ClientActorRef, event: ClientEvent): void;
+  /** A lab member's IRC face left the room: the supervisor frees its nick once it is in none. */
+  personGone(person: IrcPerson): void;
 }
 
 /** The events that answer an order later: Redis's answers, or the room's own turn of queued departures. */

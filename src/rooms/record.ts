@@ -1,12 +1,28 @@
 import type { JoinId } from '../protocol/types.js';
 
 /**
+ * How a chat is meant: plain, an IRC NOTICE, or a topic change (kept by the room, shown on IRC
+ * only). Absent on the lab's own chats.
+ */
+export type ChatStyle = 'notice' | 'topic';
+
+/**
  * A room event with its place in the room's order. The ordering point (on one server: the room's
  * own counter, local-order.ts; in cluster mode: a Redis script, cluster-order.ts) assigns `seq`;
  * fan-out (fan-out.ts) applies records in `seq` order, the same way in both modes. A record names
  * its member, so a node can announce members it does not hold (the cluster's records are these).
+ * `irc`: said through the IRC door (its text is one IRC line, formatting and CTCP included).
  */
 export type RoomRecord =
   | { readonly seq: number; readonly kind: 'joined'; readonly joinId: JoinId; readonly name: string }
-  | { readonly seq: number; readonly kind: 'chat'; readonly joinId: JoinId; readonly name: string; readonly text: string }
-  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string };
+  | {
+      readonly seq: number;
+      readonly kind: 'chat';
+      readonly joinId: JoinId;
+      readonly name: string;
+      readonly text: string;
+      readonly style?: ChatStyle;
+      readonly irc?: boolean;
+    }
+  /** `quit`: the member's connection went (an IRC QUIT); `reason`: its PART or QUIT message. */
+  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string; readonly reason?: string; readonly quit?: boolean };

@@ -8,6 +8,9 @@ import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClientActorRef, ServerEvent } from '../../actors/events.js';
 import type { ClientOutput, ClientSettings, clientMachine } from '../../actors/client.js';
+import type { ircClientMachine } from '../../actors/irc-client.js';
+import type { ConnectionAdmission } from '../transport/admission.js';
+import { roomStarted, type IrcDoorState } from './irc-door.js';
 import { roomMachine, type RoomInput } from '../../actors/room.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { ResolvedOptions } from '../config.js';
@@ -28,8 +31,8 @@ export interface ServerInput {
 }
 
 export interface ClientEntry {
-  readonly actor: Actor<typeof clientMachine>;
-  readonly connection: Connection;
+  readonly actor: Actor<typeof clientMachine> | Actor<typeof ircClientMachine>;
+  readonly connection: Connection<unknown>;
   /** The actor's subscription to its connection's requests. */
   readonly feed: Subscription;
 }
@@ -58,6 +61,13 @@ export interface ServerContext {
   /** Events already handed to a restarted room once. */
   readonly retried: WeakSet<object>;
   readonly cluster: ClusterLink | null;
+  /** The connection limits, shared by every door's listener. */
+  readonly admission: ConnectionAdmission;
+  /** Connection ids, unique across doors. */
+  readonly connectionIds: { next(): number };
+  /** The IRC door, when it is open. */
+  readonly irc: IrcDoorState | null;
+  ircAddress: { host: string; port: number } | null;
 }
 
 export type JoinEvent = Extract<ServerEvent, { type: 'client.join' }>;
@@ -112,8 +122,11 @@ export function joinRoom(context: ServerContext, server: AnyActorRef, event: Joi
   if (!room) {
     room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, order: newRoomOrder(context.cluster) }, context.cluster);
     context.rooms.set(roomRef, room);
+    roomStarted(context.irc, roomRef, event.roomName);
     context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
   }
+  // A lab member gets its IRC face (a nick made from its name) while an IRC door is open.
+  const person = event.person ?? (context.irc ? context.irc.nicks.labPerson(joinId, event.clientName, event.connectionId) : null);
   return {
     room,
     message: {
@@ -127,6 +140,7 @@ export function joinRoom(context: ServerContext, server: AnyActorRef, event: Joi
         serverIp: event.serverIp,
         serverPort: event.serverPort,
         door: event.door,
+        person,
       },
     },
   };
@@ -137,6 +151,8 @@ export function dropClient(context: ServerContext, connectionId: number, entry: 
   entry.feed.unsubscribe();
   context.clients.delete(connectionId);
   entry.connection.release();
+  context.irc?.nicks.releaseConnection(connectionId);
+  context.irc?.sweeper.forget(connectionId);
 }
 
 /** The same for every client actor: made once, not per accepted connection. */

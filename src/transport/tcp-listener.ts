@@ -1,32 +1,35 @@
 import { createServer, type BlockList, type Server, type Socket } from 'node:net';
-import { encodeError } from '../protocol/encode.js';
-import { protocolError } from '../protocol/errors.js';
 import { plainAddress } from './address.js';
-import { ConnectionAdmission, type ConnectionLimits } from './admission.js';
+import type { ConnectionAdmission } from './admission.js';
 import { socketConnection, type Connection, type TransportOptions } from './connection.js';
 import { FlushScheduler } from './outbound.js';
 import { readProxyHeader, type PeerAddress } from './proxy-reader.js';
 import { refuseSocket } from './reset.js';
 import { isTrusted } from './trusted-proxies.js';
 
-export interface TcpListenerOptions {
+export interface TcpListenerOptions<T> {
   readonly port: number;
   readonly host: string | undefined;
   /** Peers whose PROXY protocol header names the real client; null: nobody's. */
   readonly trustedProxies: BlockList | null;
   readonly proxyHeaderTimeoutMs: number;
-  readonly limits: ConnectionLimits;
-  readonly transport: TransportOptions;
+  /** The connection limits, shared by every door: the limits are per server, not per listener. */
+  readonly admission: ConnectionAdmission;
+  /** Connection ids, shared by every door: unique on the server. */
+  readonly ids: { next(): number };
+  /** The line a refused connection gets, in its door's protocol (the lab's LIMIT_REACHED, IRC's ERROR). */
+  refusal(reason: string): string;
+  readonly transport: TransportOptions<T>;
 }
 
 /** What the listener reports; every call is made from outside any actor's step. */
-export interface TcpListenerEvents {
+export interface TcpListenerEvents<T> {
   listening(host: string, port: number): void;
   /** Listening failed (port in use, no permission): nothing was accepted. */
   failed(error: Error): void;
   /** A connection admitted under the limits, ready to be read; `release()` frees its place. */
-  connection(connection: Connection): void;
-  /** A connection refused under the limits: its LIMIT_REACHED line is already written and it is closed. */
+  connection(connection: Connection<T>): void;
+  /** A connection refused under the limits: its refusal line is already written and it is closed. */
   refused(peer: string, reason: string): void;
   /** A trusted proxy's connection whose PROXY header was missing or wrong: dropped. */
   proxyRefused(peer: string, reason: string): void;
@@ -35,17 +38,16 @@ export interface TcpListenerEvents {
 }
 
 /**
- * The lab protocol's TCP front door: listens, reads a trusted proxy's PROXY header, applies the
- * connection limits and hands over each admitted socket as a `Connection`. Returns the stop
- * function (accepted connections are not touched).
+ * A front door's TCP listener (the lab protocol's, IRC's): listens, reads a trusted proxy's PROXY
+ * header, applies the connection limits and hands over each admitted socket as a `Connection`
+ * that decodes its door's protocol. Returns the stop function (accepted connections are not touched).
  */
-export function listenTcp(options: TcpListenerOptions, events: TcpListenerEvents): () => void {
+export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListenerEvents<T>): () => void {
   // Half-open: a peer that sends its requests and shuts down its side still gets its replies.
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
-  const admission = new ConnectionAdmission(options.limits);
+  const { admission } = options;
   // One for every connection of this door: their writes are flushed together, once a turn.
   const scheduler = new FlushScheduler();
-  let nextId = 0;
   let listening = false;
   let stopped = false;
 
@@ -53,11 +55,11 @@ export function listenTcp(options: TcpListenerOptions, events: TcpListenerEvents
     const address = peer ? plainAddress(peer.address) : plainAddress(socket.remoteAddress);
     const refusal = admission.admit(address);
     if (refusal) {
-      refuseSocket(socket, encodeError(protocolError('LIMIT_REACHED', refusal)));
+      refuseSocket(socket, options.refusal(refusal));
       events.refused(address, refusal);
       return;
     }
-    events.connection(socketConnection(nextId++, socket, scheduler, options.transport, peer, admission));
+    events.connection(socketConnection(options.ids.next(), socket, scheduler, options.transport, peer, admission));
   };
 
   server.on('connection', (socket: Socket) => {

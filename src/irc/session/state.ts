@@ -1,0 +1,71 @@
+/**
+ * An IRC client actor's state: what it is given (settings shared by all IRC connections, its
+ * connection, its logger) and what it keeps (its person, registration, rooms in join order, the
+ * command waiting for an answer). The rules are in actors/irc-client.ts and the handlers beside this.
+ */
+import type { ClientEvent, IrcQuery } from '../../../actors/events.js';
+import type { LineLogger, LogBudget } from '../../log.js';
+import type { JoinId } from '../../protocol/types.js';
+import type { IrcPerson } from '../../rooms/door.js';
+import type { Membership } from '../../session/rules.js';
+import type { Connection } from '../../transport/connection.js';
+import type { IrcInput } from '../decoder.js';
+import type { IrcDoors } from '../door.js';
+
+export interface IrcSettings {
+  readonly serverName: string;
+  readonly networkName: string;
+  /** The message of the day, line by line; null: none (422). */
+  readonly motd: readonly string[] | null;
+  readonly maxRoomsPerConnection: number;
+  readonly flushMs: number;
+  readonly testHooks: boolean;
+  readonly doors: IrcDoors;
+  /** When the server started, for 003. */
+  readonly createdAt: Date;
+  readonly version: string;
+  /** Shared with the lab door's connections: connected, joined, left and disconnected lines. */
+  readonly lineBudget: LogBudget;
+}
+
+export interface IrcClientInput {
+  readonly connection: Connection<IrcInput>;
+  readonly settings: IrcSettings;
+  readonly log: LineLogger;
+}
+
+/** What comes after the step that handled a command: stay ready, wait for an answer, or leave. */
+export type IrcNext = 'ready' | 'wait' | 'quit';
+
+/** A command that waits for its answer, with what is left of it (a JOIN's next channels). */
+export interface Pending {
+  readonly query: IrcQuery;
+  /** Channels (JOIN, PART) still to do after the one asked about. */
+  queue: string[];
+}
+
+export interface IrcClientContext {
+  readonly connection: Connection<IrcInput>;
+  readonly settings: IrcSettings;
+  readonly log: LineLogger;
+  /** This connection as IRC sees it; its nick is `*` until one is accepted. Read by rooms and the registry. */
+  readonly person: IrcPerson;
+  /** Registration: the nick and USER given so far, and whether a CAP LS/REQ holds it until CAP END. */
+  readonly registration: { nickAccepted: boolean; userGiven: boolean; capHold: boolean; done: boolean };
+  /** User mode +i: kept and reported, changes nothing else here. */
+  invisible: boolean;
+  joinId: JoinId | null;
+  /** Rooms in the order joined (a QUIT departs them in this order), as the lab client keeps them. */
+  rooms: readonly Membership[];
+  /** The command waiting for an answer from the server or a room. */
+  pending: Pending | null;
+  /** What the step that just ran decided. */
+  next: IrcNext;
+  readonly deferred: ClientEvent[];
+  departing: Membership[] | null;
+  /** The QUIT message its rooms announce; `Client Quit`-like defaults when the peer just went. */
+  quitReason: string;
+  readonly stats: { requests: number; errors: number };
+  logBudget: LogBudget | null;
+  readonly signedOnAt: number;
+}

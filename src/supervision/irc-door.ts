@@ -1,0 +1,169 @@
+/**
+ * The supervisor's share of the IRC door: its settings, its nick registry, its keep-alive, the
+ * case-folded index of room names IRC joins by, and the answers to what IRC asks of rooms and
+ * nicks. The statechart that calls these is actors/server.ts.
+ */
+import { readFileSync } from 'node:fs';
+import type { Actor } from 'xstate';
+import type { ChannelInfo, ClientActorRef, ClientEvent, IrcQuery, NickInfo, ServerEvent } from '../../actors/events.js';
+import type { roomMachine } from '../../actors/room.js';
+import { ircDoors } from '../irc/door.js';
+import { PingSweeper } from '../irc/keep-alive.js';
+import { channelOfRoom, foldCase, roomOfChannel } from '../irc/names.js';
+import type { IrcSettings } from '../irc/session/state.js';
+import type { ResolvedOptions } from '../config.js';
+import { OptionError } from '../option-error.js';
+import type { LogBudget } from '../log.js';
+import type { RoomRef } from '../protocol/types.js';
+import type { RoomIssuer } from '../rooms/issuing.js';
+import { NickRegistry } from './nicks.js';
+
+export interface IrcDoorState {
+  readonly settings: IrcSettings;
+  readonly nicks: NickRegistry;
+  readonly sweeper: PingSweeper;
+  /** Live rooms by case-folded name: IRC matches names without regard to ASCII case. */
+  readonly foldedRooms: Map<string, RoomRef>;
+}
+
+const VERSION = 'actor-chat-server-0.1';
+
+/** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
+export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget): IrcDoorState | null {
+  if (options.ircPort === undefined) return null;
+  return {
+    settings: {
+      serverName: options.serverName,
+      networkName: options.networkName,
+      motd: options.motd === undefined ? null : readMotd(options.motd),
+      maxRoomsPerConnection: options.maxRoomsPerConnection,
+      flushMs: options.shutdownFlushMs,
+      testHooks: options.testHooks,
+      doors: ircDoors(options.serverName),
+      createdAt: new Date(),
+      version: VERSION,
+      lineBudget,
+    },
+    nicks: new NickRegistry(),
+    sweeper: new PingSweeper(options.ircPingMs, options.serverName),
+    foldedRooms: new Map(),
+  };
+}
+
+function readMotd(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new OptionError(`--motd: cannot read ${path}: ${(error as Error).message}`);
+  }
+  // Each line within an IRC line once the 372 prefix is added; control characters out.
+  return text.replace(/\r/g, '').replace(/\n$/, '').split('\n').map((line) => line.replace(/[\0-\x08\x0a-\x1f]/g, '').slice(0, 400));
+}
+
+type Rooms = ReadonlyMap<RoomRef, Actor<typeof roomMachine>>;
+
+/** The live room a channel names: its exact name first, then its ASCII-folded one. */
+export function roomOfChannelName(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, channel: string): Actor<typeof roomMachine> | undefined {
+  const name = roomOfChannel(channel);
+  if (name === null) return undefined;
+  const exact = issuer.knownRef(name);
+  const ref = exact !== undefined && rooms.has(exact) ? exact : irc.foldedRooms.get(foldCase(name));
+  return ref === undefined ? undefined : rooms.get(ref);
+}
+
+/** A join by IRC: the name of the live room it matches without regard to case, if any. */
+export function foldedRoomName(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, roomName: string): string {
+  const exact = issuer.knownRef(roomName);
+  if (exact !== undefined && rooms.has(exact)) return roomName;
+  const ref = irc.foldedRooms.get(foldCase(roomName));
+  const room = ref === undefined ? undefined : rooms.get(ref);
+  return room ? room.getSnapshot().context.name : roomName;
+}
+
+export function roomStarted(irc: IrcDoorState | null, ref: RoomRef, name: string): void {
+  if (irc && !irc.foldedRooms.has(foldCase(name))) irc.foldedRooms.set(foldCase(name), ref);
+}
+
+export function roomStopped(irc: IrcDoorState | null, ref: RoomRef, name: string): void {
+  if (irc && irc.foldedRooms.get(foldCase(name)) === ref) irc.foldedRooms.delete(foldCase(name));
+}
+
+function channelInfo(room: Actor<typeof roomMachine>): ChannelInfo {
+  const { name, members, topic } = room.getSnapshot().context;
+  return { name, members: [...members.values()], topic };
+}
+
+/** What IRC asked of channels (NAMES, WHO, LIST, TOPIC, MODE), answered from the rooms' own state. */
+export function lookUpChannels(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, query: IrcQuery): (ChannelInfo | null)[] {
+  if (query.command === 'LIST' && query.targets.length === 0) {
+    const all: ChannelInfo[] = [];
+    for (const room of rooms.values()) {
+      const info = channelInfo(room);
+      if (info.members.length > 0 && channelOfRoom(info.name) !== null) all.push(info);
+    }
+    return all;
+  }
+  return query.targets.map((channel) => {
+    const room = roomOfChannelName(irc, issuer, rooms, channel);
+    if (!room) return null;
+    const info = channelInfo(room);
+    return info.members.length > 0 ? info : null;
+  });
+}
+
+/** What IRC asked of nicks (WHOIS, WHO, USERHOST). */
+export function lookUpNicks(irc: IrcDoorState, rooms: Rooms, query: IrcQuery): (NickInfo | null)[] {
+  return query.targets.map((nick) => {
+    const owner = irc.nicks.find(nick);
+    if (!owner || owner.person.user === '') return null;
+    const channels: string[] = [];
+    for (const room of rooms.values()) {
+      const { members, name } = room.getSnapshot().context;
+      const channel = channelOfRoom(name);
+      if (channel === null) continue;
+      for (const member of members.values()) {
+        if (member.person === owner.person) {
+          channels.push(channel);
+          break;
+        }
+      }
+    }
+    return { person: owner.person, channels, signedOnAt: owner.signedOnAt };
+  });
+}
+
+/** Where a private message goes: the IRC user's actor and what it is told, or why it cannot go. */
+export function directTarget(irc: IrcDoorState, event: Extract<ServerEvent, { type: 'irc.sendDirect' }>): { client: ClientActorRef; message: ClientEvent } | 'noSuchNick' | 'lab' {
+  const owner = irc.nicks.find(event.query.targets[0]!);
+  if (!owner || owner.person.user === '') return 'noSuchNick';
+  if (!owner.client) return 'lab';
+  const command = event.query.command === 'NOTICE' ? 'NOTICE' : 'PRIVMSG';
+  return { client: owner.client, message: { type: 'irc.direct', from: event.from, command, text: event.query.rest[0] ?? '' } };
+}
+
+type IrcRequest = Extract<ServerEvent, { type: 'irc.claimNick' | 'irc.lookupNicks' | 'irc.lookupChannels' | 'irc.sendDirect' }>;
+
+/** Answers an IRC client actor's request; `send` is the supervisor's step's sendTo. */
+export function answerIrc(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, event: IrcRequest, send: (to: ClientActorRef, message: ClientEvent) => void): void {
+  switch (event.type) {
+    case 'irc.claimNick': {
+      const { client, connectionId, person, outbound, nick } = event;
+      const claimed = irc.nicks.claim(nick, { person, client, outbound, connectionId, signedOnAt: Math.floor(Date.now() / 1000) });
+      send(client, claimed ? { type: 'server.nickClaimed', nick } : { type: 'server.nickRefused', nick, taken: true });
+      return;
+    }
+    case 'irc.lookupNicks':
+      send(event.client, { type: 'server.nicks', query: event.query, found: lookUpNicks(irc, rooms, event.query) });
+      return;
+    case 'irc.lookupChannels':
+      send(event.client, { type: 'server.channels', query: event.query, found: lookUpChannels(irc, issuer, rooms, event.query) });
+      return;
+    case 'irc.sendDirect': {
+      const target = directTarget(irc, event);
+      if (typeof target !== 'string') send(target.client, target.message);
+      send(event.client, { type: 'server.directSent', query: event.query, outcome: typeof target === 'string' ? target : 'sent' });
+      return;
+    }
+  }
+}
