@@ -67,12 +67,12 @@ export const ircClientMachine = setup({
     }),
     answerTooLong: ({ context }) => reply(context, 'ERR_INPUTTOOLONG'),
     welcome: ({ context }) => welcome(context, context.settings.maxRoomsPerConnection),
-    nickClaimed: ({ context, event }) => {
+    nickClaimed: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'server.nickClaimed');
-      nickClaimed(context, event.nick);
+      nickClaimed(context, event.nick, effectsOf(self, enqueue));
       context.pending = null;
       context.next = 'ready';
-    },
+    }),
     nickRefused: ({ context, event }) => {
       assertEvent(event, 'server.nickRefused');
       nickRefused(context, event.nick, event.taken);

@@ -127,7 +127,28 @@ describe('IRC door: one room with lab clients', () => {
     lab.send(wire.leave(1, 1, '9 lives!'));
     await lab.readUntil(wire.hasLeft(1, '9 lives!'));
     alice.send('NICK _9_lives_');
-    await alice.expect(':alice!~alice@127.0.0.1 NICK _9_lives_');
+    await alice.expect(':alice!~alice@127.0.0.1 NICK :_9_lives_');
+  });
+
+  it('announces a NICK change to the IRC users in the renamer\'s rooms, and lab members see the new name', async () => {
+    const server = await startServer({ ...irc, ircPort: 0 });
+    const alice = await ircUser(server.ircPort!, 'alice');
+    const carol = await ircUser(server.ircPort!, 'carol');
+    alice.send('JOIN #lobby');
+    await alice.until(/ 366 /);
+    carol.send('JOIN #lobby');
+    await carol.until(/ 366 /);
+    await alice.expect(':carol!~carol@127.0.0.1 JOIN #lobby');
+    const lab = await RawClient.connect(server.port);
+    lab.send(wire.join('lobby', 'bob'));
+    await lab.readUntil(wire.hasJoined(0, 'bob'));
+    await alice.expect(':bob!lab@lab/2 JOIN #lobby');
+    alice.send('NICK alicia', 'PRIVMSG #lobby :renamed');
+    await alice.expect(':alice!~alice@127.0.0.1 NICK :alicia');
+    await carol.expect(':bob!lab@lab/2 JOIN #lobby');
+    await carol.expect(':alice!~alice@127.0.0.1 NICK :alicia');
+    await carol.expect(':alicia!~alice@127.0.0.1 PRIVMSG #lobby :renamed');
+    await expectRead(lab, wire.said(0, 'alicia', 'renamed'));
   });
 
   it('echoes a PRIVMSG to its sender only with echo-message, with server-time tags when asked', async () => {

@@ -64,6 +64,8 @@ function recordLines(room: RoomView, record: RoomRecord, channel: string): strin
       return [record.reason ? `:${source} PART ${channel} :${record.reason}` : `:${source} PART ${channel}`];
     case 'chat': {
       if (record.style === 'topic') return [`:${source} TOPIC ${channel} :${record.text}`];
+      // The source as it was: its old nick (the text), its user and host.
+      if (record.style === 'nick') return [`:${record.text}${source.slice(source.indexOf('!'))} NICK :${record.name}`];
       const command = record.style === 'notice' ? 'NOTICE' : 'PRIVMSG';
       const head = `:${source} ${command} ${channel} :`;
       if (record.irc) return [head + record.text];

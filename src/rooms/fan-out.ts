@@ -21,6 +21,10 @@ export function applyRecord(room: RoomState, record: RoomRecord, io: RoomIo): vo
       return;
     }
     case 'chat':
+      if (record.style === 'nick') {
+        broadcast(room, record);
+        return;
+      }
       if (record.style === 'topic') room.topic = { text: record.text, setBy: record.name, setAt: Math.floor(Date.now() / 1000) };
       else room.stats.messagesRouted++;
       broadcast(room, record);
@@ -71,7 +75,15 @@ function unechoedSelf(room: RoomState, record: RoomRecord): RoomMember | undefin
   if (record.kind === 'joined' || (record.kind === 'left' && !record.quit) || (record.kind === 'chat' && record.style === 'topic')) return undefined;
   const self = room.members.get(record.joinId);
   if (!self || self.door.echoesChat) return undefined;
-  return record.kind === 'left' || !self.person?.caps.has('echo-message') ? self : undefined;
+  // A renamed user has its NICK line from its own connection, once.
+  const always = record.kind === 'left' || record.style === 'nick';
+  return always || !self.person?.caps.has('echo-message') ? self : undefined;
+}
+
+/** The name a member speaks under: an IRC user's nick as it is now (NICK changes it), else its join name. */
+export function speakerName(member: RoomMember): string {
+  const person = member.person;
+  return person !== null && person.family === 'irc' ? person.nick : member.clientName;
 }
 
 /** The joiner's own reply (the lab's JOINED_CHATROOM), with the address and port it reached this node on. */

@@ -16,7 +16,7 @@ export const LAB_DOOR: RoomDoor = {
       case 'joined':
         return Buffer.from(encodeChat(room.ref, record.name, joinAnnouncement(record.name)));
       case 'chat':
-        if (record.style === 'topic') return null;
+        if (record.style === 'topic' || record.style === 'nick') return null;
         return Buffer.from(encodeChat(room.ref, record.name, record.irc ? labTextOfIrc(record.name, record.text) : record.text));
       case 'left':
         return Buffer.from(encodeChat(room.ref, record.name, leaveAnnouncement(record.name)));

@@ -1,6 +1,6 @@
 import type { RoomMember } from '../../actors/events.js';
 import { applyDepartures, queueDeparture, scheduleDepartures, type Departure, type DepartureQueue } from './departures.js';
-import { applyRecord } from './fan-out.js';
+import { applyRecord, speakerName } from './fan-out.js';
 import { faultInjected, type ChatCommand, type DepartCommand, type LeaveCommand, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from './order.js';
 
 /**
@@ -29,14 +29,14 @@ export class LocalOrder implements RoomOrder, DepartureQueue {
     const sender = room.members.get(command.joinId);
     if (!sender) return;
     const { text, style, irc } = command;
-    applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: sender.clientName, text, style, irc }, io);
+    applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc }, io);
   }
 
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void {
     const leaver = room.members.get(command.joinId);
     if (!leaver) return;
     room.pendingLeaves.set(command.joinId, { reply: command.reply, client: command.client });
-    applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: command.joinId, name: leaver.clientName, reason: command.reason }, io);
+    applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: command.joinId, name: speakerName(leaver), reason: command.reason }, io);
   }
 
   /** Queued: a mass disconnect is announced over several turns (see departures.ts). */
@@ -66,5 +66,5 @@ function orderDeparture(room: RoomState, departure: Departure, io: RoomIo): void
   if (faultInjected(room)) throw new Error('fault injected by a test');
   const leaver = room.members.get(departure.joinId);
   if (!leaver) return;
-  applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: departure.joinId, name: leaver.clientName, quit: true, reason: departure.reason }, io);
+  applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: departure.joinId, name: speakerName(leaver), quit: true, reason: departure.reason }, io);
 }

@@ -1,10 +1,10 @@
 import type { JoinId } from '../protocol/types.js';
 
 /**
- * How a chat is meant: plain, an IRC NOTICE, or a topic change (kept by the room, shown on IRC
- * only). Absent on the lab's own chats.
+ * How a chat is meant: plain, an IRC NOTICE, a topic change (kept by the room, shown on IRC only),
+ * or an IRC user's NICK change (its text the old nick; shown on IRC only). Absent on the lab's chats.
  */
-export type ChatStyle = 'notice' | 'topic';
+export type ChatStyle = 'notice' | 'topic' | 'nick';
 
 /**
  * A room event with its place in the room's order. The ordering point (on one server: the room's

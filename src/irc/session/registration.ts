@@ -94,11 +94,17 @@ function askForNick(context: IrcClientContext, nick: string | undefined, fx: Irc
 }
 
 /** The registry gave the nick: a registered user and everyone in its rooms see the change. */
-export function nickClaimed(context: IrcClientContext, nick: string): void {
+export function nickClaimed(context: IrcClientContext, nick: string, fx: IrcEffects): void {
   const previousSource = selfSource(context);
+  const previous = context.person.nick;
   context.person.nick = nick;
-  if (context.registration.done) send(context, `:${previousSource} NICK ${nick}\r\n`);
-  else context.registration.nickAccepted = true;
+  if (!context.registration.done) {
+    context.registration.nickAccepted = true;
+    return;
+  }
+  send(context, `:${previousSource} NICK :${nick}\r\n`);
+  // Each room announces it in its order to its IRC members; the user's own line is the one above.
+  for (const membership of context.rooms) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: previous, style: 'nick', irc: true });
 }
 
 export function nickRefused(context: IrcClientContext, nick: string, taken: boolean): void {
