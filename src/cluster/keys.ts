@@ -34,6 +34,10 @@ export class ClusterKeys {
   get nodes(): string { return this.global('nodes'); }
   /** Set of node ids whose lease ran out and whose members' departures are still to announce. */
   get deadNodes(): string { return this.global('dead-nodes'); }
+  /** Hash: IRC nick, case-folded → "<node id> <owner> <nick!user@host>": nicks are unique cluster-wide. */
+  get nicks(): string { return this.global('nicks'); }
+  /** Set of the folded nicks a node holds: freed when it dies. */
+  nodeNicks(nodeId: number): string { return this.global(`node-nicks:${nodeId}`); }
   /** String with an expiry on Redis' clock: the node's lease; its value describes the node. */
   lease(nodeId: number): string { return this.global(`lease:${nodeId}`); }
 

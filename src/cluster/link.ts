@@ -30,10 +30,15 @@ export interface ClusterLinkOptions {
   readonly log: Logger;
 }
 
+/**
+ * `name`: with the IRC face when the member has one (record.ts faceOf). `letter`: the record kind
+ * on the wire (record.ts): a chat's `c`, `i`, `n`, `t` or `k` (then `face` is the new name), a
+ * leave's `l`, `p` or `q` (then `reason`).
+ */
 export type OrderCommand =
   | { kind: 'join'; joinId: JoinId; name: string }
-  | { kind: 'chat'; joinId: JoinId; text: string }
-  | { kind: 'leave'; joinId: JoinId };
+  | { kind: 'chat'; joinId: JoinId; text: string; letter?: string; face?: string }
+  | { kind: 'leave'; joinId: JoinId; letter?: 'l' | 'p' | 'q'; reason?: string };
 
 export type OrderResult =
   | { status: 'ordered'; record: ClusterRecord }
@@ -177,7 +182,10 @@ export class ClusterLink {
       // The script's deadline is a little before the node's own, by more than the error in its
       // estimate of Redis' clock: the answer still comes within the wait bound.
       const deadline = durable ? 0 : waitUntil - DEADLINE_MARGIN_MS + this.lease.clockOffsetMs;
-      const args = [command.kind[0]!, String(command.joinId), String(this.lease.nodeId), command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : '', String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand, String(deadline)];
+      const letter = command.kind === 'join' ? 'j' : (command.letter ?? command.kind[0]!);
+      const value = command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : (command.reason ?? '');
+      const args = [letter, String(command.joinId), String(this.lease.nodeId), value, String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand, String(deadline)];
+      if (command.kind === 'chat' && command.face !== undefined) args.push(command.face);
       return parseOrderReply(await this.commands.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
     };
     const first = attempt();

@@ -9,7 +9,7 @@ export interface Script {
   readonly sha: string;
 }
 
-function script(source: string): Script {
+export function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
@@ -45,9 +45,11 @@ end
 /**
  * The room's ordering point: one event gets the room's next sequence number, changes the
  * membership, goes into the room's capped log and out on its channel, all at once.
- * KEYS: seq, members, log. ARGV: kind (j, c, l), join id, node id, name (j) or text (c),
+ * KEYS: seq, members, log. ARGV: kind, join id, node id, name (j) or text (chats) or reason (p, q),
  * log length, channel, publish command (PUBLISH or SPUBLISH), deadline in Redis' milliseconds
- * (0: none). A member is stored as "<node id> <join seq> <name>".
+ * (0: none), and for `k` (a nick change) the member's new name. Kinds: `j` join; `c` the lab's chat,
+ * `i`, `n`, `t`, `k` IRC's PRIVMSG, NOTICE, TOPIC and NICK; `l` leave, `p` part with a reason, `q`
+ * quit. A member is stored as "<node id> <join seq> <name>" (the name with its IRC face, if any).
  * Returns {seq, record}; {0, join seq} for a join of a member already in; {-1} for a chat or leave
  * of a join id that is not in the room; {-2} past the deadline (the node has answered UNAVAILABLE:
  * it must not happen after all).
@@ -74,13 +76,20 @@ if kind == 'j' then
 end
 if not member then return {-1} end
 local first = string.find(member, ' ', 1, true)
-local name = string.sub(member, string.find(member, ' ', first + 1, true) + 1)
-if kind == 'c' then
-  local seq, record = append('c', joinId, name, ARGV[4])
+local second = string.find(member, ' ', first + 1, true)
+local name = string.sub(member, second + 1)
+if kind == 'k' then
+  name = ARGV[9]
+  redis.call('HSET', KEYS[2], joinId, string.sub(member, 1, second) .. name)
+end
+if kind == 'c' or kind == 'i' or kind == 'n' or kind == 't' or kind == 'k' then
+  local seq, record = append(kind, joinId, name, ARGV[4])
   return {seq, record}
 end
 redis.call('HDEL', KEYS[2], joinId)
-local seq, record = append('l', joinId, name, nil)
+local extra = nil
+if kind == 'p' or kind == 'q' then extra = ARGV[4] else kind = 'l' end
+local seq, record = append(kind, joinId, name, extra)
 return {seq, record}
 `);
 
@@ -101,7 +110,8 @@ for i = 1, #all, 2 do
   if string.sub(value, 1, #prefix) == prefix then
     redis.call('HDEL', KEYS[2], all[i])
     local rest = string.sub(value, #prefix + 1)
-    append('l', all[i], string.sub(rest, string.find(rest, ' ', 1, true) + 1), nil)
+    -- Its connection is gone with its node: a quit, for IRC members to see as one.
+    append('q', all[i], string.sub(rest, string.find(rest, ' ', 1, true) + 1), 'Quit: node gone')
     left = left + 1
   end
 end

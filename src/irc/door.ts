@@ -1,4 +1,6 @@
-import type { IrcPerson, MemberView, RoomDoor, RoomView } from '../rooms/door.js';
+import { personSource, type MemberView, type RoomDoor, type RoomView } from '../rooms/door.js';
+
+export { personSource };
 import { ircLinesOfLab } from '../rooms/crossing.js';
 import type { RoomRecord } from '../rooms/record.js';
 import { splitText, MAX_LINE_BYTES } from './lines.js';
@@ -23,12 +25,10 @@ export function ircDoors(serverName: string): IrcDoors {
 /** The `nick!user@host` IRC users see for a member of `room`, whichever door it came by. */
 export function sourceOf(room: RoomView, record: RoomRecord): string {
   const person = room.members.get(record.joinId)?.person;
-  return person ? personSource(person) : `${nickFromName(record.name)}!lab@lab/${record.joinId}`;
+  if (person) return personSource(person);
+  return record.source ?? `${nickFromName(record.name)}!lab@lab/${record.joinId}`;
 }
 
-export function personSource(person: IrcPerson): string {
-  return `${person.nick}!${person.user}@${person.host}`;
-}
 
 function ircDoor(serverName: string, timed: boolean): RoomDoor {
   return {

@@ -4,7 +4,9 @@ import type { ClusterLink, LogRead, OrderResult } from '../cluster/link.js';
 import type { ClusterRecord } from '../cluster/record.js';
 import { RoomSequencer } from '../cluster/sequencer.js';
 import type { RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
-import { applyRecord, finishLeave, removeAllMembers } from './fan-out.js';
+import { applyRecord, finishLeave, removeAllMembers, speakerName } from './fan-out.js';
+import { chatKind, faceOf } from '../cluster/record.js';
+import { personSource } from './door.js';
 import type { ChatCommand, DepartCommand, LeaveCommand, RoomIo, RoomOrder, RoomOrderEvent, RoomState } from './order.js';
 
 /** The answer to a join, chat or lookup that Redis did not take within the wait bound. */
@@ -30,16 +32,21 @@ export class ClusterOrder implements RoomOrder {
   join(room: RoomState, member: RoomMember, io: RoomIo): void {
     room.pendingJoins.set(member.joinId, member);
     const command: RoomCommand = { type: 'join', member };
-    this.link.order(room.ref, { kind: 'join', joinId: member.joinId, name: member.clientName }).then(
+    const face = faceOf(member.clientName, member.person ? personSource(member.person) : null);
+    this.link.order(room.ref, { kind: 'join', joinId: member.joinId, name: face }).then(
       (result) => this.answerTo(room, io).send({ type: 'cluster.ordered', command, result }),
       () => this.answerTo(room, io).send({ type: 'cluster.unavailable', command }),
     );
   }
 
   chat(room: RoomState, command: ChatCommand, io: RoomIo): void {
-    if (!room.members.has(command.joinId)) return;
+    const sender = room.members.get(command.joinId);
+    if (!sender) return;
+    const letter = chatKind(command.style, command.irc);
+    // A NICK change stores the member's new name and face for the records after it.
+    const face = letter === 'k' && sender.person ? faceOf(speakerName(sender), personSource(sender.person)) : undefined;
     // A chat ordered comes back on the room's channel like everyone's; only its failures need an answer.
-    this.link.order(room.ref, { kind: 'chat', joinId: command.joinId, text: command.text }).then(
+    this.link.order(room.ref, { kind: 'chat', joinId: command.joinId, text: command.text, letter, face }).then(
       (result) => {
         if (result.status !== 'ordered') this.answerTo(room, io).send({ type: 'cluster.ordered', command, result });
       },
@@ -95,7 +102,9 @@ export class ClusterOrder implements RoomOrder {
   /** A member's leave or departure: durable, retried until Redis has it, announced at its place. */
   private submitLeave(room: RoomState, command: LeaveCommand | DepartCommand, io: RoomIo): void {
     room.pendingLeaves.set(command.joinId, { reply: command.type === 'leave' ? command.reply : null, client: command.client });
-    const ordered = this.link.order(room.ref, { kind: 'leave', joinId: command.joinId }, true);
+    const letter = command.type === 'depart' ? 'q' : command.reason ? 'p' : 'l';
+    const reason = command.type === 'depart' ? (command.reason ?? 'Quit') : command.reason;
+    const ordered = this.link.order(room.ref, { kind: 'leave', joinId: command.joinId, letter, reason }, true);
     if (!this.link.reachable) {
       // Redis is known to be away: the leave is answered at once, not after the wait bound.
       finishLeave(room, command.joinId, io, true);

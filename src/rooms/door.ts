@@ -23,6 +23,11 @@ export interface IrcPerson {
 
 export type DoorFamily = 'lab' | 'irc';
 
+/** `nick!user@host`: how IRC lines name a person. */
+export function personSource(person: IrcPerson): string {
+  return `${person.nick}!${person.user}@${person.host}`;
+}
+
 /** A member as a door encodes for it. */
 export interface MemberView {
   readonly joinId: JoinId;

@@ -14,7 +14,7 @@ export type ChatStyle = 'notice' | 'topic' | 'nick';
  * `irc`: said through the IRC door (its text is one IRC line, formatting and CTCP included).
  */
 export type RoomRecord =
-  | { readonly seq: number; readonly kind: 'joined'; readonly joinId: JoinId; readonly name: string }
+  | { readonly seq: number; readonly kind: 'joined'; readonly joinId: JoinId; readonly name: string; readonly source?: string }
   | {
       readonly seq: number;
       readonly kind: 'chat';
@@ -23,6 +23,13 @@ export type RoomRecord =
       readonly text: string;
       readonly style?: ChatStyle;
       readonly irc?: boolean;
+      readonly source?: string;
     }
   /** `quit`: the member's connection went (an IRC QUIT); `reason`: its PART or QUIT message. */
-  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string; readonly reason?: string; readonly quit?: boolean };
+  | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string; readonly reason?: string; readonly quit?: boolean; readonly source?: string };
+
+/**
+ * `source`: the member's `nick!user@host` as IRC sees it, carried by records from other nodes (a
+ * cluster's), whose members this node does not hold; absent when the member has no IRC face.
+ */
+export type RecordSource = RoomRecord['source'];
