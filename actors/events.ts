@@ -80,11 +80,11 @@ export type IrcClientEvent =
   /** No PONG came within the ping period after the server's PING. */
   | { type: 'irc.pingTimeout' }
   | { type: 'server.nickClaimed'; nick: string }
-  | { type: 'server.nickRefused'; nick: string; taken: boolean }
+  | { type: 'server.nickRefused'; nick: string; reason: 'taken' | 'unavailable' }
   | { type: 'server.nicks'; query: IrcQuery; found: readonly (NickInfo | null)[] }
   | { type: 'server.channels'; query: IrcQuery; found: readonly (ChannelInfo | null)[] }
   /** A private PRIVMSG or NOTICE for this connection from another IRC user. */
-  | { type: 'irc.direct'; from: IrcPerson; command: 'PRIVMSG' | 'NOTICE'; text: string }
+  | { type: 'irc.direct'; from: string; command: 'PRIVMSG' | 'NOTICE'; text: string }
   | { type: 'server.directSent'; query: IrcQuery; outcome: 'sent' | 'noSuchNick' | 'lab' };
 
 /** What an IRC command asked the server, handed back with the answer so the actor can finish it. */

@@ -5,7 +5,6 @@ import { handleRegistered, nextOfList } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
 import type { IrcClientContext, IrcClientInput } from '../src/irc/session/state.js';
-import { personSource } from '../src/irc/door.js';
 import type { ClientOutput } from '../src/session/state.js';
 import { LogBudget } from '../src/log.js';
 import type { ClientEvent, ServerEvent } from './events.js';
@@ -75,7 +74,7 @@ export const ircClientMachine = setup({
     }),
     nickRefused: ({ context, event }) => {
       assertEvent(event, 'server.nickRefused');
-      nickRefused(context, event.nick, event.taken);
+      nickRefused(context, event.nick, event.reason);
       context.pending = null;
       context.next = 'ready';
     },
@@ -85,6 +84,12 @@ export const ircClientMachine = setup({
       if (!context.rooms.some((membership) => membership.roomRef === event.roomRef)) {
         context.rooms = [...context.rooms, { roomRef: event.roomRef, roomName: event.roomName, clientName: event.clientName, room: event.room }];
         logWithin(membershipLogBudget(context), context.log, 'info', { room: event.roomRef, roomName: printable(event.roomName), nick: context.person.nick, joinId: event.joinId }, 'joined', context.settings.lineBudget);
+        if (context.settings.namesAfterJoin) {
+          // The JOIN list goes on once the names are answered.
+          enqueue.sendParent({ type: 'irc.lookupChannels', client: self, query: { command: 'NAMES', targets: [`#${event.roomName}`], rest: ['join'] } });
+          context.next = 'wait';
+          return;
+        }
       }
       context.next = nextOfList(context, effectsOf(self, enqueue));
     }),
@@ -98,12 +103,17 @@ export const ircClientMachine = setup({
       assertEvent(event, 'server.joinRefused');
       context.next = joinRefused(context, event.error, effectsOf(self, enqueue));
     }),
-    channelsAnswered: ({ context, event }) => {
+    channelsAnswered: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'server.channels');
       channelsAnswered(context, event.query, event.found);
+      // A joiner's names (cluster mode): its JOIN list goes on.
+      if (event.query.rest[0] === 'join') {
+        context.next = nextOfList(context, effectsOf(self, enqueue));
+        return;
+      }
       context.pending = null;
       context.next = 'ready';
-    },
+    }),
     nicksAnswered: ({ context, event }) => {
       assertEvent(event, 'server.nicks');
       nicksAnswered(context, event.query, event.found);
@@ -116,7 +126,7 @@ export const ircClientMachine = setup({
     }),
     directReceived: ({ context, event }) => {
       assertEvent(event, 'irc.direct');
-      directReceived(context, personSource(event.from), event.command, event.text);
+      directReceived(context, event.from, event.command, event.text);
     },
     defer: ({ context, event }) => {
       context.deferred.push(event);

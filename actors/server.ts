@@ -3,7 +3,8 @@ import { isLater, sendWhenSettled } from '../src/answer.js';
 import { ircTransportOptions, transportOptions } from '../src/config.js';
 import { ConnectionAdmission } from '../src/transport/admission.js';
 import { feedFromIrcConnection } from '../src/irc/session/feed.js';
-import { answerIrc, foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
+import { foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
+import { answerIrc, decideNick, deliverRemoteDirect } from '../src/supervision/irc-requests.js';
 import { ircClientMachine } from './irc-client.js';
 import { ConnectionLogger, LogBudget, logWithin } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
@@ -16,6 +17,7 @@ import {
   clientSettings,
   dropClient,
   joinRoom,
+  startJoin,
   roomLimitRefusal,
   startRoom,
   type ServerContext,
@@ -103,14 +105,24 @@ export const serverMachine = setup({
       irc.sweeper.watch(connection.info.id, connection, actor);
     },
     /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
-    answerIrc: enqueueActions(({ context, event, enqueue }) => {
+    answerIrc: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type === 'irc.claimNick' || event.type === 'irc.lookupNicks' || event.type === 'irc.lookupChannels' || event.type === 'irc.sendDirect') {
-        answerIrc(context.irc!, context.issuer, context.rooms, event, (to, message) => enqueue.sendTo(to, message));
+        const { irc, issuer, rooms, cluster } = context;
+        answerIrc({ irc: irc!, issuer, rooms, cluster, self, send: (to, message) => enqueue.sendTo(to, message) }, event);
       }
+    }),
+    decideNick: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'irc.nickDecided');
+      decideNick({ irc: context.irc!, send: (to, message) => enqueue.sendTo(to, message) }, event.request, event.outcome);
+    }),
+    deliverRemoteDirect: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'irc.remoteDirect');
+      if (context.irc) deliverRemoteDirect({ irc: context.irc, send: (to, message) => enqueue.sendTo(to, message) }, event.message);
     }),
     releasePerson: ({ context, event }) => {
       assertEvent(event, 'room.personGone');
-      context.irc?.nicks.releaseLabPerson(event.person);
+      const nick = context.irc?.nicks.releaseLabPerson(event.person);
+      if (nick) context.cluster?.nicks.release(nick, `l${event.person.host.slice('lab/'.length)}`).catch(() => {});
     },
     logRefusal: ({ context, event }) => {
       assertEvent(event, 'listener.refused');
@@ -132,12 +144,17 @@ export const serverMachine = setup({
         sendWhenSettled(self, ticket, (issued): SupervisionEvent => ({ type: 'join.issued', join: event, ticket: issued }), (): SupervisionEvent => ({ type: 'join.unavailable', client: event.client }));
         return;
       }
-      const { room, message } = joinRoom(context, self, event, ticket);
-      enqueue.sendTo(room, message);
+      const started = startJoin(context, self, event, ticket);
+      if (started) enqueue.sendTo(started.room, started.message);
     }),
     joinIssuedRoom: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'join.issued');
-      const { room, message } = joinRoom(context, self, event.join, event.ticket);
+      const started = startJoin(context, self, event.join, event.ticket);
+      if (started) enqueue.sendTo(started.room, started.message);
+    }),
+    joinFacedRoom: enqueueActions(({ context, event, enqueue, self }) => {
+      assertEvent(event, 'join.faced');
+      const { room, message } = joinRoom(context, self, event.join, event.ticket, event.nick);
       enqueue.sendTo(room, message);
     }),
     refuseUnavailableJoin: enqueueActions(({ event, enqueue }) => {
@@ -384,6 +401,9 @@ export const serverMachine = setup({
         'room.personGone': { actions: 'releasePerson' },
         'client.join': { actions: 'routeJoin' },
         'join.issued': { actions: 'joinIssuedRoom' },
+        'join.faced': { actions: 'joinFacedRoom' },
+        'irc.nickDecided': { actions: 'decideNick' },
+        'irc.remoteDirect': { actions: 'deliverRemoteDirect' },
         'join.unavailable': { actions: 'refuseUnavailableJoin' },
         'cluster.fenced': { actions: 'dropFencedNode' },
         'client.lookupRoom': { actions: 'answerLookup' },

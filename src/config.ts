@@ -172,9 +172,6 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (resolved.ircPort !== undefined && (!Number.isInteger(resolved.ircPort) || resolved.ircPort < 0 || resolved.ircPort > 65535)) {
     throw new OptionError(`--irc-port must be an integer from 0 to 65535`);
   }
-  if (resolved.ircPort !== undefined && resolved.redis !== undefined) {
-    throw new OptionError('the IRC door does not run in cluster mode yet: start IRC on a single server (without --redis)');
-  }
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(resolved.serverName)) throw new OptionError(`--server-name must be a host name (letters, digits, dots, dashes), got "${resolved.serverName}"`);
   if (!/^[A-Za-z0-9._-]+$/.test(resolved.networkName)) throw new OptionError(`--network-name must be one word of letters, digits, dots, dashes or underscores, got "${resolved.networkName}"`);
   if (!LOG_LEVELS.includes(resolved.logLevel)) throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${resolved.logLevel}"`);

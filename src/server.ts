@@ -57,6 +57,8 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log, cluster }, inspect });
   if (cluster) {
     cluster.onFenced((change) => actor.send({ type: 'cluster.fenced', ...change }));
+    // Private messages from IRC users on other nodes for this node's.
+    if (resolved.ircPort !== undefined) await cluster.nicks.listen((message) => actor.send({ type: 'irc.remoteDirect', message }));
     // A stopping node announces its members' departures to the other nodes before its sockets
     // close; `closed` waits for that same leaving.
     const watch = actor.subscribe((snapshot) => {

@@ -36,6 +36,8 @@ export class ClusterKeys {
   get deadNodes(): string { return this.global('dead-nodes'); }
   /** Hash: IRC nick, case-folded → "<node id> <owner> <nick!user@host>": nicks are unique cluster-wide. */
   get nicks(): string { return this.global('nicks'); }
+  /** Pub/sub channel: private messages for one process's IRC users (`instance`: its random id). */
+  direct(instance: string): string { return this.global(`direct:${instance}`); }
   /** Set of the folded nicks a node holds: freed when it dies. */
   nodeNicks(nodeId: number): string { return this.global(`node-nicks:${nodeId}`); }
   /** String with an expiry on Redis' clock: the node's lease; its value describes the node. */

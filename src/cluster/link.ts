@@ -10,6 +10,7 @@ import { redactedUrl } from './redis-client.js';
 import { openRedisPort, type RedisPort } from './redis-port.js';
 import { RoomChannels, type RoomListener } from './room-channels.js';
 import { ORDER, READ_LOG, RESOLVE_JOIN } from './scripts.js';
+import { ClusterNicks } from './nicks.js';
 
 export { UnavailableError } from './commands.js';
 export type { FenceChange } from './node-lease.js';
@@ -71,6 +72,8 @@ export class ClusterLink {
   private readonly commands: RedisCommands;
   private readonly channels: RoomChannels;
   private readonly lease: NodeLease;
+  /** The IRC door's cluster-wide nicks, rooms' members on every node, and private messages between nodes. */
+  readonly nicks: ClusterNicks;
   /** Per member (`<ref> <join id>`): its last join or leave, until Redis has it. */
   private readonly memberChains = new Map<string, Promise<unknown>>();
   private sweep: NodeJS.Timeout | undefined;
@@ -87,6 +90,7 @@ export class ClusterLink {
     this.channels = new RoomChannels(redis, this.keys, this.commands, options.log, () => this.lease.nodeId);
     const leaseOptions = { leaseMs: options.leaseMs, logLength: options.logLength, log: options.log, url: redactedUrl(options.url) };
     this.lease = new NodeLease(redis, this.keys, this.commands, this.status, this.channels, leaseOptions, () => this.description);
+    this.nicks = new ClusterNicks(this.commands, this.keys, () => this.lease.nodeId, redis);
   }
 
   /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */

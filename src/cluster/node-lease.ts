@@ -5,6 +5,7 @@ import type { ClusterKeys } from './keys.js';
 import type { LeaseStatus } from './lease-state.js';
 import type { RedisPort } from './redis-port.js';
 import type { RoomChannels } from './room-channels.js';
+import { releaseNodeNicks } from './nicks.js';
 import { ACQUIRE_LEASE, CLAIM_DEAD, DEPART_NODE, ENSURE_EPOCH } from './scripts.js';
 
 /** What a fenced node must drop: its connections (lease lost), the refs it remembers (Redis emptied), or both. */
@@ -129,6 +130,7 @@ export class NodeLease {
       await this.commands.run<number>(DEPART_NODE, this.keys.roomKeys(ref), [String(id), String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand], 'idempotent');
     }
     await this.commands.call(['DEL', this.keys.nodeRooms(id)], 'idempotent');
+    await releaseNodeNicks(this.commands, this.keys, id);
   }
 
   private async registerOnce(): Promise<void> {

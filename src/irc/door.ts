@@ -18,8 +18,12 @@ export interface IrcDoors {
   readonly timed: RoomDoor;
 }
 
-export function ircDoors(serverName: string): IrcDoors {
-  return { plain: ircDoor(serverName, false), timed: ircDoor(serverName, true) };
+/**
+ * `namesInBurst`: a joiner's names come from the room's own members (one server); in a cluster the
+ * room here holds this node's members only, and the joiner's client actor asks for every node's.
+ */
+export function ircDoors(serverName: string, namesInBurst: boolean): IrcDoors {
+  return { plain: ircDoor(serverName, false, namesInBurst), timed: ircDoor(serverName, true, namesInBurst) };
 }
 
 /** The `nick!user@host` IRC users see for a member of `room`, whichever door it came by. */
@@ -30,7 +34,7 @@ export function sourceOf(room: RoomView, record: RoomRecord): string {
 }
 
 
-function ircDoor(serverName: string, timed: boolean): RoomDoor {
+function ircDoor(serverName: string, timed: boolean, namesInBurst: boolean): RoomDoor {
   return {
     name: timed ? 'irc+time' : 'irc',
     family: 'irc',
@@ -49,7 +53,9 @@ function ircDoor(serverName: string, timed: boolean): RoomDoor {
       const person = joiner.person;
       if (!person) return null;
       const channel = channelOfRoom(room.name) ?? `#${room.name}`;
-      return Buffer.from([...topicReplies(serverName, person.nick, channel, room.topic, false), ...namesReplies(serverName, person, channel, room.members.values())].join(''));
+      const names = namesInBurst ? namesReplies(serverName, person, channel, room.members.values()) : [];
+      const lines = [...topicReplies(serverName, person.nick, channel, room.topic, false), ...names];
+      return lines.length > 0 ? Buffer.from(lines.join('')) : null;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Actor } from 'xstate';
-import type { ChannelInfo, ClientActorRef, ClientEvent, IrcQuery, NickInfo, ServerEvent } from '../../actors/events.js';
+import type { ChannelInfo, IrcQuery, NickInfo } from '../../actors/events.js';
 import type { roomMachine } from '../../actors/room.js';
 import { ircDoors } from '../irc/door.js';
 import { PingSweeper } from '../irc/keep-alive.js';
@@ -39,7 +39,8 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget): I
       maxRoomsPerConnection: options.maxRoomsPerConnection,
       flushMs: options.shutdownFlushMs,
       testHooks: options.testHooks,
-      doors: ircDoors(options.serverName),
+      doors: ircDoors(options.serverName, options.redis === undefined),
+      namesAfterJoin: options.redis !== undefined,
       createdAt: new Date(),
       version: VERSION,
       lineBudget,
@@ -61,7 +62,7 @@ function readMotd(path: string): string[] {
   return text.replace(/\r/g, '').replace(/\n$/, '').split('\n').map((line) => line.replace(/[\0-\x08\x0a-\x1f]/g, '').slice(0, 400));
 }
 
-type Rooms = ReadonlyMap<RoomRef, Actor<typeof roomMachine>>;
+export type Rooms = ReadonlyMap<RoomRef, Actor<typeof roomMachine>>;
 
 /** The live room a channel names: its exact name first, then its ASCII-folded one. */
 export function roomOfChannelName(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, channel: string): Actor<typeof roomMachine> | undefined {
@@ -89,7 +90,7 @@ export function roomStopped(irc: IrcDoorState | null, ref: RoomRef, name: string
   if (irc && irc.foldedRooms.get(foldCase(name)) === ref) irc.foldedRooms.delete(foldCase(name));
 }
 
-function channelInfo(room: Actor<typeof roomMachine>): ChannelInfo {
+export function channelInfo(room: Actor<typeof roomMachine>): ChannelInfo {
   const { name, members, topic } = room.getSnapshot().context;
   return { name, members: [...members.values()], topic };
 }
@@ -131,39 +132,4 @@ export function lookUpNicks(irc: IrcDoorState, rooms: Rooms, query: IrcQuery): (
     }
     return { person: owner.person, channels, signedOnAt: owner.signedOnAt };
   });
-}
-
-/** Where a private message goes: the IRC user's actor and what it is told, or why it cannot go. */
-export function directTarget(irc: IrcDoorState, event: Extract<ServerEvent, { type: 'irc.sendDirect' }>): { client: ClientActorRef; message: ClientEvent } | 'noSuchNick' | 'lab' {
-  const owner = irc.nicks.find(event.query.targets[0]!);
-  if (!owner || owner.person.user === '') return 'noSuchNick';
-  if (!owner.client) return 'lab';
-  const command = event.query.command === 'NOTICE' ? 'NOTICE' : 'PRIVMSG';
-  return { client: owner.client, message: { type: 'irc.direct', from: event.from, command, text: event.query.rest[0] ?? '' } };
-}
-
-type IrcRequest = Extract<ServerEvent, { type: 'irc.claimNick' | 'irc.lookupNicks' | 'irc.lookupChannels' | 'irc.sendDirect' }>;
-
-/** Answers an IRC client actor's request; `send` is the supervisor's step's sendTo. */
-export function answerIrc(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, event: IrcRequest, send: (to: ClientActorRef, message: ClientEvent) => void): void {
-  switch (event.type) {
-    case 'irc.claimNick': {
-      const { client, connectionId, person, outbound, nick } = event;
-      const claimed = irc.nicks.claim(nick, { person, client, outbound, connectionId, signedOnAt: Math.floor(Date.now() / 1000) });
-      send(client, claimed ? { type: 'server.nickClaimed', nick } : { type: 'server.nickRefused', nick, taken: true });
-      return;
-    }
-    case 'irc.lookupNicks':
-      send(event.client, { type: 'server.nicks', query: event.query, found: lookUpNicks(irc, rooms, event.query) });
-      return;
-    case 'irc.lookupChannels':
-      send(event.client, { type: 'server.channels', query: event.query, found: lookUpChannels(irc, issuer, rooms, event.query) });
-      return;
-    case 'irc.sendDirect': {
-      const target = directTarget(irc, event);
-      if (typeof target !== 'string') send(target.client, target.message);
-      send(event.client, { type: 'server.directSent', query: event.query, outcome: typeof target === 'string' ? target : 'sent' });
-      return;
-    }
-  }
 }

@@ -47,37 +47,63 @@ export class NickRegistry {
     return true;
   }
 
-  /** An IRC connection is gone: its nick is free. */
-  releaseConnection(connectionId: number): void {
-    const entry = this.byConnection.get(connectionId);
-    if (!entry) return;
-    this.byConnection.delete(connectionId);
-    if (this.byNick.get(entry.key) === entry.owner) this.byNick.delete(entry.key);
+  /** Whether `nick` is free here for `person` (held by nobody else this node knows of). */
+  freeFor(nick: string, person: IrcPerson): boolean {
+    const holder = this.byNick.get(foldCase(nick));
+    return !holder || holder.person === person;
   }
 
-  /** A lab member's IRC face for one more room: the same person in every room it joins under `name`. */
-  labPerson(joinId: number, name: string, connectionId: number): IrcPerson {
+  /** The folded nick an IRC connection holds, if any. */
+  keyOfConnection(connectionId: number): string | null {
+    return this.byConnection.get(connectionId)?.key ?? null;
+  }
+
+  /** The IRC connection `connectionId`'s holder entry, if it holds a nick. */
+  ownerOfConnection(connectionId: number): NickOwner | undefined {
+    return this.byConnection.get(connectionId)?.owner;
+  }
+
+  /** An IRC connection is gone: its nick is free. Returns the folded nick it held, if any. */
+  releaseConnection(connectionId: number): string | null {
+    const entry = this.byConnection.get(connectionId);
+    if (!entry) return null;
+    this.byConnection.delete(connectionId);
+    if (this.byNick.get(entry.key) === entry.owner) this.byNick.delete(entry.key);
+    return entry.key;
+  }
+
+  /** Whether the lab member `joinId` under `name` has its IRC face already (a room in common). */
+  hasLabFace(joinId: number, name: string): boolean {
+    return this.labFaces.has(`${joinId} ${name}`);
+  }
+
+  /**
+   * A lab member's IRC face for one more room: the same person in every room it joins under
+   * `name`. `nick`: the one the cluster gave it; else the first free one here.
+   */
+  labPerson(joinId: number, name: string, connectionId: number, nick?: string): IrcPerson {
     const key = `${joinId} ${name}`;
     const face = this.labFaces.get(key);
     if (face) {
       face.rooms++;
       return face.owner.person;
     }
-    const person: IrcPerson = { nick: this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, caps: new Set(), family: 'lab' };
+    const person: IrcPerson = { nick: nick || this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, caps: new Set(), family: 'lab' };
     const owner: NickOwner = { person, client: null, outbound: null, connectionId, signedOnAt: Math.floor(Date.now() / 1000) };
     this.byNick.set(foldCase(person.nick), owner);
     this.labFaces.set(key, { owner, rooms: 1 });
     return person;
   }
 
-  /** A lab member left one room: its nick is freed when it is in none under that name. */
-  releaseLabPerson(person: IrcPerson): void {
+  /** A lab member left one room: its nick is freed when it is in none under that name. Returns the folded nick freed. */
+  releaseLabPerson(person: IrcPerson): string | null {
     const key = `${person.host.slice('lab/'.length)} ${person.realname}`;
     const face = this.labFaces.get(key);
-    if (!face || face.owner.person !== person || --face.rooms > 0) return;
+    if (!face || face.owner.person !== person || --face.rooms > 0) return null;
     this.labFaces.delete(key);
     const nickKey = foldCase(person.nick);
     if (this.byNick.get(nickKey) === face.owner) this.byNick.delete(nickKey);
+    return nickKey;
   }
 
   get size(): number {

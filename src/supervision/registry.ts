@@ -11,6 +11,9 @@ import type { ClientOutput, ClientSettings, clientMachine } from '../../actors/c
 import type { ircClientMachine } from '../../actors/irc-client.js';
 import type { ConnectionAdmission } from '../transport/admission.js';
 import { roomStarted, type IrcDoorState } from './irc-door.js';
+import type { DirectMessage } from '../cluster/nicks.js';
+import { nickFromName } from '../irc/names.js';
+import { sendWhenSettled } from '../answer.js';
 import { roomMachine, type RoomInput } from '../../actors/room.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { ResolvedOptions } from '../config.js';
@@ -90,6 +93,12 @@ export type SupervisionEvent =
   // A join's ticket that came later (from Redis, in a cluster), or Redis out of reach.
   | { type: 'join.issued'; join: JoinEvent; ticket: JoinTicket }
   | { type: 'join.unavailable'; client: ClientActorRef }
+  /** Cluster mode: a lab member's IRC nick, taken in Redis before its first join under that name. */
+  | { type: 'join.faced'; join: JoinEvent; ticket: JoinTicket; nick: string }
+  /** Cluster mode: Redis's answer to an IRC nick claim. */
+  | { type: 'irc.nickDecided'; request: Extract<ServerEvent, { type: 'irc.claimNick' }>; outcome: 'claimed' | 'taken' | 'unavailable' }
+  /** Cluster mode: a private message from another node for one of this node's IRC users. */
+  | { type: 'irc.remoteDirect'; message: DirectMessage }
   /** This node's lease was lost: its connections are closed (the cluster announces its members gone). */
   | { type: 'cluster.fenced'; closeConnections: boolean; forgetRooms: boolean };
 export type ServerMachineEvent = ServerEvent | SupervisionEvent;
@@ -117,7 +126,7 @@ export function roomLimitRefusal(context: ServerContext, known: RoomRef | undefi
 }
 
 /** Hands a join to its room's actor, starting the actor on the room's first local join. */
-export function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent, { roomRef, joinId }: JoinTicket) {
+export function joinRoom(context: ServerContext, server: AnyActorRef, event: JoinEvent, { roomRef, joinId }: JoinTicket, faceNick?: string) {
   let room = context.rooms.get(roomRef);
   if (!room) {
     room = startRoom(server, roomRef, { ref: roomRef, name: event.roomName, testHooks: context.options.testHooks, order: newRoomOrder(context.cluster) }, context.cluster);
@@ -126,7 +135,7 @@ export function joinRoom(context: ServerContext, server: AnyActorRef, event: Joi
     context.log.debug({ room: roomRef, roomName: printable(event.roomName) }, 'room created');
   }
   // A lab member gets its IRC face (a nick made from its name) while an IRC door is open.
-  const person = event.person ?? (context.irc ? context.irc.nicks.labPerson(joinId, event.clientName, event.connectionId) : null);
+  const person = event.person ?? (context.irc ? context.irc.nicks.labPerson(joinId, event.clientName, event.connectionId, faceNick) : null);
   return {
     room,
     message: {
@@ -146,12 +155,25 @@ export function joinRoom(context: ServerContext, server: AnyActorRef, event: Joi
   };
 }
 
+/**
+ * Hands a join with its ticket to its room; in a cluster with an IRC door, a lab member's first
+ * join under a name first takes its nick in Redis (the join goes on as `join.faced`).
+ */
+export function startJoin(context: ServerContext, server: AnyActorRef, event: JoinEvent, ticket: JoinTicket): ReturnType<typeof joinRoom> | null {
+  const { irc, cluster } = context;
+  if (!irc || !cluster || event.person !== null || irc.nicks.hasLabFace(ticket.joinId, event.clientName)) return joinRoom(context, server, event, ticket);
+  const claim = cluster.nicks.claimFirstFree(nickFromName(event.clientName), `l${ticket.joinId}`, `lab@lab/${ticket.joinId}`);
+  sendWhenSettled<string, SupervisionEvent>(server, claim, (nick) => ({ type: 'join.faced', join: event, ticket, nick }), () => ({ type: 'join.unavailable', client: event.client }));
+  return null;
+}
+
 /** A client actor is done with (finished or failed): its feed stops and its connection's place is free. */
 export function dropClient(context: ServerContext, connectionId: number, entry: ClientEntry): void {
   entry.feed.unsubscribe();
   context.clients.delete(connectionId);
   entry.connection.release();
-  context.irc?.nicks.releaseConnection(connectionId);
+  const nick = context.irc?.nicks.releaseConnection(connectionId);
+  if (nick) context.cluster?.nicks.release(nick, `c${connectionId}`).catch(() => {});
   context.irc?.sweeper.forget(connectionId);
 }
 

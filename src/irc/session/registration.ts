@@ -107,8 +107,9 @@ export function nickClaimed(context: IrcClientContext, nick: string, fx: IrcEffe
   for (const membership of context.rooms) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: previous, style: 'nick', irc: true });
 }
 
-export function nickRefused(context: IrcClientContext, nick: string, taken: boolean): void {
-  reply(context, taken ? 'ERR_NICKNAMEINUSE' : 'ERR_ERRONEUSNICKNAME', [nick]);
+export function nickRefused(context: IrcClientContext, nick: string, reason: 'taken' | 'unavailable'): void {
+  if (reason === 'taken') reply(context, 'ERR_NICKNAMEINUSE', [nick]);
+  else reply(context, 'ERR_UNKNOWNERROR', ['NICK', nick], 'the cluster\'s shared state could not be reached in time; try again');
 }
 
 function handleUser(context: IrcClientContext, params: readonly string[]): IrcNext {

@@ -21,6 +21,8 @@ export interface IrcSettings {
   readonly flushMs: number;
   readonly testHooks: boolean;
   readonly doors: IrcDoors;
+  /** Cluster mode: a joiner's names are asked of the server (every node's members), not sent by the room. */
+  readonly namesAfterJoin: boolean;
   /** When the server started, for 003. */
   readonly createdAt: Date;
   readonly version: string;
