@@ -8,7 +8,7 @@ import { answerIrc, decideNick, deliverRemoteDirect } from '../src/supervision/i
 import { ircClientMachine } from './irc-client.js';
 import { ConnectionLogger, LogBudget, logWithin } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
-import { protocolError } from '../src/protocol/errors.js';
+import { protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
 import { roomIssuer } from '../src/rooms/issuing.js';
 import { feedFromConnection } from '../src/session/feed.js';
@@ -33,6 +33,11 @@ import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
+
+/** The last line a connection the server closes gets, in its door's protocol. */
+function closingLine(door: 'lab' | 'irc', error: ProtocolError): Buffer {
+  return Buffer.from(door === 'lab' ? encodeError(error) : `ERROR :${error.description}\r\n`);
+}
 
 /** What every door's listener shares: the interface, the proxies believed, the limits and the ids. */
 function doorListener(context: ServerContext) {
@@ -90,7 +95,7 @@ export const serverMachine = setup({
       actor.start();
       // No observer per client actor (it costs a few hundred bytes per connection): its end and
       // its failure reach this actor as the xstate.done/error events every child sends its parent.
-      context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection) });
+      context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection), door: 'lab' });
     },
     spawnIrcClient: ({ context, event, self }) => {
       assertEvent(event, 'listener.ircConnection');
@@ -101,7 +106,7 @@ export const serverMachine = setup({
       context.counters.accepted++;
       logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
       actor.start();
-      context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection) });
+      context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc' });
       irc.sweeper.watch(connection.info.id, connection, actor);
     },
     /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
@@ -168,8 +173,8 @@ export const serverMachine = setup({
       if (event.forgetRooms) context.issuer.forgetRefs();
       if (!event.closeConnections) return;
       context.log.warn({ connections: context.clients.size }, 'cluster: closing every connection of a fenced node');
-      for (const { actor, connection } of context.clients.values()) {
-        connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('UNAVAILABLE', 'this node lost its place in the cluster; reconnect'))));
+      for (const { actor, connection, door } of context.clients.values()) {
+        connection.sendBeyondLimit(closingLine(door, protocolError('UNAVAILABLE', 'this node lost its place in the cluster; reconnect')));
         enqueue.sendTo(actor, { type: 'server.shutdown' });
       }
       for (const room of context.rooms.values()) enqueue.stopChild(room);
@@ -219,7 +224,7 @@ export const serverMachine = setup({
         // Undefined when the actor failed before its first snapshot was made.
         const last = snapshot.context as typeof snapshot.context | undefined;
         context.log.error({ conn: connection.info.id, err: snapshot.error }, 'client actor failed; closing its connection');
-        connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('INTERNAL'))));
+        connection.sendBeyondLimit(closingLine(entry.door, protocolError('INTERNAL')));
         connection.close(context.options.shutdownFlushMs);
         if (!last || last.joinId === null) continue;
         for (const membership of last.rooms) {

@@ -38,6 +38,8 @@ export interface ClientEntry {
   readonly connection: Connection<unknown>;
   /** The actor's subscription to its connection's requests. */
   readonly feed: Subscription;
+  /** The front door it came in by: the protocol of the lines the supervisor itself sends it. */
+  readonly door: 'lab' | 'irc';
 }
 
 export interface ServerContext {
