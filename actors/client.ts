@@ -6,6 +6,7 @@ import { LAB_DOOR } from '../src/rooms/lab-door.js';
 import { chatProblem, joinProblem, membershipByName, membershipOf } from '../src/session/rules.js';
 import type { ClientContext, ClientInput, ClientOutput } from '../src/session/state.js';
 import { isLoopback } from '../src/transport/address.js';
+import { departFromRooms, followRestartedRoom, markDeparted } from '../src/session/departing.js';
 import type { ClientEvent, RoomEvent, ServerEvent } from './events.js';
 
 export type { Membership } from '../src/session/rules.js';
@@ -218,27 +219,15 @@ export const clientMachine = setup({
       for (const request of context.deferred.splice(0)) enqueue.raise(request);
     }),
     departFromRooms: enqueueActions(({ context, enqueue, self }) => {
-      // In join order: the lab's tester expects the announcements in the order the rooms were joined.
-      context.departing = [...context.rooms];
-      context.rooms = [];
-      const first = context.departing[0];
-      if (first) enqueue.sendTo(first.room, { type: 'depart', joinId: context.joinId!, client: self });
+      departFromRooms(context, self, (room, event) => enqueue.sendTo(room, event));
     }),
     markDeparted: enqueueActions(({ context, event, enqueue, self }) => {
-      const queue = context.departing;
       assertEvent(event, 'room.departed');
-      if (!queue || queue[0]?.roomRef !== event.roomRef) return;
-      queue.shift();
-      const next = queue[0];
-      if (next) enqueue.sendTo(next.room, { type: 'depart', joinId: context.joinId!, client: self });
+      markDeparted(context, event.roomRef, self, (room, event) => enqueue.sendTo(room, event));
     }),
     followRestartedRoom: ({ context, event }) => {
       assertEvent(event, 'room.restarted');
-      const { roomRef, room } = event;
-      // Same place: the room keeps its place in the join order.
-      context.rooms = context.rooms.map((membership) => (membership.roomRef === roomRef ? { ...membership, room } : membership));
-      const queued = context.departing?.findIndex((entry) => entry.roomRef === roomRef) ?? -1;
-      if (queued >= 0) context.departing![queued] = { ...context.departing![queued]!, room };
+      followRestartedRoom(context, event.roomRef, event.room);
     },
     answerSlowConsumer: ({ context }) => {
       context.stats.errors++;

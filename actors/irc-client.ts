@@ -7,6 +7,7 @@ import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome }
 import type { IrcClientContext, IrcClientInput } from '../src/irc/session/state.js';
 import type { ClientOutput } from '../src/session/state.js';
 import { LogBudget } from '../src/log.js';
+import { departFromRooms, followRestartedRoom, markDeparted } from '../src/session/departing.js';
 import type { ClientEvent, ServerEvent } from './events.js';
 
 type Enqueue = {
@@ -157,25 +158,15 @@ export const ircClientMachine = setup({
       send(context, 'ERROR :This server missed events of a channel; reconnect\r\n');
     },
     departFromRooms: enqueueActions(({ context, enqueue, self }) => {
-      context.departing = [...context.rooms];
-      context.rooms = [];
-      const first = context.departing[0];
-      if (first) enqueue.sendTo(first.room, { type: 'depart', joinId: context.joinId!, client: self, reason: context.quitReason });
+      departFromRooms(context, self, (room, event) => enqueue.sendTo(room, event), context.quitReason);
     }),
     markDeparted: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'room.departed');
-      const queue = context.departing;
-      if (!queue || queue[0]?.roomRef !== event.roomRef) return;
-      queue.shift();
-      const next = queue[0];
-      if (next) enqueue.sendTo(next.room, { type: 'depart', joinId: context.joinId!, client: self, reason: context.quitReason });
+      markDeparted(context, event.roomRef, self, (room, event) => enqueue.sendTo(room, event), context.quitReason);
     }),
     followRestartedRoom: ({ context, event }) => {
       assertEvent(event, 'room.restarted');
-      const { roomRef, room } = event;
-      context.rooms = context.rooms.map((membership) => (membership.roomRef === roomRef ? { ...membership, room } : membership));
-      const queued = context.departing?.findIndex((entry) => entry.roomRef === roomRef) ?? -1;
-      if (queued >= 0) context.departing![queued] = { ...context.departing![queued]!, room };
+      followRestartedRoom(context, event.roomRef, event.room);
     },
     failOnPurpose: () => {
       throw new Error('fault injected by a test');

@@ -1,19 +1,16 @@
-import { assertEvent, createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
+import { assertEvent, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { isLater, sendWhenSettled } from '../src/answer.js';
 import { ircTransportOptions, transportOptions } from '../src/config.js';
 import { ConnectionAdmission } from '../src/transport/admission.js';
-import { feedFromIrcConnection } from '../src/irc/session/feed.js';
 import { foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
 import { answerIrc, decideNick, deliverRemoteDirect } from '../src/supervision/irc-requests.js';
-import { ircClientMachine } from './irc-client.js';
-import { ConnectionLogger, LogBudget, logWithin } from '../src/log.js';
+import { spawnIrcClient, spawnLabClient } from '../src/supervision/spawn.js';
+import { LogBudget, logWithin } from '../src/log.js';
 import { encodeError } from '../src/protocol/encode.js';
 import { protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
 import { roomIssuer } from '../src/rooms/issuing.js';
-import { feedFromConnection } from '../src/session/feed.js';
 import {
-  CLIENT_ID,
   clientSettings,
   dropClient,
   joinRoom,
@@ -26,7 +23,6 @@ import {
   type SupervisionEvent,
 } from '../src/supervision/registry.js';
 import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
-import { clientMachine } from './client.js';
 import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
@@ -83,31 +79,11 @@ export const serverMachine = setup({
     }),
     spawnClient: ({ context, event, self }) => {
       assertEvent(event, 'listener.connection');
-      const { connection } = event;
-      const log = new ConnectionLogger(context.log, connection.info);
-      const actor = createActor(clientMachine, {
-        parent: self as AnyActorRef,
-        id: CLIENT_ID,
-        input: { connection, settings: context.clientSettings, log },
-      });
-      context.counters.accepted++;
-      logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
-      actor.start();
-      // No observer per client actor (it costs a few hundred bytes per connection): its end and
-      // its failure reach this actor as the xstate.done/error events every child sends its parent.
-      context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection), door: 'lab' });
+      spawnLabClient(context, self as AnyActorRef, event.connection);
     },
     spawnIrcClient: ({ context, event, self }) => {
       assertEvent(event, 'listener.ircConnection');
-      const { connection } = event;
-      const irc = context.irc!;
-      const log = new ConnectionLogger(context.log, connection.info);
-      const actor = createActor(ircClientMachine, { parent: self as AnyActorRef, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
-      context.counters.accepted++;
-      logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
-      actor.start();
-      context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc' });
-      irc.sweeper.watch(connection.info.id, connection, actor);
+      spawnIrcClient(context, self as AnyActorRef, event.connection);
     },
     /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
     answerIrc: enqueueActions(({ context, event, enqueue, self }) => {

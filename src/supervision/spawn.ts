@@ -1,0 +1,35 @@
+/**
+ * A client actor for each admitted connection, of its door's kind: started, fed from its
+ * connection, registered with the supervisor (and, for IRC, its keep-alive).
+ */
+import { createActor, type AnyActorRef } from 'xstate';
+import { clientMachine } from '../../actors/client.js';
+import { ircClientMachine } from '../../actors/irc-client.js';
+import type { IrcInput } from '../irc/decoder.js';
+import { feedFromIrcConnection } from '../irc/session/feed.js';
+import { ConnectionLogger, logWithin } from '../log.js';
+import { feedFromConnection } from '../session/feed.js';
+import type { Connection } from '../transport/connection.js';
+import { CLIENT_ID, type ServerContext } from './registry.js';
+
+export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
+  const log = new ConnectionLogger(context.log, connection.info);
+  const actor = createActor(clientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log } });
+  context.counters.accepted++;
+  logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
+  actor.start();
+  // No observer per client actor (it costs a few hundred bytes per connection): its end and
+  // its failure reach the supervisor as the xstate.done/error events every child sends its parent.
+  context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection), door: 'lab' });
+}
+
+export function spawnIrcClient(context: ServerContext, server: AnyActorRef, connection: Connection<IrcInput>): void {
+  const irc = context.irc!;
+  const log = new ConnectionLogger(context.log, connection.info);
+  const actor = createActor(ircClientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
+  context.counters.accepted++;
+  logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
+  actor.start();
+  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc' });
+  irc.sweeper.watch(connection.info.id, connection, actor);
+}
