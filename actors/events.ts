@@ -85,7 +85,19 @@ export type IrcClientEvent =
   | { type: 'server.channels'; query: IrcQuery; found: readonly (ChannelInfo | null)[] }
   /** A private PRIVMSG or NOTICE for this connection from another IRC user. */
   | { type: 'irc.direct'; from: string; command: 'PRIVMSG' | 'NOTICE'; text: string }
-  | { type: 'server.directSent'; query: IrcQuery; outcome: 'sent' | 'noSuchNick' | 'lab' };
+  /** `away`: the recipient's AWAY message (RPL_AWAY to the sender). */
+  | { type: 'server.directSent'; query: IrcQuery; outcome: 'sent' | 'noSuchNick' | 'lab'; away?: string }
+  | { type: 'server.counts'; counts: UserCounts };
+
+/** LUSERS' figures (this node's). */
+export interface UserCounts {
+  /** Users with a nick (registered IRC users and lab members' faces), visible and invisible (+i). */
+  readonly visible: number;
+  readonly invisible: number;
+  /** IRC connections not registered yet. */
+  readonly unregistered: number;
+  readonly channels: number;
+}
 
 /** What an IRC command asked the server, handed back with the answer so the actor can finish it. */
 export interface IrcQuery {
@@ -170,9 +182,13 @@ export type ServerEvent =
   | { type: 'client.lookupRoom'; client: ClientActorRef; roomRef: RoomRef }
   // From IRC client actors: the nick registry, and what IRC asks of rooms it is not in.
   | { type: 'irc.claimNick'; client: ClientActorRef; connectionId: number; person: IrcPerson; outbound: Observer<Buffer>; nick: string }
-  | { type: 'irc.lookupNicks'; client: ClientActorRef; query: IrcQuery }
+  /** `asker`: who asks (a WHO mask leaves out invisible users it shares no channel with). */
+  | { type: 'irc.lookupNicks'; client: ClientActorRef; query: IrcQuery; asker?: IrcPerson }
   | { type: 'irc.lookupChannels'; client: ClientActorRef; query: IrcQuery }
   | { type: 'irc.sendDirect'; client: ClientActorRef; from: IrcPerson; query: IrcQuery }
+  | { type: 'irc.countUsers'; client: ClientActorRef }
+  /** The connection is leaving: its nick is free at once (a reconnect may take it back). */
+  | { type: 'irc.releaseNick'; connectionId: number }
   /** A lab member with an IRC face left a room: its nick is freed when it is in no room under that name. */
   | { type: 'room.personGone'; person: IrcPerson }
   | { type: 'client.killService'; peer: string }

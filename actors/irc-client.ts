@@ -1,6 +1,6 @@
-import { assertEvent, enqueueActions, setup } from 'xstate';
+import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
-import { channelsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
+import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
 import { handleRegistered, nextOfList } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
@@ -115,6 +115,14 @@ export const ircClientMachine = setup({
       context.pending = null;
       context.next = 'ready';
     }),
+    countsAnswered: ({ context, event }) => {
+      assertEvent(event, 'server.counts');
+      countsAnswered(context, event.counts);
+      context.pending = null;
+      context.next = 'ready';
+    },
+    /** Leaving: the nick is free at once, before the rooms have announced the quit. */
+    releaseNick: sendParent(({ context }): ServerEvent => ({ type: 'irc.releaseNick', connectionId: context.connection.info.id })),
     nicksAnswered: ({ context, event }) => {
       assertEvent(event, 'server.nicks');
       nicksAnswered(context, event.query, event.found);
@@ -123,7 +131,7 @@ export const ircClientMachine = setup({
     },
     directAnswered: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'server.directSent');
-      context.next = directAnswered(context, event.query, event.outcome, effectsOf(self, enqueue));
+      context.next = directAnswered(context, event.query, event.outcome, event.away, effectsOf(self, enqueue));
     }),
     directReceived: ({ context, event }) => {
       assertEvent(event, 'irc.direct');
@@ -190,11 +198,11 @@ export const ircClientMachine = setup({
       host: input.connection.info.peerAddress.startsWith(':') ? `0${input.connection.info.peerAddress}` : input.connection.info.peerAddress,
       realname: '',
       away: null,
+      invisible: false,
       caps: new Set(),
       family: 'irc',
     },
     registration: { nickAccepted: false, userGiven: false, capHold: false, done: false },
-    invisible: false,
     joinId: null,
     rooms: [],
     pending: null,
@@ -244,10 +252,11 @@ export const ircClientMachine = setup({
         'server.channels': { target: 'deciding', actions: 'channelsAnswered' },
         'server.nicks': { target: 'deciding', actions: 'nicksAnswered' },
         'server.directSent': { target: 'deciding', actions: 'directAnswered' },
+        'server.counts': { target: 'deciding', actions: 'countsAnswered' },
       },
     },
     departing: {
-      entry: 'departFromRooms',
+      entry: ['releaseNick', 'departFromRooms'],
       always: { guard: 'allDeparted', target: 'closing' },
       on: { 'room.departed': { actions: 'markDeparted' } },
     },

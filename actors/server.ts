@@ -30,6 +30,13 @@ import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
+/** IRC connections open now: counted when LUSERS asks, not kept. */
+function ircConnections(clients: ServerContext['clients']): number {
+  let count = 0;
+  for (const entry of clients.values()) if (entry.door === 'irc') count++;
+  return count;
+}
+
 /** The last line a connection the server closes gets, in its door's protocol. */
 function closingLine(door: 'lab' | 'irc', error: ProtocolError): Buffer {
   return Buffer.from(door === 'lab' ? encodeError(error) : `ERROR :${error.description}\r\n`);
@@ -87,7 +94,7 @@ export const serverMachine = setup({
     },
     /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
     answerIrc: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type === 'irc.claimNick' || event.type === 'irc.lookupNicks' || event.type === 'irc.lookupChannels' || event.type === 'irc.sendDirect') {
+      if (event.type === 'irc.claimNick' || event.type === 'irc.lookupNicks' || event.type === 'irc.lookupChannels' || event.type === 'irc.sendDirect' || event.type === 'irc.countUsers' || event.type === 'irc.releaseNick') {
         const { irc, issuer, rooms, cluster } = context;
         answerIrc({ irc: irc!, issuer, rooms, cluster, self, send: (to, message) => enqueue.sendTo(to, message) }, event);
       }
@@ -301,6 +308,7 @@ export const serverMachine = setup({
   id: 'server',
   context: ({ input }) => {
     const rooms = new Map<RoomRef, Actor<typeof roomMachine>>();
+    const clients: ServerContext['clients'] = new Map();
     const settings = clientSettings(input.options);
     let nextConnectionId = 0;
     return {
@@ -309,7 +317,7 @@ export const serverMachine = setup({
       startedAt: Date.now(),
       address: null,
       failure: null,
-      clients: new Map(),
+      clients,
       rooms,
       // A name whose room has members is never forgotten.
       issuer: roomIssuer(input.options.rememberedRooms, (ref) => rooms.has(ref), input.cluster),
@@ -321,7 +329,7 @@ export const serverMachine = setup({
       cluster: input.cluster,
       admission: new ConnectionAdmission(input.options),
       connectionIds: { next: () => nextConnectionId++ },
-      irc: ircDoorState(input.options, settings.lineBudget),
+      irc: ircDoorState(input.options, settings.lineBudget, () => ircConnections(clients)),
       ircAddress: null,
     };
   },
@@ -379,6 +387,8 @@ export const serverMachine = setup({
         'irc.lookupNicks': { actions: 'answerIrc' },
         'irc.lookupChannels': { actions: 'answerIrc' },
         'irc.sendDirect': { actions: 'answerIrc' },
+        'irc.countUsers': { actions: 'answerIrc' },
+        'irc.releaseNick': { actions: 'answerIrc' },
         'room.personGone': { actions: 'releasePerson' },
         'client.join': { actions: 'routeJoin' },
         'join.issued': { actions: 'joinIssuedRoom' },

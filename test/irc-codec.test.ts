@@ -98,10 +98,11 @@ describe('IRC lines (unit)', () => {
     expect(splitter.push(Buffer.from('x\nPING 3\n'))).toEqual([{ kind: 'tooLong' }, { kind: 'line', text: 'PING 3' }]);
   });
 
-  it('allows tags their own 8191 bytes beyond the 512', () => {
-    const tags = `@+a=${'b'.repeat(4000)}`;
+  it('allows a client\'s tags their own 4094 bytes beyond the 512, and no more', () => {
+    const tags = `@+a=${'b'.repeat(4094 - 3)}`;
     const line = `${tags} PRIVMSG #x :${'c'.repeat(400)}`;
     expect(new IrcLineSplitter().push(Buffer.from(`${line}\r\n`))).toEqual([{ kind: 'line', text: line }]);
+    expect(new IrcLineSplitter().push(Buffer.from(`${tags}b PRIVMSG #x :hi\r\n`))).toEqual([{ kind: 'tooLong' }]);
   });
 
   it('splits long text into pieces within the limit, never inside a character, losing only the spaces it breaks at', () => {

@@ -20,7 +20,7 @@ describe('IRC door: registration', () => {
     expect(await peer.line()).toMatch(new RegExp(`^:${SERVER} 003 alice :This server was created `));
     await peer.expect(`:${SERVER} 004 alice ${SERVER} actor-chat-server-0.1 i nt`);
     await peer.expect(
-      `:${SERVER} 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:100 NICKLEN=30 CHANNELLEN=257 CHANMODES=,,,nt PREFIX= NETWORK=TestNet LINELEN=512 TOPICLEN=390 MAXTARGETS=4 :are supported by this server`,
+      `:${SERVER} 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:100 NICKLEN=30 CHANNELLEN=257 CHANMODES=,,,nt PREFIX= NETWORK=TestNet LINELEN=512 TOPICLEN=390 MAXTARGETS=4 CLIENTTAGDENY=* :are supported by this server`,
     );
     await peer.expect(`:${SERVER} 422 alice :MOTD File is missing`);
     peer.send('CAP LIST', 'FOO bar');

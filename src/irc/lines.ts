@@ -1,11 +1,13 @@
 /**
  * IRC's framing: lines end in CR LF (a bare LF is taken too, as every server does). A line's body
- * is at most 512 bytes with its CR LF, and its tags at most 8191 bytes more; a longer line is
+ * is at most 512 bytes with its CR LF, and a client's tags at most 4094 bytes more (IRCv3
+ * message-tags: the `@` and the space after them apart); a longer line is
  * answered 417 ERR_INPUTTOOLONG and dropped, the connection stays. Bytes are kept until their line
  * ends, so a read cut anywhere (inside a UTF-8 character too) decodes whole.
  */
 export const MAX_LINE_BYTES = 512;
-export const MAX_TAG_BYTES = 8191;
+/** A client's tag data with its leading `@` (IRCv3: 4094 bytes, `@` and space apart). */
+export const MAX_TAG_BYTES = 4095;
 
 /** What one complete line yields: its text, or that it was too long (and dropped). */
 export type IrcLine = { readonly kind: 'line'; readonly text: string } | { readonly kind: 'tooLong' };

@@ -37,6 +37,8 @@ export const NUMERICS = {
   RPL_WHOISHOST: { code: '378', text: '' },
   RPL_LUSERCLIENT: { code: '251', text: '' },
   RPL_LUSERCHANNELS: { code: '254', text: 'channels formed' },
+  RPL_LUSERUNKNOWN: { code: '253', text: 'unknown connection(s)' },
+  RPL_TIME: { code: '391', text: '' },
   RPL_LUSERME: { code: '255', text: '' },
   RPL_LOCALUSERS: { code: '265', text: '' },
   RPL_GLOBALUSERS: { code: '266', text: '' },

@@ -15,6 +15,8 @@ export interface IrcPerson {
   realname: string;
   /** The AWAY message, or null. */
   away: string | null;
+  /** User mode +i: left out of WHO masks and LUSERS' visible count, unless a channel is shared. */
+  invisible: boolean;
   /** IRCv3 capabilities enabled (`echo-message`, `server-time`, …); empty for a lab member. */
   readonly caps: Set<string>;
   /** The connection's own door family: IRC users may receive private messages, lab members not. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Actor } from 'xstate';
 import type { ChannelInfo, IrcQuery, NickInfo } from '../../actors/events.js';
+import type { IrcPerson } from '../rooms/door.js';
 import type { roomMachine } from '../../actors/room.js';
 import { ircDoors } from '../irc/door.js';
 import { PingSweeper } from '../irc/keep-alive.js';
@@ -24,12 +25,14 @@ export interface IrcDoorState {
   readonly sweeper: PingSweeper;
   /** Live rooms by case-folded name: IRC matches names without regard to ASCII case. */
   readonly foldedRooms: Map<string, RoomRef>;
+  /** IRC connections open now (registered or not), for LUSERS. */
+  connections(): number;
 }
 
 const VERSION = 'actor-chat-server-0.1';
 
 /** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
-export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget): IrcDoorState | null {
+export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, connections: () => number): IrcDoorState | null {
   if (options.ircPort === undefined) return null;
   return {
     settings: {
@@ -48,6 +51,7 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget): I
     nicks: new NickRegistry(),
     sweeper: new PingSweeper(options.ircPingMs, options.serverName),
     foldedRooms: new Map(),
+    connections,
   };
 }
 
@@ -113,23 +117,48 @@ export function lookUpChannels(irc: IrcDoorState, issuer: RoomIssuer, rooms: Roo
   });
 }
 
-/** What IRC asked of nicks (WHOIS, WHO, USERHOST). */
-export function lookUpNicks(irc: IrcDoorState, rooms: Rooms, query: IrcQuery): (NickInfo | null)[] {
+/** What IRC asked of nicks (WHOIS, WHO, USERHOST); a WHO mask (`*`, `?`) gives every visible match. */
+export function lookUpNicks(irc: IrcDoorState, rooms: Rooms, query: IrcQuery, asker?: IrcPerson): (NickInfo | null)[] {
+  const target = query.targets[0] ?? '';
+  if (query.command === 'WHO' && /[*?]/.test(target)) {
+    const pattern = maskPattern(target);
+    const askerChannels = asker ? new Set(channelsOf(rooms, asker)) : new Set<string>();
+    const found: NickInfo[] = [];
+    for (const holder of irc.nicks.holders()) {
+      const { person } = holder;
+      if (person.user === '' || !pattern.test(foldCase(person.nick))) continue;
+      const channels = channelsOf(rooms, person);
+      if (person.invisible && person !== asker && !channels.some((channel) => askerChannels.has(channel))) continue;
+      found.push({ person, channels, signedOnAt: holder.signedOnAt });
+    }
+    return found;
+  }
   return query.targets.map((nick) => {
     const owner = irc.nicks.find(nick);
     if (!owner || owner.person.user === '') return null;
-    const channels: string[] = [];
-    for (const room of rooms.values()) {
-      const { members, name } = room.getSnapshot().context;
-      const channel = channelOfRoom(name);
-      if (channel === null) continue;
-      for (const member of members.values()) {
-        if (member.person === owner.person) {
-          channels.push(channel);
-          break;
-        }
+    return { person: owner.person, channels: channelsOf(rooms, owner.person), signedOnAt: owner.signedOnAt };
+  });
+}
+
+/** The channels `person` is in here. */
+function channelsOf(rooms: Rooms, person: IrcPerson): string[] {
+  const channels: string[] = [];
+  for (const room of rooms.values()) {
+    const { members, name } = room.getSnapshot().context;
+    const channel = channelOfRoom(name);
+    if (channel === null) continue;
+    for (const member of members.values()) {
+      if (member.person === person) {
+        channels.push(channel);
+        break;
       }
     }
-    return { person: owner.person, channels, signedOnAt: owner.signedOnAt };
-  });
+  }
+  return channels;
+}
+
+/** A WHO mask as a pattern over folded nicks: `*` any run, `?` any one character. */
+function maskPattern(mask: string): RegExp {
+  const source = foldCase(mask).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`);
 }

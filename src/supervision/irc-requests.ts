@@ -5,7 +5,7 @@
  * private messages to users on other nodes), later, through `sendWhenSettled`.
  */
 import type { AnyActorRef } from 'xstate';
-import type { ChannelInfo, ClientActorRef, ClientEvent, IrcQuery, NickInfo, ServerEvent } from '../../actors/events.js';
+import type { ChannelInfo, ClientActorRef, ClientEvent, IrcQuery, NickInfo, ServerEvent, UserCounts } from '../../actors/events.js';
 import { sendWhenSettled } from '../answer.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { DirectMessage } from '../cluster/nicks.js';
@@ -16,7 +16,7 @@ import type { RoomIssuer } from '../rooms/issuing.js';
 import { channelInfo, lookUpChannels, lookUpNicks, roomOfChannelName, type IrcDoorState, type Rooms } from './irc-door.js';
 import type { SupervisionEvent } from './registry.js';
 
-export type IrcRequest = Extract<ServerEvent, { type: 'irc.claimNick' | 'irc.lookupNicks' | 'irc.lookupChannels' | 'irc.sendDirect' }>;
+export type IrcRequest = Extract<ServerEvent, { type: 'irc.claimNick' | 'irc.lookupNicks' | 'irc.lookupChannels' | 'irc.sendDirect' | 'irc.countUsers' | 'irc.releaseNick' }>;
 
 export interface IrcEnv {
   readonly irc: IrcDoorState;
@@ -48,7 +48,7 @@ export function answerIrc(env: IrcEnv, event: IrcRequest): void {
       return;
     }
     case 'irc.lookupNicks': {
-      const local = lookUpNicks(irc, env.rooms, event.query);
+      const local = lookUpNicks(irc, env.rooms, event.query, event.asker);
       if (!cluster || local.every((found) => found !== null)) {
         send(event.client, { type: 'server.nicks', query: event.query, found: local });
         return;
@@ -70,7 +70,28 @@ export function answerIrc(env: IrcEnv, event: IrcRequest): void {
     case 'irc.sendDirect':
       sendDirect(env, event);
       return;
+    case 'irc.countUsers':
+      send(event.client, { type: 'server.counts', counts: countUsers(env) });
+      return;
+    case 'irc.releaseNick': {
+      const nick = irc.nicks.releaseConnection(event.connectionId);
+      if (nick) cluster?.nicks.release(nick, `c${event.connectionId}`).catch(() => {});
+      return;
+    }
   }
+}
+
+function countUsers(env: IrcEnv): UserCounts {
+  let visible = 0;
+  let invisible = 0;
+  for (const holder of env.irc.nicks.holders()) {
+    if (holder.person.user === '') continue;
+    if (holder.person.invisible) invisible++;
+    else visible++;
+  }
+  let channels = 0;
+  for (const room of env.rooms.values()) if (room.getSnapshot().context.members.size > 0) channels++;
+  return { visible, invisible, unregistered: Math.max(0, env.irc.connections() - visible - invisible), channels };
 }
 
 /** The registry's answer to a claim (Redis's first, in a cluster): the nick is the connection's, or not. */
@@ -90,7 +111,8 @@ function sendDirect(env: IrcEnv, event: Extract<IrcRequest, { type: 'irc.sendDir
   const answer = (outcome: 'sent' | 'noSuchNick' | 'lab'): ClientEvent => ({ type: 'server.directSent', query: event.query, outcome });
   if (owner && owner.person.user !== '') {
     if (owner.client) send(owner.client, { type: 'irc.direct', from, command, text });
-    send(event.client, answer(owner.client ? 'sent' : 'lab'));
+    const away = owner.client && owner.person.away !== null ? { away: owner.person.away } : {};
+    send(event.client, { ...answer(owner.client ? 'sent' : 'lab'), ...away });
     return;
   }
   if (!cluster) {
@@ -117,7 +139,7 @@ function personOf(source: string, realname: string): IrcPerson {
   const bang = source.indexOf('!');
   const at = source.indexOf('@', bang);
   const host = source.slice(at + 1);
-  return { nick: source.slice(0, bang), user: source.slice(bang + 1, at), host, realname, away: null, caps: new Set(), family: host.startsWith('lab/') ? 'lab' : 'irc' };
+  return { nick: source.slice(0, bang), user: source.slice(bang + 1, at), host, realname, away: null, invisible: false, caps: new Set(), family: host.startsWith('lab/') ? 'lab' : 'irc' };
 }
 
 async function remoteNick(cluster: ClusterLink, nick: string): Promise<NickInfo | null> {

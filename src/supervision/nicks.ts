@@ -88,7 +88,7 @@ export class NickRegistry {
       face.rooms++;
       return face.owner.person;
     }
-    const person: IrcPerson = { nick: nick || this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, caps: new Set(), family: 'lab' };
+    const person: IrcPerson = { nick: nick || this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, invisible: false, caps: new Set(), family: 'lab' };
     const owner: NickOwner = { person, client: null, outbound: null, connectionId, signedOnAt: Math.floor(Date.now() / 1000) };
     this.byNick.set(foldCase(person.nick), owner);
     this.labFaces.set(key, { owner, rooms: 1 });
@@ -108,6 +108,11 @@ export class NickRegistry {
 
   get size(): number {
     return this.byNick.size;
+  }
+
+  /** Every holder: registered IRC users and lab members' faces. */
+  holders(): IterableIterator<NickOwner> {
+    return this.byNick.values();
   }
 
   /** `base`, or `base` with the first free suffix (`-2`, `-3`, …). */

@@ -1,4 +1,4 @@
-import type { ChannelInfo, IrcQuery, NickInfo } from '../../../actors/events.js';
+import type { ChannelInfo, IrcQuery, NickInfo, UserCounts } from '../../../actors/events.js';
 import type { ProtocolError } from '../../protocol/errors.js';
 import { channelOfRoom, foldCase } from '../names.js';
 import { namesReplies, numeric, topicReplies, whoReply } from '../replies.js';
@@ -77,8 +77,9 @@ export function nicksAnswered(context: IrcClientContext, query: IrcQuery, found:
   const lines: string[] = [];
   switch (query.command) {
     case 'WHO': {
-      const info = found[0];
-      if (info) lines.push(whoReply(serverName, nick, info.channels[0] ?? '*', { person: info.person, clientName: info.person.nick, joinId: 0 }));
+      for (const info of found) {
+        if (info) lines.push(whoReply(serverName, nick, info.channels[0] ?? '*', { person: info.person, clientName: info.person.nick, joinId: 0 }));
+      }
       lines.push(numeric(serverName, nick, 'RPL_ENDOFWHO', [query.targets[0]!]));
       break;
     }
@@ -107,16 +108,33 @@ export function nicksAnswered(context: IrcClientContext, query: IrcQuery, found:
 }
 
 /** A private message's outcome for one nick; the echo (with echo-message) only once it went. */
-export function directAnswered(context: IrcClientContext, query: IrcQuery, outcome: 'sent' | 'noSuchNick' | 'lab', fx: IrcEffects): IrcNext {
+export function directAnswered(context: IrcClientContext, query: IrcQuery, outcome: 'sent' | 'noSuchNick' | 'lab', away: string | undefined, fx: IrcEffects): IrcNext {
   const target = query.targets[0]!;
   const notice = query.command === 'NOTICE';
   if (outcome === 'sent') {
+    if (away !== undefined && !notice) reply(context, 'RPL_AWAY', [target], away);
     if (context.person.caps.has('echo-message')) send(context, fromSource(context, `${context.person.nick}!${context.person.user}@${context.person.host}`, `${query.command} ${target} :${query.rest[0]}`));
   } else if (!notice) {
     if (outcome === 'noSuchNick') reply(context, 'ERR_NOSUCHNICK', [target]);
     else reply(context, 'ERR_CANNOTSENDTOUSER', [target], `${target} is a lab-protocol client: it can only be reached in a room it is in`);
   }
   return nextDirect(context, fx);
+}
+
+/** LUSERS: this node's users, connections not registered yet, channels; one server. */
+export function countsAnswered(context: IrcClientContext, counts: UserCounts): void {
+  const { serverName } = context.settings;
+  const nick = context.person.nick;
+  const users = counts.visible + counts.invisible;
+  send(
+    context,
+    numeric(serverName, nick, 'RPL_LUSERCLIENT', [], `There are ${counts.visible} users and ${counts.invisible} invisible on 1 servers`),
+    numeric(serverName, nick, 'RPL_LUSERUNKNOWN', [String(counts.unregistered)], 'unknown connection(s)'),
+    numeric(serverName, nick, 'RPL_LUSERCHANNELS', [String(counts.channels)]),
+    numeric(serverName, nick, 'RPL_LUSERME', [], `I have ${users + counts.unregistered} clients and 0 servers`),
+    numeric(serverName, nick, 'RPL_LOCALUSERS', [String(users), String(users)], `Current local users ${users}, max ${users}`),
+    numeric(serverName, nick, 'RPL_GLOBALUSERS', [String(users), String(users)], `Current global users ${users}, max ${users}`),
+  );
 }
 
 /** A private message from another IRC user. */

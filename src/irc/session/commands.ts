@@ -36,6 +36,13 @@ export function handleRegistered(context: IrcClientContext, message: IrcMessage,
       return params[0].startsWith('#')
         ? ask(context, fx, 'irc.lookupChannels', { command: 'WHO', targets: [params[0]], rest: [] })
         : ask(context, fx, 'irc.lookupNicks', { command: 'WHO', targets: [params[0]], rest: [] });
+    case 'LUSERS':
+      context.pending = { query: { command: 'LUSERS', targets: [], rest: [] }, queue: [] };
+      fx.toServer({ type: 'irc.countUsers', client: fx.self });
+      return 'wait';
+    case 'TIME':
+      reply(context, 'RPL_TIME', [context.settings.serverName], new Date().toUTCString());
+      return 'ready';
     case 'WHOIS': {
       // `WHOIS server nick` asks that server: there is one.
       const target = params.length >= 2 ? params[1] : params[0];
@@ -68,7 +75,7 @@ function needMore(context: IrcClientContext, command: string): IrcNext {
 
 function ask(context: IrcClientContext, fx: IrcEffects, type: 'irc.lookupChannels' | 'irc.lookupNicks', query: IrcQuery): IrcNext {
   context.pending = { query, queue: [] };
-  fx.toServer({ type, client: fx.self, query });
+  fx.toServer(type === 'irc.lookupNicks' ? { type, client: fx.self, query, asker: context.person } : { type, client: fx.self, query });
   return 'wait';
 }
 
@@ -220,7 +227,7 @@ function handleMode(context: IrcClientContext, message: IrcMessage, fx: IrcEffec
   const unknown = /[^+\-i]/.test(modes);
   const set = modes.lastIndexOf('+') > modes.lastIndexOf('-');
   if (modes.includes('i') && set !== invisible(context)) {
-    context.invisible = set;
+    context.person.invisible = set;
     send(context, `:${selfSource(context)} MODE ${context.person.nick} :${set ? '+i' : '-i'}\r\n`);
   }
   if (unknown) reply(context, 'ERR_UMODEUNKNOWNFLAG');
@@ -228,5 +235,5 @@ function handleMode(context: IrcClientContext, message: IrcMessage, fx: IrcEffec
 }
 
 function invisible(context: IrcClientContext): boolean {
-  return context.invisible;
+  return context.person.invisible;
 }

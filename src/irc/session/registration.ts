@@ -117,7 +117,7 @@ function handleUser(context: IrcClientContext, params: readonly string[]): IrcNe
     reply(context, 'ERR_ALREADYREGISTERED');
     return 'ready';
   }
-  if (params.length < 4 || params[0] === '') {
+  if (params.length < 4 || params[0] === '' || params[3] === '') {
     reply(context, 'ERR_NEEDMOREPARAMS', ['USER']);
     return 'ready';
   }
@@ -147,7 +147,7 @@ export function welcome(context: IrcClientContext, maxRooms: number): void {
     numeric(serverName, nick, 'RPL_MYINFO', [serverName, version, 'i', 'nt']),
     numeric(serverName, nick, 'RPL_ISUPPORT', [
       'CASEMAPPING=ascii', 'CHANTYPES=#', `CHANLIMIT=#:${maxRooms}`, `NICKLEN=${NICK_LENGTH}`, `CHANNELLEN=${CHANNEL_LENGTH}`,
-      'CHANMODES=,,,nt', 'PREFIX=', `NETWORK=${networkName}`, 'LINELEN=512', 'TOPICLEN=390', 'MAXTARGETS=4',
+      'CHANMODES=,,,nt', 'PREFIX=', `NETWORK=${networkName}`, 'LINELEN=512', 'TOPICLEN=390', 'MAXTARGETS=4', 'CLIENTTAGDENY=*',
     ]),
   ];
   if (motd) {

@@ -54,8 +54,6 @@ export interface IrcClientContext {
   readonly person: IrcPerson;
   /** Registration: the nick and USER given so far, and whether a CAP LS/REQ holds it until CAP END. */
   readonly registration: { nickAccepted: boolean; userGiven: boolean; capHold: boolean; done: boolean };
-  /** User mode +i: kept and reported, changes nothing else here. */
-  invisible: boolean;
   joinId: JoinId | null;
   /** Rooms in the order joined (a QUIT departs them in this order), as the lab client keeps them. */
   rooms: readonly Membership[];
