@@ -97,6 +97,8 @@ export interface UserCounts {
   /** IRC connections not registered yet. */
   readonly unregistered: number;
   readonly channels: number;
+  /** The most users LUSERS has counted since the server started. */
+  readonly max: number;
 }
 
 /** What an IRC command asked the server, handed back with the answer so the actor can finish it. */

@@ -95,8 +95,8 @@ export const serverMachine = setup({
     /** What IRC asks of the nick registry and of rooms it is not in: answered at once (src/supervision/irc-door.ts). */
     answerIrc: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type === 'irc.claimNick' || event.type === 'irc.lookupNicks' || event.type === 'irc.lookupChannels' || event.type === 'irc.sendDirect' || event.type === 'irc.countUsers' || event.type === 'irc.releaseNick') {
-        const { irc, issuer, rooms, cluster } = context;
-        answerIrc({ irc: irc!, issuer, rooms, cluster, self, send: (to, message) => enqueue.sendTo(to, message) }, event);
+        const { irc, issuer, rooms, cluster, clients } = context;
+        answerIrc({ irc: irc!, issuer, rooms, cluster, clients, self, send: (to, message) => enqueue.sendTo(to, message) }, event);
       }
     }),
     decideNick: enqueueActions(({ context, event, enqueue }) => {

@@ -39,6 +39,16 @@ describe('IRC door: registration', () => {
     expect(burst[0]).toBe(`:${SERVER} 001 alice2 :Welcome to the TestNet IRC Network alice2!~a@127.0.0.1`);
   });
 
+  it('gives a client that reconnects at once its nick back', async () => {
+    const server = await startServer({ ...irc, ircPort: 0 });
+    for (let i = 0; i < 5; i++) {
+      const peer = await IrcPeer.connect(server.ircPort!);
+      const burst = await peer.register('again');
+      expect(burst[0]).toBe(`:${SERVER} 001 again :Welcome to the TestNet IRC Network again!~again@127.0.0.1`);
+      peer.close();
+    }
+  });
+
   it('shows the MOTD file line by line', async () => {
     const { writeFileSync, mkdtempSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -27,6 +27,8 @@ export interface IrcDoorState {
   readonly foldedRooms: Map<string, RoomRef>;
   /** IRC connections open now (registered or not), for LUSERS. */
   connections(): number;
+  /** The most users LUSERS has counted (counting is a scan: it is not done per registration). */
+  maxUsers: number;
 }
 
 const VERSION = 'actor-chat-server-0.1';
@@ -52,6 +54,7 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, co
     sweeper: new PingSweeper(options.ircPingMs, options.serverName),
     foldedRooms: new Map(),
     connections,
+    maxUsers: 0,
   };
 }
 

@@ -23,6 +23,8 @@ export interface IrcEnv {
   readonly issuer: RoomIssuer;
   readonly rooms: Rooms;
   readonly cluster: ClusterLink | null;
+  /** The supervisor's client registry: whether a nick's holder is still connected. */
+  readonly clients: ReadonlyMap<number, { readonly connection: { peerGone(): boolean } }>;
   /** The supervisor, for answers that come later. */
   readonly self: AnyActorRef;
   /** The supervisor's step's sendTo. */
@@ -36,6 +38,7 @@ export function answerIrc(env: IrcEnv, event: IrcRequest): void {
   switch (event.type) {
     case 'irc.claimNick': {
       const { client, connectionId, person, nick } = event;
+      freeIfGone(env, nick);
       if (!irc.nicks.freeFor(nick, person)) {
         send(client, { type: 'server.nickRefused', nick, reason: 'taken' });
       } else if (!cluster) {
@@ -84,14 +87,29 @@ export function answerIrc(env: IrcEnv, event: IrcRequest): void {
 function countUsers(env: IrcEnv): UserCounts {
   let visible = 0;
   let invisible = 0;
+  // Registered IRC connections: the others of the door's connections are not registered yet.
+  let registered = 0;
   for (const holder of env.irc.nicks.holders()) {
     if (holder.person.user === '') continue;
+    if (holder.client) registered++;
     if (holder.person.invisible) invisible++;
     else visible++;
   }
   let channels = 0;
   for (const room of env.rooms.values()) if (room.getSnapshot().context.members.size > 0) channels++;
-  return { visible, invisible, unregistered: Math.max(0, env.irc.connections() - visible - invisible), channels };
+  env.irc.maxUsers = Math.max(env.irc.maxUsers, visible + invisible);
+  return { visible, invisible, unregistered: Math.max(0, env.irc.connections() - registered), channels, max: env.irc.maxUsers };
+}
+
+/**
+ * A nick held by an IRC connection whose peer has already gone (its end not handled yet: ends are
+ * told a turn later) is free now: a client that reconnects at once gets its nick back.
+ */
+function freeIfGone(env: IrcEnv, nick: string): void {
+  const holder = env.irc.nicks.find(nick);
+  if (!holder?.client || !env.clients.get(holder.connectionId)?.connection.peerGone()) return;
+  const key = env.irc.nicks.releaseConnection(holder.connectionId);
+  if (key) env.cluster?.nicks.release(key, `c${holder.connectionId}`).catch(() => {});
 }
 
 /** The registry's answer to a claim (Redis's first, in a cluster): the nick is the connection's, or not. */

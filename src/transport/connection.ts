@@ -53,6 +53,8 @@ export interface Connection<T = Decoded> {
   queuedBytes(): number;
   /** False once the socket is closed: nothing written reaches the peer any more. */
   isOpen(): boolean;
+  /** True once the peer has stopped sending (its FIN read) or the socket closed, told to the reader yet or not. */
+  peerGone(): boolean;
   /** Flush what is queued, then close; reset after `flushLimitMs` if the peer does not read it. */
   close(flushLimitMs: number): void;
   /** Reset now: what is queued is dropped, in the kernel too. */
@@ -189,6 +191,10 @@ class SocketConnection<T> implements Connection<T> {
 
   isOpen(): boolean {
     return this.open;
+  }
+
+  peerGone(): boolean {
+    return !this.open || this.socket.readableEnded;
   }
 
   close(flushLimitMs: number): void {

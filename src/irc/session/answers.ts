@@ -131,9 +131,9 @@ export function countsAnswered(context: IrcClientContext, counts: UserCounts): v
     numeric(serverName, nick, 'RPL_LUSERCLIENT', [], `There are ${counts.visible} users and ${counts.invisible} invisible on 1 servers`),
     numeric(serverName, nick, 'RPL_LUSERUNKNOWN', [String(counts.unregistered)], 'unknown connection(s)'),
     numeric(serverName, nick, 'RPL_LUSERCHANNELS', [String(counts.channels)]),
-    numeric(serverName, nick, 'RPL_LUSERME', [], `I have ${users + counts.unregistered} clients and 0 servers`),
-    numeric(serverName, nick, 'RPL_LOCALUSERS', [String(users), String(users)], `Current local users ${users}, max ${users}`),
-    numeric(serverName, nick, 'RPL_GLOBALUSERS', [String(users), String(users)], `Current global users ${users}, max ${users}`),
+    numeric(serverName, nick, 'RPL_LUSERME', [], `I have ${users} clients and 0 servers`),
+    numeric(serverName, nick, 'RPL_LOCALUSERS', [String(users), String(counts.max)], `Current local users ${users}, max ${counts.max}`),
+    numeric(serverName, nick, 'RPL_GLOBALUSERS', [String(users), String(counts.max)], `Current global users ${users}, max ${counts.max}`),
   );
 }
 
