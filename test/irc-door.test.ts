@@ -19,9 +19,8 @@ describe('IRC door: registration', () => {
     await peer.expect(`:${SERVER} 002 alice :Your host is ${SERVER}, running version actor-chat-server-0.1`);
     expect(await peer.line()).toMatch(new RegExp(`^:${SERVER} 003 alice :This server was created `));
     await peer.expect(`:${SERVER} 004 alice ${SERVER} actor-chat-server-0.1 i nt`);
-    await peer.expect(
-      `:${SERVER} 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:100 NICKLEN=30 CHANNELLEN=257 CHANMODES=,,,nt PREFIX= NETWORK=TestNet LINELEN=512 TOPICLEN=390 MAXTARGETS=4 CLIENTTAGDENY=* :are supported by this server`,
-    );
+    await peer.expect(`:${SERVER} 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:100 NICKLEN=30 CHANNELLEN=257 CHANMODES=,,,nt PREFIX= :are supported by this server`);
+    await peer.expect(`:${SERVER} 005 alice NETWORK=TestNet LINELEN=512 TOPICLEN=390 MAXTARGETS=4 CLIENTTAGDENY=* ELIST=MNU WHOX :are supported by this server`);
     await peer.expect(`:${SERVER} 422 alice :MOTD File is missing`);
     peer.send('CAP LIST', 'FOO bar');
     await peer.expect(`:${SERVER} CAP alice LIST :cap-notify echo-message`);
@@ -220,6 +219,16 @@ describe('IRC door: queries', () => {
     await carol.expect(`:${SERVER} 324 carol #lobby +nt`);
     await carol.expect(`:${SERVER} 368 carol #lobby :End of channel ban list`);
     await carol.expect(`:${SERVER} 302 carol :alice=+~alice@127.0.0.1 bob=+lab@lab/1`);
+
+    carol.send('WHO #lobby %tnuhfr,42', 'LIST >1', 'LIST !#lob*', 'LIST #LOB*');
+    await carol.expect(`:${SERVER} 354 carol 42 ~alice 127.0.0.1 alice H :alice Realname`);
+    await carol.expect(`:${SERVER} 354 carol 42 lab lab/1 bob H bob`);
+    await carol.expect(`:${SERVER} 315 carol #lobby :End of WHO list`);
+    for (const shown of [[`:${SERVER} 322 carol #lobby 2 :`], [], [`:${SERVER} 322 carol #lobby 2 :`]]) {
+      await carol.expect(`:${SERVER} 321 carol Channel :Users  Name`);
+      for (const line of shown) await carol.expect(line);
+      await carol.expect(`:${SERVER} 323 carol :End of /LIST`);
+    }
 
     alice.send('TOPIC #lobby :Today: tests', 'TOPIC #nowhere :x');
     await alice.expect(':alice!~alice@127.0.0.1 TOPIC #lobby :Today: tests');

@@ -39,6 +39,7 @@ export const NUMERICS = {
   RPL_LUSERCHANNELS: { code: '254', text: 'channels formed' },
   RPL_LUSERUNKNOWN: { code: '253', text: 'unknown connection(s)' },
   RPL_TIME: { code: '391', text: '' },
+  RPL_WHOSPCRPL: { code: '354', text: '' },
   RPL_LUSERME: { code: '255', text: '' },
   RPL_LOCALUSERS: { code: '265', text: '' },
   RPL_GLOBALUSERS: { code: '266', text: '' },

@@ -11,6 +11,7 @@ import type { roomMachine } from '../../actors/room.js';
 import { ircDoors } from '../irc/door.js';
 import { PingSweeper } from '../irc/keep-alive.js';
 import { channelOfRoom, foldCase, roomOfChannel } from '../irc/names.js';
+import { maskPattern } from '../irc/listing.js';
 import type { IrcSettings } from '../irc/session/state.js';
 import type { ResolvedOptions } from '../config.js';
 import { OptionError } from '../option-error.js';
@@ -160,8 +161,3 @@ function channelsOf(rooms: Rooms, person: IrcPerson): string[] {
   return channels;
 }
 
-/** A WHO mask as a pattern over folded nicks: `*` any run, `?` any one character. */
-function maskPattern(mask: string): RegExp {
-  const source = foldCase(mask).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`);
-}

@@ -1,6 +1,9 @@
 import type { ChannelInfo, IrcQuery, NickInfo, UserCounts } from '../../../actors/events.js';
 import type { ProtocolError } from '../../protocol/errors.js';
 import { channelOfRoom, foldCase } from '../names.js';
+import { listCondition, whoxParams, whoxSpec } from '../listing.js';
+import { needsTrailing } from '../message.js';
+import type { IrcPerson } from '../../rooms/door.js';
 import { namesReplies, numeric, topicReplies, whoReply } from '../replies.js';
 import { reply, send, fromSource, type IrcEffects } from './effects.js';
 import { nextDirect, nextOfList } from './commands.js';
@@ -39,17 +42,20 @@ export function channelsAnswered(context: IrcClientContext, query: IrcQuery, fou
     case 'WHO': {
       const room = found[0];
       const channel = room ? channelOfRoom(room.name)! : query.targets[0]!;
-      if (room) for (const member of room.members) lines.push(whoReply(serverName, nick, channel, member));
+      const whox = whoxSpec(query.rest[0]);
+      if (room) for (const member of room.members) lines.push(whox && member.person ? whoxReply(serverName, nick, whox, channel, member.person) : whoReply(serverName, nick, channel, member));
       lines.push(numeric(serverName, nick, 'RPL_ENDOFWHO', [query.targets[0]!]));
       break;
     }
-    case 'LIST':
+    case 'LIST': {
       lines.push(numeric(serverName, nick, 'RPL_LISTSTART', ['Channel']));
+      const condition = listCondition(query.rest[0]);
       for (const room of found) {
-        if (room) lines.push(numeric(serverName, nick, 'RPL_LIST', [channelOfRoom(room.name)!, String(room.members.length)], room.topic?.text ?? ''));
+        if (room && (!condition || condition(channelOfRoom(room.name)!, room.members.length))) lines.push(numeric(serverName, nick, 'RPL_LIST', [channelOfRoom(room.name)!, String(room.members.length)], room.topic?.text ?? ''));
       }
       lines.push(numeric(serverName, nick, 'RPL_LISTEND'));
       break;
+    }
     case 'TOPIC': {
       const room = found[0];
       if (!room) lines.push(numeric(serverName, nick, 'ERR_NOSUCHCHANNEL', [query.targets[0]!]));
@@ -77,8 +83,11 @@ export function nicksAnswered(context: IrcClientContext, query: IrcQuery, found:
   const lines: string[] = [];
   switch (query.command) {
     case 'WHO': {
+      const whox = whoxSpec(query.rest[0]);
       for (const info of found) {
-        if (info) lines.push(whoReply(serverName, nick, info.channels[0] ?? '*', { person: info.person, clientName: info.person.nick, joinId: 0 }));
+        if (!info) continue;
+        const channel = info.channels[0] ?? '*';
+        lines.push(whox ? whoxReply(serverName, nick, whox, channel, info.person) : whoReply(serverName, nick, channel, { person: info.person, clientName: info.person.nick, joinId: 0 }));
       }
       lines.push(numeric(serverName, nick, 'RPL_ENDOFWHO', [query.targets[0]!]));
       break;
@@ -121,6 +130,10 @@ export function directAnswered(context: IrcClientContext, query: IrcQuery, outco
   return nextDirect(context, fx);
 }
 
+function whoxReply(server: string, nick: string, spec: { fields: string; token: string }, channel: string, person: IrcPerson): string {
+  return numeric(server, nick, 'RPL_WHOSPCRPL', whoxParams(spec, server, channel, person).map((param, i, all) => (i === all.length - 1 && needsTrailing(param) ? `:${param}` : param)), undefined);
+}
+
 /** LUSERS: this node's users, connections not registered yet, channels; one server. */
 export function countsAnswered(context: IrcClientContext, counts: UserCounts): void {
   const { serverName } = context.settings;
@@ -132,8 +145,9 @@ export function countsAnswered(context: IrcClientContext, counts: UserCounts): v
     numeric(serverName, nick, 'RPL_LUSERUNKNOWN', [String(counts.unregistered)], 'unknown connection(s)'),
     numeric(serverName, nick, 'RPL_LUSERCHANNELS', [String(counts.channels)]),
     numeric(serverName, nick, 'RPL_LUSERME', [], `I have ${users} clients and 0 servers`),
-    numeric(serverName, nick, 'RPL_LOCALUSERS', [String(users), String(counts.max)], `Current local users ${users}, max ${counts.max}`),
-    numeric(serverName, nick, 'RPL_GLOBALUSERS', [String(users), String(counts.max)], `Current global users ${users}, max ${counts.max}`),
+    // Without the optional count parameters (RFC 2812's form): a long-lived server's max is its own business.
+    numeric(serverName, nick, 'RPL_LOCALUSERS', [], `Current local users ${users}, max ${counts.max}`),
+    numeric(serverName, nick, 'RPL_GLOBALUSERS', [], `Current global users ${users}, max ${counts.max}`),
   );
 }
 

@@ -3,6 +3,7 @@ import { nameProblem } from '../../protocol/values.js';
 import type { Membership } from '../../session/rules.js';
 import { wantsTimeTags } from '../caps.js';
 import type { IrcMessage } from '../message.js';
+import { listCondition } from '../listing.js';
 import { foldCase, roomOfChannel } from '../names.js';
 import { reply, send, selfSource, type IrcEffects } from './effects.js';
 import type { IrcClientContext, IrcNext } from './state.js';
@@ -34,8 +35,8 @@ export function handleRegistered(context: IrcClientContext, message: IrcMessage,
         return 'ready';
       }
       return params[0].startsWith('#')
-        ? ask(context, fx, 'irc.lookupChannels', { command: 'WHO', targets: [params[0]], rest: [] })
-        : ask(context, fx, 'irc.lookupNicks', { command: 'WHO', targets: [params[0]], rest: [] });
+        ? ask(context, fx, 'irc.lookupChannels', { command: 'WHO', targets: [params[0]], rest: params.slice(1, 2) })
+        : ask(context, fx, 'irc.lookupNicks', { command: 'WHO', targets: [params[0]], rest: params.slice(1, 2) });
     case 'LUSERS':
       context.pending = { query: { command: 'LUSERS', targets: [], rest: [] }, queue: [] };
       fx.toServer({ type: 'irc.countUsers', client: fx.self });
@@ -53,6 +54,8 @@ export function handleRegistered(context: IrcClientContext, message: IrcMessage,
       if (params.length === 0) return needMore(context, 'USERHOST');
       return ask(context, fx, 'irc.lookupNicks', { command: 'USERHOST', targets: params.slice(0, 5), rest: [] });
     case 'LIST':
+      // A condition (a mask, `>N`, `<N`) is applied to every channel; names are asked for by name.
+      if (listCondition(params[0])) return ask(context, fx, 'irc.lookupChannels', { command: 'LIST', targets: [], rest: [params[0]!] });
       return ask(context, fx, 'irc.lookupChannels', { command: 'LIST', targets: params[0] && params[0] !== '' ? params[0].split(',') : [], rest: [] });
     case 'TOPIC':
       return handleTopic(context, message, fx);

@@ -145,10 +145,11 @@ export function welcome(context: IrcClientContext, maxRooms: number): void {
     numeric(serverName, nick, 'RPL_YOURHOST', [], `Your host is ${serverName}, running version ${version}`),
     numeric(serverName, nick, 'RPL_CREATED', [], `This server was created ${createdAt.toUTCString()}`),
     numeric(serverName, nick, 'RPL_MYINFO', [serverName, version, 'i', 'nt']),
+    // In two lines: a message has at most 15 parameters.
     numeric(serverName, nick, 'RPL_ISUPPORT', [
-      'CASEMAPPING=ascii', 'CHANTYPES=#', `CHANLIMIT=#:${maxRooms}`, `NICKLEN=${NICK_LENGTH}`, `CHANNELLEN=${CHANNEL_LENGTH}`,
-      'CHANMODES=,,,nt', 'PREFIX=', `NETWORK=${networkName}`, 'LINELEN=512', 'TOPICLEN=390', 'MAXTARGETS=4', 'CLIENTTAGDENY=*',
+      'CASEMAPPING=ascii', 'CHANTYPES=#', `CHANLIMIT=#:${maxRooms}`, `NICKLEN=${NICK_LENGTH}`, `CHANNELLEN=${CHANNEL_LENGTH}`, 'CHANMODES=,,,nt', 'PREFIX=',
     ]),
+    numeric(serverName, nick, 'RPL_ISUPPORT', [`NETWORK=${networkName}`, 'LINELEN=512', 'TOPICLEN=390', 'MAXTARGETS=4', 'CLIENTTAGDENY=*', 'ELIST=MNU', 'WHOX']),
   ];
   if (motd) {
     lines.push(numeric(serverName, nick, 'RPL_MOTDSTART', [], `- ${serverName} Message of the day - `));
