@@ -30,10 +30,15 @@ import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
-/** IRC connections open now: counted when LUSERS asks, not kept. */
-function ircConnections(clients: ServerContext['clients']): number {
+/** IRC connections not registered yet (no nick or no USER): counted when LUSERS asks, not kept. */
+function unregisteredIrc(clients: ServerContext['clients']): number {
   let count = 0;
-  for (const entry of clients.values()) if (entry.door === 'irc') count++;
+  for (const { person, actor } of clients.values()) {
+    if (!person || (person.nick !== '*' && person.user !== '')) continue;
+    // One that has quit is on its way out, not a connection any more.
+    const state = actor.getSnapshot().value;
+    if (state !== 'departing' && state !== 'closing' && state !== 'closed') count++;
+  }
   return count;
 }
 
@@ -329,7 +334,7 @@ export const serverMachine = setup({
       cluster: input.cluster,
       admission: new ConnectionAdmission(input.options),
       connectionIds: { next: () => nextConnectionId++ },
-      irc: ircDoorState(input.options, settings.lineBudget, () => ircConnections(clients)),
+      irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients)),
       ircAddress: null,
     };
   },

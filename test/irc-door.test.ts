@@ -251,6 +251,31 @@ describe('IRC door: queries', () => {
   });
 });
 
+describe('IRC door: LUSERS', () => {
+  it('counts users, connections not registered yet (not those that quit) and channels', async () => {
+    const server = await startServer({ ...irc, ircPort: 0 });
+    const alice = await ircUser(server.ircPort!, 'alice');
+    alice.send('JOIN #lobby');
+    await alice.until(/ 366 /);
+    const pending = await IrcPeer.connect(server.ircPort!);
+    pending.send('NICK half', 'PING :sync');
+    await pending.until(/PONG/);
+    const quitting = await IrcPeer.connect(server.ircPort!);
+    quitting.send('NICK gone', 'QUIT');
+    await quitting.until(/^ERROR/);
+    alice.send('MODE alice +i', 'LUSERS');
+    await alice.expect(':alice!~alice@127.0.0.1 MODE alice :+i');
+    expect(await alice.until(/ 266 /)).toEqual([
+      `:${SERVER} 251 alice :There are 0 users and 1 invisible on 1 servers`,
+      `:${SERVER} 253 alice 1 :unknown connection(s)`,
+      `:${SERVER} 254 alice 1 :channels formed`,
+      `:${SERVER} 255 alice :I have 1 clients and 0 servers`,
+      `:${SERVER} 265 alice :Current local users 1, max 1`,
+      `:${SERVER} 266 alice :Current global users 1, max 1`,
+    ]);
+  });
+});
+
 describe('IRC door: limits and keep-alive', () => {
   it('answers 417 to a line over 512 bytes, drops it, and carries on', async () => {
     const server = await startServer({ ...irc, ircPort: 0 });

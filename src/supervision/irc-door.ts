@@ -26,8 +26,8 @@ export interface IrcDoorState {
   readonly sweeper: PingSweeper;
   /** Live rooms by case-folded name: IRC matches names without regard to ASCII case. */
   readonly foldedRooms: Map<string, RoomRef>;
-  /** IRC connections open now (registered or not), for LUSERS. */
-  connections(): number;
+  /** IRC connections not registered yet, for LUSERS. */
+  unregistered(): number;
   /** The most users LUSERS has counted (counting is a scan: it is not done per registration). */
   maxUsers: number;
 }
@@ -35,7 +35,7 @@ export interface IrcDoorState {
 const VERSION = 'actor-chat-server-0.1';
 
 /** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
-export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, connections: () => number): IrcDoorState | null {
+export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, unregistered: () => number): IrcDoorState | null {
   if (options.ircPort === undefined) return null;
   return {
     settings: {
@@ -54,7 +54,7 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, co
     nicks: new NickRegistry(),
     sweeper: new PingSweeper(options.ircPingMs, options.serverName),
     foldedRooms: new Map(),
-    connections,
+    unregistered,
     maxUsers: 0,
   };
 }

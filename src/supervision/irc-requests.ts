@@ -87,18 +87,15 @@ export function answerIrc(env: IrcEnv, event: IrcRequest): void {
 function countUsers(env: IrcEnv): UserCounts {
   let visible = 0;
   let invisible = 0;
-  // Registered IRC connections: the others of the door's connections are not registered yet.
-  let registered = 0;
   for (const holder of env.irc.nicks.holders()) {
     if (holder.person.user === '') continue;
-    if (holder.client) registered++;
     if (holder.person.invisible) invisible++;
     else visible++;
   }
   let channels = 0;
   for (const room of env.rooms.values()) if (room.getSnapshot().context.members.size > 0) channels++;
   env.irc.maxUsers = Math.max(env.irc.maxUsers, visible + invisible);
-  return { visible, invisible, unregistered: Math.max(0, env.irc.connections() - registered), channels, max: env.irc.maxUsers };
+  return { visible, invisible, unregistered: env.irc.unregistered(), channels, max: env.irc.maxUsers };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { ircClientMachine } from '../../actors/irc-client.js';
 import type { ConnectionAdmission } from '../transport/admission.js';
 import { roomStarted, type IrcDoorState } from './irc-door.js';
 import type { DirectMessage } from '../cluster/nicks.js';
+import type { IrcPerson } from '../rooms/door.js';
 import { nickFromName } from '../irc/names.js';
 import { sendWhenSettled } from '../answer.js';
 import { roomMachine, type RoomInput } from '../../actors/room.js';
@@ -40,6 +41,8 @@ export interface ClientEntry {
   readonly feed: Subscription;
   /** The front door it came in by: the protocol of the lines the supervisor itself sends it. */
   readonly door: 'lab' | 'irc';
+  /** An IRC connection's person (its actor's own, read-only here): for LUSERS. */
+  readonly person?: IrcPerson;
 }
 
 export interface ServerContext {

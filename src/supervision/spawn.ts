@@ -30,6 +30,6 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   context.counters.accepted++;
   logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
   actor.start();
-  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc' });
+  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc', person: actor.getSnapshot().context.person });
   irc.sweeper.watch(connection.info.id, connection, actor);
 }
