@@ -157,6 +157,17 @@ function partOne(context: IrcClientContext, channel: string, reason: string | un
   return true;
 }
 
+/**
+ * The room of a registered connection's PRIVMSG or NOTICE to one channel it is in, with text: the
+ * common case, which the actor takes on a short path (no other state, nothing to wait for).
+ */
+export function channelMessageRoom(context: IrcClientContext, message: IrcMessage): Membership | undefined {
+  if ((message.command !== 'PRIVMSG' && message.command !== 'NOTICE') || !context.registration.done) return undefined;
+  const [target, text] = message.params;
+  if (!target?.startsWith('#') || target.includes(',') || !text) return undefined;
+  return membershipOfChannel(context, target);
+}
+
 /** PRIVMSG and NOTICE: to a channel the connection is in (through its room), or to an IRC user. */
 function handleMessageTo(context: IrcClientContext, message: IrcMessage, fx: IrcEffects): IrcNext {
   const [targets, text] = message.params;
