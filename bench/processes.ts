@@ -3,18 +3,19 @@
  * the plain-Node baseline, or a cluster's nodes with a private Redis) and the load driver.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisClient } from '../src/cluster/redis-client.js';
-import type { ServerKind } from './workloads.js';
+import type { Door, ServerKind } from './workloads.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED = resolve(ROOT, '../shared/bench');
 export const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
 export const BASELINE = join(SHARED, 'baseline-node.mjs');
+export const INSPIRCD_CONF = join(SHARED, 'anchors/inspircd.conf');
 export const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
 /**
  * The Node flags the daemon runs with: `start.sh`'s `default_flags` (why each, see there), read
@@ -103,6 +104,8 @@ export interface Server {
   ports: number[];
   /** A private Redis for a cluster run, with its Unix socket. */
   redis: { child: ChildProcess | null; url: string; dir: string | null } | null;
+  /** A directory of the run's own (InspIRCd's config and logs), removed when it stops. */
+  tempDir?: string;
 }
 
 export async function startProcess(args: string[], port: number, what: string): Promise<ChildProcess> {
@@ -135,8 +138,16 @@ export async function startRedisServer(): Promise<{ child: ChildProcess; url: st
 }
 
 /** `prefix`: the cluster's Redis key prefix, one per run so runs never share state. */
-export async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined, reference: string | undefined, prefix: string): Promise<Server> {
+export async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined, reference: string | undefined, prefix: string, door: Door = 'lab'): Promise<Server> {
   const serveArgs = (port: number, main = SERVER_MAIN): string[] => [...SERVER_NODE_FLAGS, main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'];
+  if (kind === 'inspircd') return startInspircd();
+  if (door === 'irc' && kind !== 'cluster') {
+    // The load goes to the IRC port; the lab port listens too, as it does for users.
+    const [port, ircPort] = [await freePort(), await freePort()];
+    const main = kind === 'reference' ? reference : SERVER_MAIN;
+    const child = await startProcess([...serveArgs(port, main), '--irc-port', String(ircPort), '--server-name', 'irc.bench'], ircPort, `${kind} server's IRC door`);
+    return { children: [child], ports: [ircPort], redis: null };
+  }
   if (kind !== 'cluster') {
     const port = await freePort();
     const args = kind === 'project' ? serveArgs(port) : kind === 'reference' ? serveArgs(port, reference) : [BASELINE, String(port)];
@@ -146,11 +157,31 @@ export async function startServer(kind: ServerKind, nodes: number, redisUrl: str
   const server: Server = { children: [], ports: [], redis };
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
-    const args = [...serveArgs(port), '--redis', redis.url, '--cluster-prefix', prefix];
-    server.children.push(await startProcess(args, port, `cluster node ${i + 1}`));
-    server.ports.push(port);
+    const ircPort = door === 'irc' ? await freePort() : null;
+    const args = [...serveArgs(port), '--redis', redis.url, '--cluster-prefix', prefix, ...(ircPort === null ? [] : ['--irc-port', String(ircPort), '--server-name', 'irc.bench'])];
+    server.children.push(await startProcess(args, ircPort ?? port, `cluster node ${i + 1}`));
+    server.ports.push(ircPort ?? port);
   }
   return server;
+}
+
+/** InspIRCd 3.15 (Debian's `inspircd`) with the anchor config, its port and paths its own. */
+async function startInspircd(): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'chat-bench-inspircd-'));
+  const config = readFileSync(INSPIRCD_CONF, 'utf8').replace('port="6667"', `port="${port}"`).replaceAll('/tmp/inspircd-bench', join(dir, 'inspircd'));
+  writeFileSync(join(dir, 'inspircd.conf'), config);
+  const child = spawnUnlimited('inspircd', ['--runasroot', '--nofork', '--config', join(dir, 'inspircd.conf')], 'ignore');
+  children.add(child);
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`InspIRCd did not start on port ${port}`);
+    }
+    await sleep(50);
+  }
+  return { children: [child], ports: [port], redis: null, tempDir: dir };
 }
 
 export async function stopServer(server: Server, kind: ServerKind): Promise<void> {
@@ -167,6 +198,7 @@ export async function stopServer(server: Server, kind: ServerKind): Promise<void
     children.delete(server.redis.child);
   }
   if (server.redis?.dir) rmSync(server.redis.dir, { recursive: true, force: true });
+  if (server.tempDir) rmSync(server.tempDir, { recursive: true, force: true });
 }
 
 /** User plus system CPU seconds of a process so far, or null where there is no /proc. */

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
 import { BASELINE, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
 import { cpuTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
-import { JOIN_STORM, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
+import { JOIN_STORM, WORKLOADS, type Door, type Run, type ServerKind, type Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- options
 
@@ -27,6 +27,9 @@ const USAGE = `Usage: npm run bench -- [options]
                        worktree of the commit before a change, built with npm run build), run
                        with the same Node flags: a before/after A/B of the change in one run
   --pairs N            A/B pairs per workload (default 3)
+  --door lab|irc       the front door the load goes through (default lab); irc: chatload --proto irc
+                       against the IRC door, and with --ab against InspIRCd 3.15 (Debian's inspircd,
+                       ../shared/bench/anchors/inspircd.conf) instead of the plain-Node baseline
   --cluster N          cluster mode: N nodes sharing rooms through one Redis, clients spread over
                        them; with --ab, compared with the single-process server
   --redis URL          the Redis for --cluster (default: a private redis-server per run)
@@ -47,6 +50,7 @@ function options(): {
   json: boolean;
   cluster: number;
   redis: string | undefined;
+  door: Door;
 } {
   const { values } = parseArgs({
     options: {
@@ -60,6 +64,7 @@ function options(): {
       json: { type: 'boolean', default: false },
       cluster: { type: 'string', default: '0' },
       redis: { type: 'string' },
+      door: { type: 'string', default: 'lab' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -85,6 +90,10 @@ function options(): {
   if (reference !== undefined && (!values.ab || cluster > 0)) fail('--against goes with --ab, on a single server');
   if (reference !== undefined && !existsSync(reference)) fail(`--against: ${reference} is missing: run \`npm run build\` there`);
   if (values.ab && cluster === 0 && reference === undefined && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
+  const door = values.door as Door;
+  if (door !== 'lab' && door !== 'irc') fail('--door must be lab or irc');
+  if (door === 'irc' && values.driver === 'node') fail('--door irc needs chatload (the Node driver speaks the lab protocol only)');
+  if (door === 'irc' && values.ab && cluster === 0 && values.against === undefined && !onPath('inspircd')) fail('--door irc --ab compares with InspIRCd: install it (apt-get install inspircd)');
   const driver = values.driver ?? (chatloadAvailable() ? 'chatload' : 'node');
   if (driver === 'chatload' && !chatloadAvailable()) fail(`--driver chatload needs ${CHATLOAD_SOURCE} and cc on PATH`);
   return {
@@ -98,6 +107,7 @@ function options(): {
     json: values.json,
     cluster,
     redis: values.redis,
+    door,
   };
 }
 
@@ -113,6 +123,7 @@ interface Plan {
   duration: number;
   warmup: number;
   total: number;
+  door: Door;
 }
 
 let runIndex = 0;
@@ -137,7 +148,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
-    server = await startServer(kind, plan.nodes, plan.redis, plan.reference, `bench-${process.pid}-${runIndex}:`);
+    server = await startServer(kind, plan.nodes, plan.redis, plan.reference, `bench-${process.pid}-${runIndex}:`, plan.door);
     const pids = server.children.map((child) => child.pid);
     const totalRss = (): number | null => {
       const each = pids.map(rssKb);
@@ -150,7 +161,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
     const before = totalRss();
     let peak = before;
-    const args = [...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const args = [...workload.args, ...(plan.door === 'irc' ? ['--proto', 'irc'] : []), '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const driver =
       plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
     children.add(driver);
@@ -197,14 +208,15 @@ async function main(): Promise<number> {
   if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
   const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
-  const other: ServerKind = opts.cluster > 0 ? 'project' : opts.reference !== undefined ? 'reference' : 'baseline';
+  const other: ServerKind = opts.cluster > 0 ? 'project' : opts.reference !== undefined ? 'reference' : opts.door === 'irc' ? 'inspircd' : 'baseline';
   const servers: ServerKind[] = opts.ab ? [single, other] : [single];
   const repeats = opts.ab ? opts.pairs : 1;
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats, door: opts.door };
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s (after ${opts.warmup} s of warm-up) with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
       `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
-      `${opts.ab ? `, A/B against the ${{ project: 'single-process server', reference: `build in ${opts.reference}`, baseline: 'plain-Node baseline', cluster: '' }[other]}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
+      `${opts.door === 'irc' ? ', through the IRC door' : ''}` +
+      `${opts.ab ? `, A/B against the ${{ project: 'single-process server', reference: `build in ${opts.reference}`, baseline: 'plain-Node baseline', cluster: '', inspircd: 'InspIRCd 3.15 (anchor config)' }[other]}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
   for (const workload of opts.only) {

@@ -18,7 +18,11 @@ export const JOIN_STORM = { name: 'join-storm', label: 'join storm', from: 'scal
 
 /** `cluster`: the project's nodes (--cluster N) sharing rooms through one Redis. */
 /** `reference`: another checkout's build (`--against DIR`), for a before/after A/B of a change. */
-export type ServerKind = 'project' | 'baseline' | 'cluster' | 'reference';
+/** `inspircd`: InspIRCd 3.15 with the anchor config (../shared/bench/anchors), for the IRC door's A/B. */
+export type ServerKind = 'project' | 'baseline' | 'cluster' | 'reference' | 'inspircd';
+
+/** Which front door the load goes through: the lab protocol's, or IRC's (chatload --proto irc). */
+export type Door = 'lab' | 'irc';
 
 export interface Run {
   workload: string;

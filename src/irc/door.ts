@@ -40,7 +40,12 @@ function ircDoor(serverName: string, timed: boolean, namesInBurst: boolean): Roo
     family: 'irc',
     echoesChat: false,
     encodeRecord(room, record) {
-      const channel = channelOfRoom(room.name) ?? `#${room.name}`;
+      const channel = `#${room.name}`;
+      // The hot path, an IRC user's line to the room: one line, no arrays.
+      if (record.kind === 'chat' && record.irc && record.style === undefined) {
+        const line = `:${sourceOf(room, record)} PRIVMSG ${channel} :${record.text}\r\n`;
+        return Buffer.from(timed ? `@time=${new Date().toISOString()} ${line}` : line);
+      }
       const lines = recordLines(room, record, channel);
       if (lines.length === 0) return null;
       const tag = timed ? `@time=${new Date().toISOString()} ` : '';

@@ -86,8 +86,10 @@ function ask(context: IrcClientContext, fx: IrcEffects, type: 'irc.lookupChannel
 export function membershipOfChannel(context: IrcClientContext, channel: string): Membership | undefined {
   const name = roomOfChannel(channel);
   if (name === null) return undefined;
+  const exact = context.rooms.find((membership) => membership.roomName === name);
+  if (exact) return exact;
   const folded = foldCase(name);
-  return context.rooms.find((membership) => membership.roomName === name) ?? context.rooms.find((membership) => foldCase(membership.roomName) === folded);
+  return context.rooms.find((membership) => foldCase(membership.roomName) === folded);
 }
 
 /** JOIN and PART take comma lists: one channel at a time, each answered before the next. */
