@@ -153,6 +153,9 @@ export const ircClientMachine = setup({
     replayDeferred: enqueueActions(({ context, enqueue }) => {
       for (const event of context.deferred.splice(0)) enqueue.raise(event);
     }),
+    sayShuttingDown: ({ context }) => {
+      context.connection.sendBeyondLimit(Buffer.from('ERROR :Server shutting down\r\n'));
+    },
     quitOnEnd: ({ context }) => {
       context.quitReason = 'Connection closed';
     },
@@ -224,7 +227,7 @@ export const ircClientMachine = setup({
   }),
   initial: 'ready',
   on: {
-    'server.shutdown': '.closing',
+    'server.shutdown': { target: '.closing', actions: 'sayShuttingDown' },
     'room.restarted': { actions: 'followRestartedRoom' },
     'irc.direct': { actions: 'directReceived' },
     'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },

@@ -35,6 +35,13 @@ describe('IRC door: limits and faults, in IRC words', () => {
     if (tail.includes('ERROR')) expect(tail.endsWith('ERROR :SendQ exceeded\r\n')).toBe(true);
   }, 60_000);
 
+  it('tells IRC clients the server is shutting down before it closes them', async () => {
+    const server = await startServer({ ircPort: 0, serverName: SERVER });
+    const alice = await ircUser(server.ircPort!, 'alice');
+    await server.stop();
+    expect(await alice.raw.readToClose()).toBe('ERROR :Server shutting down\r\n');
+  });
+
   it('closes an IRC connection whose actor failed with an ERROR line, and announces its departure', async () => {
     const server = await startServer({ ircPort: 0, serverName: SERVER, testHooks: true });
     const alice = await ircUser(server.ircPort!, 'alice');
