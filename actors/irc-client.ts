@@ -1,7 +1,7 @@
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
 import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
-import { channelMessageRoom, handleRegistered, nextOfList } from '../src/irc/session/commands.js';
+import { handleRegistered, isChannelMessage, nextOfList, postChannelMessage } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
 import type { IrcClientContext, IrcClientInput } from '../src/irc/session/state.js';
@@ -44,7 +44,7 @@ export const ircClientMachine = setup({
     output: {} as ClientOutput,
   },
   guards: {
-    toOwnChannel: ({ context, event }) => event.type === 'irc.message' && channelMessageRoom(context, event.message) !== undefined,
+    toChannel: ({ context, event }) => event.type === 'irc.message' && isChannelMessage(context, event.message),
     wantsToWait: ({ context }) => context.next === 'wait',
     wantsToQuit: ({ context }) => context.next === 'quit',
     registrationDone: ({ context }) => registrationComplete(context),
@@ -53,12 +53,9 @@ export const ircClientMachine = setup({
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
-    postToChannel: enqueueActions(({ context, event, enqueue }) => {
+    postToChannel: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
-      context.stats.requests++;
-      const { message } = event;
-      const room = channelMessageRoom(context, message)!.room;
-      enqueue.sendTo(room, { type: 'chat', joinId: context.joinId!, text: message.params[1]!, style: message.command === 'NOTICE' ? 'notice' : undefined, irc: true });
+      postChannelMessage(context, event.message, effectsOf(self, enqueue));
     }),
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
@@ -236,7 +233,7 @@ export const ircClientMachine = setup({
     ready: {
       on: {
         'irc.message': [
-          { guard: 'toOwnChannel', actions: 'postToChannel' },
+          { guard: 'toChannel', actions: 'postToChannel' },
           { target: 'deciding', actions: 'handleLine' },
         ],
         'irc.tooLong': { actions: 'answerTooLong' },

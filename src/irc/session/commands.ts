@@ -160,14 +160,25 @@ function partOne(context: IrcClientContext, channel: string, reason: string | un
 }
 
 /**
- * The room of a registered connection's PRIVMSG or NOTICE to one channel it is in, with text: the
- * common case, which the actor takes on a short path (no other state, nothing to wait for).
+ * A registered connection's PRIVMSG or NOTICE to one channel: the common case, which the actor
+ * takes on a short path (one transition, nothing to wait for). Checked by its shape alone.
  */
-export function channelMessageRoom(context: IrcClientContext, message: IrcMessage): Membership | undefined {
-  if ((message.command !== 'PRIVMSG' && message.command !== 'NOTICE') || !context.registration.done) return undefined;
-  const [target, text] = message.params;
-  if (!target?.startsWith('#') || target.includes(',') || !text) return undefined;
-  return membershipOfChannel(context, target);
+export function isChannelMessage(context: IrcClientContext, message: IrcMessage): boolean {
+  if ((message.command !== 'PRIVMSG' && message.command !== 'NOTICE') || !context.registration.done) return false;
+  const target = message.params[0];
+  return target !== undefined && target.startsWith('#') && !target.includes(',');
+}
+
+/** The short path's work: to the room (the connection is in it), or the one numeric it is owed. */
+export function postChannelMessage(context: IrcClientContext, message: IrcMessage, fx: IrcEffects): void {
+  context.stats.requests++;
+  const [target, text] = message.params as [string, string | undefined];
+  const notice = message.command === 'NOTICE';
+  const membership = text ? membershipOfChannel(context, target) : undefined;
+  if (membership) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: text!, style: notice ? 'notice' : undefined, irc: true });
+  else if (notice) return;
+  else if (!text) reply(context, 'ERR_NOTEXTTOSEND');
+  else reply(context, 'ERR_CANNOTSENDTOCHAN', [target]);
 }
 
 /** PRIVMSG and NOTICE: to a channel the connection is in (through its room), or to an IRC user. */
