@@ -26,7 +26,8 @@ export interface DriverOptions {
 
 /** chatload's JSON line, field for field. */
 export interface DriverResult {
-  proto: 'tcd';
+  /** chatload's IRC runs say 'irc'; the Node driver speaks only the lab protocol. */
+  proto: 'tcd' | 'irc';
   rooms: number;
   members: number;
   senders: number;

@@ -1,9 +1,9 @@
 /**
  * The processes a benchmark run starts: the chat server (the project, another checkout's build,
- * the plain-Node baseline, or a cluster's nodes with a private Redis) and the load driver.
+ * the plain-Node baseline, InspIRCd, or a cluster's nodes with a private Redis) and the load driver.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -12,9 +12,22 @@ import { createRedisClient } from '../src/cluster/redis-client.js';
 import type { Door, ServerKind } from './workloads.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = resolve(ROOT, '../shared/bench');
+/**
+ * The shared bench tools (chatload, the baseline, InspIRCd's configuration): `CHAT_BENCH_SHARED`,
+ * else ../shared/bench beside the checkout, else beside the main checkout of a git worktree.
+ */
+function sharedBench(): string {
+  if (process.env.CHAT_BENCH_SHARED) return resolve(process.env.CHAT_BENCH_SHARED);
+  const beside = resolve(ROOT, '../shared/bench');
+  if (existsSync(beside)) return beside;
+  const git = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: ROOT, encoding: 'utf8' });
+  const main = git.status === 0 ? resolve(git.stdout.trim(), '../../shared/bench') : null;
+  return main !== null && existsSync(main) ? main : beside;
+}
+export const SHARED = sharedBench();
 export const CHATLOAD_SOURCE = join(SHARED, 'chatload.c');
 export const BASELINE = join(SHARED, 'baseline-node.mjs');
+/** InspIRCd's benchmark configuration: fakelag off, limits raised, loopback only. */
 export const INSPIRCD_CONF = join(SHARED, 'anchors/inspircd.conf');
 export const SERVER_MAIN = join(ROOT, 'dist/src/cli/main.js');
 /**
@@ -45,6 +58,13 @@ export function chatloadAvailable(): boolean {
   return existsSync(CHATLOAD_SOURCE) && onPath('cc');
 }
 
+/** Why InspIRCd cannot be the IRC workloads' A/B anchor here, or null if it can. */
+export function inspircdMissing(): string | null {
+  if (!onPath('inspircd')) return 'InspIRCd is not installed (Debian: apt-get install -y inspircd)';
+  if (!existsSync(INSPIRCD_CONF)) return `its configuration, ${INSPIRCD_CONF}, is not there`;
+  return null;
+}
+
 /** Compiles chatload once per version of its source. */
 export function buildChatload(): string {
   const out = join(tmpdir(), `chatload-${Math.floor(statSync(CHATLOAD_SOURCE).mtimeMs)}`);
@@ -56,8 +76,11 @@ export function buildChatload(): string {
   return out;
 }
 
-/** Runs a command with the descriptor limit raised to the hard limit, as start.sh does. */
-export function spawnUnlimited(command: string, args: string[], stdout: 'ignore' | 'pipe'): ChildProcess {
+/**
+ * Runs a command with the descriptor limit raised to the hard limit, as start.sh does. `output`: a
+ * file descriptor takes stdout and stderr both.
+ */
+export function spawnUnlimited(command: string, args: string[], stdout: 'ignore' | 'pipe' | number): ChildProcess {
   return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', command, ...args], {
     stdio: ['ignore', stdout, stdout],
   });
@@ -101,22 +124,32 @@ export function exited(child: ChildProcess): Promise<void> {
 export interface Server {
   /** The chat server processes (one, or a cluster's nodes). */
   children: ChildProcess[];
+  /** The ports the driver connects to: the IRC door's for an IRC workload. */
   ports: number[];
   /** A private Redis for a cluster run, with its Unix socket. */
   redis: { child: ChildProcess | null; url: string; dir: string | null } | null;
-  /** A directory of the run's own (InspIRCd's config and logs), removed when it stops. */
-  tempDir?: string;
+  /** InspIRCd's configuration, pid file and log, removed when it stops. */
+  scratch: string | null;
 }
 
-export async function startProcess(args: string[], port: number, what: string): Promise<ChildProcess> {
-  // stdout ignored, never an unread pipe: pino writes synchronously and would block.
-  const child = spawnUnlimited(process.execPath, args, 'ignore');
+/**
+ * Where a server's stdout and stderr go: `log` names a file (`--logs`), else nowhere; never an
+ * unread pipe, since pino writes synchronously and would block.
+ */
+function outputTo(log: string | undefined): 'ignore' | number {
+  return log === undefined ? 'ignore' : openSync(log, 'a');
+}
+
+export async function startProcess(args: string[], port: number, what: string, log: string | undefined, command = process.execPath): Promise<ChildProcess> {
+  const output = outputTo(log);
+  const child = spawnUnlimited(command, args, output);
+  if (typeof output === 'number') closeSync(output);
   children.add(child);
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the ${what} did not start on port ${port}`);
+      throw new Error(`the ${what} did not start on port ${port}${log === undefined ? '' : ` (see ${log})`}`);
     }
     await sleep(50);
   }
@@ -137,51 +170,69 @@ export async function startRedisServer(): Promise<{ child: ChildProcess; url: st
   return { child, url: `unix://${socket}`, dir };
 }
 
-/** `prefix`: the cluster's Redis key prefix, one per run so runs never share state. */
-export async function startServer(kind: ServerKind, nodes: number, redisUrl: string | undefined, reference: string | undefined, prefix: string, door: Door = 'lab'): Promise<Server> {
-  const serveArgs = (port: number, main = SERVER_MAIN): string[] => [...SERVER_NODE_FLAGS, main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off'];
-  if (kind === 'inspircd') return startInspircd();
-  if (door === 'irc' && kind !== 'cluster') {
-    // The load goes to the IRC port; the lab port listens too, as it does for users.
-    const [port, ircPort] = [await freePort(), await freePort()];
-    const main = kind === 'reference' ? reference : SERVER_MAIN;
-    const child = await startProcess([...serveArgs(port, main), '--irc-port', String(ircPort), '--server-name', 'irc.bench'], ircPort, `${kind} server's IRC door`);
-    return { children: [child], ports: [ircPort], redis: null };
+/**
+ * InspIRCd with the anchor's configuration, its port and /tmp paths changed to this run's, in a
+ * scratch directory (kept, and named in the error, if it does not start). Its own log (connections,
+ * not traffic) goes beside `log` when that is given.
+ */
+async function startInspircd(log: string | undefined): Promise<Server> {
+  const scratch = mkdtempSync(join(tmpdir(), 'chat-bench-inspircd-'));
+  const port = await freePort();
+  const conf = readFileSync(INSPIRCD_CONF, 'utf8')
+    .replace(/(<bind [^>]*port=")\d+(")/, `$1${port}$2`)
+    .replaceAll('/tmp/inspircd-bench.pid', join(scratch, 'inspircd.pid'))
+    .replaceAll('/tmp/inspircd-bench.log', log === undefined ? join(scratch, 'inspircd.log') : log.replace(/(\.log)?$/, '-own.log'));
+  writeFileSync(join(scratch, 'inspircd.conf'), conf);
+  const args = ['--runasroot', '--nofork', '--config', join(scratch, 'inspircd.conf')];
+  try {
+    const child = await startProcess(args, port, 'InspIRCd', log ?? join(scratch, 'stdout.log'), 'inspircd');
+    return { children: [child], ports: [port], redis: null, scratch };
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; its files are in ${scratch}`);
   }
-  if (kind !== 'cluster') {
-    const port = await freePort();
-    const args = kind === 'project' ? serveArgs(port) : kind === 'reference' ? serveArgs(port, reference) : [BASELINE, String(port)];
-    return { children: [await startProcess(args, port, `${kind} server`)], ports: [port], redis: null };
-  }
-  const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
-  const server: Server = { children: [], ports: [], redis };
-  for (let i = 0; i < nodes; i++) {
-    const port = await freePort();
-    const ircPort = door === 'irc' ? await freePort() : null;
-    const args = [...serveArgs(port), '--redis', redis.url, '--cluster-prefix', prefix, ...(ircPort === null ? [] : ['--irc-port', String(ircPort), '--server-name', 'irc.bench'])];
-    server.children.push(await startProcess(args, ircPort ?? port, `cluster node ${i + 1}`));
-    server.ports.push(ircPort ?? port);
-  }
-  return server;
 }
 
-/** InspIRCd 3.15 (Debian's `inspircd`) with the anchor config, its port and paths its own. */
-async function startInspircd(): Promise<Server> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'chat-bench-inspircd-'));
-  const config = readFileSync(INSPIRCD_CONF, 'utf8').replace('port="6667"', `port="${port}"`).replaceAll('/tmp/inspircd-bench', join(dir, 'inspircd'));
-  writeFileSync(join(dir, 'inspircd.conf'), config);
-  const child = spawnUnlimited('inspircd', ['--runasroot', '--nofork', '--config', join(dir, 'inspircd.conf')], 'ignore');
-  children.add(child);
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`InspIRCd did not start on port ${port}`);
-    }
-    await sleep(50);
+/** What startServer needs besides the server's kind. */
+export interface ServerOptions {
+  door: Door;
+  /** Cluster runs: the nodes, and the Redis (a private one when undefined). */
+  nodes: number;
+  redisUrl: string | undefined;
+  /** `--against`: the other checkout's server entry point. */
+  reference: string | undefined;
+  /** The cluster's Redis key prefix, one per run so runs never share state. */
+  prefix: string;
+  /** `--logs`: the file the server's output goes to (a cluster's nodes: one file each, numbered). */
+  log: string | undefined;
+}
+
+export async function startServer(kind: ServerKind, options: ServerOptions): Promise<Server> {
+  const { door, nodes, redisUrl, reference, prefix, log } = options;
+  if (kind === 'inspircd') return startInspircd(log);
+  /** The server on `port` (the lab door's), with the IRC door on `ircPort` for an IRC workload; the port to drive. */
+  const serve = async (main: string, extra: string[], what: string, nodeLog: string | undefined): Promise<[ChildProcess, number]> => {
+    const port = await freePort();
+    const ircPort = door === 'irc' ? await freePort() : null;
+    const args = [...SERVER_NODE_FLAGS, main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--admin', 'off', ...(ircPort === null ? [] : ['--irc-port', String(ircPort)]), ...extra];
+    const child = await startProcess(args, ircPort ?? port, what, nodeLog);
+    return [child, ircPort ?? port];
+  };
+  if (kind === 'baseline') {
+    const port = await freePort();
+    return { children: [await startProcess([BASELINE, String(port)], port, 'baseline server', log)], ports: [port], redis: null, scratch: null };
   }
-  return { children: [child], ports: [port], redis: null, tempDir: dir };
+  if (kind !== 'cluster') {
+    const [child, port] = await serve(kind === 'reference' ? reference! : SERVER_MAIN, [], `${kind} server${door === 'irc' ? "'s IRC door" : ''}`, log);
+    return { children: [child], ports: [port], redis: null, scratch: null };
+  }
+  const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
+  const server: Server = { children: [], ports: [], redis, scratch: null };
+  for (let i = 0; i < nodes; i++) {
+    const [child, port] = await serve(SERVER_MAIN, ['--redis', redis.url, '--cluster-prefix', prefix], `cluster node ${i + 1}`, log?.replace(/(\.log)?$/, `-node${i + 1}$1`));
+    server.children.push(child);
+    server.ports.push(port);
+  }
+  return server;
 }
 
 export async function stopServer(server: Server, kind: ServerKind): Promise<void> {
@@ -198,7 +249,7 @@ export async function stopServer(server: Server, kind: ServerKind): Promise<void
     children.delete(server.redis.child);
   }
   if (server.redis?.dir) rmSync(server.redis.dir, { recursive: true, force: true });
-  if (server.tempDir) rmSync(server.tempDir, { recursive: true, force: true });
+  if (server.scratch) rmSync(server.scratch, { recursive: true, force: true });
 }
 
 /** User plus system CPU seconds of a process so far, or null where there is no /proc. */

@@ -1,6 +1,6 @@
 /** The bench's figures: medians per workload and server, and the tables it prints. */
 import type { DriverResult } from './driver.js';
-import { JOIN_STORM, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
+import { JOIN_STORMS, WORKLOADS, type JoinStorm, type Run, type ServerKind, type Workload } from './workloads.js';
 
 export interface Row {
   workload: string;
@@ -17,6 +17,8 @@ export interface Row {
   order_violations: number | null;
   cpu_nodes_s: number | null;
   cpu_redis_s: number | null;
+  /** The server's CPU time over the whole run (setup, warm-up, drain) per message delivered in it, µs. */
+  cpu_us_per_delivery: number | null;
   output_buffer_cuts: number | null;
 }
 
@@ -26,6 +28,9 @@ export function median(values: number[]): number | null {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** A scale run's CPU is mostly its join storm (1 msg/s a sender): per delivery it says nothing. */
+const setupBound = (workload: string): boolean => JOIN_STORMS.some((j) => j.from === workload);
 
 export function summarize(runs: Run[], workload: Workload, server: ServerKind): Row {
   const mine = runs.filter((r) => r.workload === workload.name && r.server === server);
@@ -46,21 +51,23 @@ export function summarize(runs: Run[], workload: Workload, server: ServerKind): 
     order_violations: worst((r) => r.order_violations + r.order_divergent_rooms),
     cpu_nodes_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.nodes] : []))),
     cpu_redis_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.redis] : []))),
+    cpu_us_per_delivery: setupBound(workload.name) ? null : median(mine.flatMap((r) => (r.cpu && r.result && r.result.delivered > 0 ? [(r.cpu.nodes * 1e6) / r.result.delivered] : []))),
     output_buffer_cuts: mine.some((r) => r.outputBufferCuts !== null) ? Math.max(...mine.map((r) => r.outputBufferCuts ?? 0)) : null,
   };
 }
 
-export function joinStormRow(scale: Row): Row {
+export function joinStormRow(scale: Row, storm: JoinStorm): Row {
   return {
     ...scale,
-    workload: JOIN_STORM.name,
-    label: JOIN_STORM.label,
+    workload: storm.name,
+    label: storm.label,
     delivered_per_s: null,
     p50_ms: null,
     p99_ms: null,
     kb_per_conn: null,
     lost: null,
     order_violations: null,
+    cpu_us_per_delivery: null,
   };
 }
 
@@ -105,52 +112,100 @@ export function cpuTable(rows: Row[]): string {
   );
 }
 
-export function ratioTable(rows: Row[], a: ServerKind, b: ServerKind): string {
-  const labels = [...new Set(rows.map((r) => r.label))];
+/**
+ * CPU per delivery: the server's CPU seconds over the whole run (its setup, warm-up and drain
+ * too) divided by every message delivered in it; not for the scale runs (see setupBound).
+ */
+export function cpuPerDeliveryTable(rows: Row[]): string {
   return table(
-    ['workload', `${a}/${b}`, 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn'],
-    labels.map((label) => {
-      const first = rows.find((r) => r.label === label && r.server === a)!;
-      const second = rows.find((r) => r.label === label && r.server === b)!;
+    ['workload', 'server', 'server CPU s', 'CPU µs/delivery'],
+    rows.filter((r) => r.cpu_us_per_delivery !== null).map((r) => [r.label, r.server, fmt(r.cpu_nodes_s, 2), fmt(r.cpu_us_per_delivery, 2)]),
+  );
+}
+
+/** The two servers a workload's A/B compares, A first. */
+export type Sides = (workload: string) => readonly [ServerKind, ServerKind];
+
+/** A join storm's sides are its scale run's. */
+const scaleOf = (workload: string): string => JOIN_STORMS.find((j) => j.name === workload)?.from ?? workload;
+
+export function ratioTable(rows: Row[], sides: Sides): string {
+  const workloads = [...new Set(rows.map((r) => r.workload))];
+  return table(
+    ['workload', 'A/B (ratio of medians)', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn', 'CPU µs/delivery'],
+    workloads.map((workload) => {
+      const [a, b] = sides(scaleOf(workload));
+      const first = rows.find((r) => r.workload === workload && r.server === a)!;
+      const second = rows.find((r) => r.workload === workload && r.server === b)!;
       return [
-        label,
-        'ratio of medians',
+        first.label,
+        `${a}/${b}`,
         ratio(first.delivered_per_s, second.delivered_per_s),
         ratio(first.p50_ms, second.p50_ms),
         ratio(first.p99_ms, second.p99_ms),
         ratio(first.joins_per_s, second.joins_per_s),
         ratio(first.kb_per_conn, second.kb_per_conn),
+        ratio(first.cpu_us_per_delivery, second.cpu_us_per_delivery),
       ];
     }),
   );
 }
 
 /** The figure each target judges, per workload: what the per-pair table shows. */
-export const TARGET_METRICS: readonly { workload: string; label?: string; metric: string; of: (r: DriverResult) => number }[] = [
-  { workload: 'fanout-a', metric: 'delivered/s', of: (r) => r.delivered_per_s },
-  { workload: 'fanout-b', metric: 'delivered/s', of: (r) => r.delivered_per_s },
-  { workload: 'latency', metric: 'p99', of: (r) => r.p99_us },
-  { workload: 'scale', metric: 'p99', of: (r) => r.p99_us },
-  { workload: JOIN_STORM.from, label: JOIN_STORM.label, metric: 'joins/s', of: (r) => r.joins_per_s },
+export const TARGET_METRICS: readonly { workload: string; label?: string; metric: string; of: (run: Run) => number | null }[] = [
+  { workload: 'fanout-a', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
+  { workload: 'fanout-b', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
+  { workload: 'latency', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
+  { workload: 'scale', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
+  ...JOIN_STORMS.filter((j) => j.from === 'scale').map((j) => ({ workload: j.from, label: j.label, metric: 'joins/s', of: (r: Run) => r.result?.joins_per_s ?? null })),
+  { workload: 'fanout-a-irc', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
+  { workload: 'fanout-b-irc', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
+  { workload: 'scale-irc', metric: 'KB/conn', of: (r) => (r.result ? r.kbPerConn : null) },
+  ...JOIN_STORMS.filter((j) => j.from === 'scale-irc').map((j) => ({ workload: j.from, label: j.label, metric: 'joins/s', of: (r: Run) => r.result?.joins_per_s ?? null })),
 ];
 
 /**
  * Each pair's ratio beside the median: on a shared machine one pair can land far from the rest,
  * and the spread says how far a median can be trusted.
  */
-export function pairTable(runs: Run[], a: ServerKind, b: ServerKind, pairs: number): string {
+export function pairTable(runs: Run[], sides: Sides, pairs: number): string {
   const rows = TARGET_METRICS.filter((t) => runs.some((r) => r.workload === t.workload)).map((target) => {
+    const [a, b] = sides(target.workload);
     const ratios: (number | null)[] = [];
     for (let pair = 0; pair < pairs; pair++) {
-      const result = (server: ServerKind): DriverResult | null => runs.find((r) => r.workload === target.workload && r.server === server && r.pair === pair)?.result ?? null;
-      const first = result(a);
-      const second = result(b);
-      ratios.push(first && second && target.of(second) !== 0 ? target.of(first) / target.of(second) : null);
+      const figure = (server: ServerKind): number | null => {
+        const run = runs.find((r) => r.workload === target.workload && r.server === server && r.pair === pair);
+        return run ? target.of(run) : null;
+      };
+      const first = figure(a);
+      const second = figure(b);
+      ratios.push(first !== null && second !== null && second !== 0 ? first / second : null);
     }
     const label = target.label ?? WORKLOADS.find((w) => w.name === target.workload)!.label;
-    return [label, target.metric, ...ratios.map(times), times(median(ratios.filter((x): x is number => x !== null)))];
+    return [label, `${a}/${b}`, target.metric, ...ratios.map(times), times(median(ratios.filter((x): x is number => x !== null)))];
   });
-  return table(['workload', 'metric', ...Array.from({ length: pairs }, (_, i) => `pair ${i + 1}`), 'median'], rows);
+  return table(['workload', 'A/B', 'metric', ...Array.from({ length: pairs }, (_, i) => `pair ${i + 1}`), 'median'], rows);
+}
+
+/**
+ * Memory per connection at 10,000 connections through each door of the same server (the scale
+ * and scale-irc runs of `server`): each run's figure and the ratio of the medians. Null unless
+ * both ran.
+ */
+export function doorMemoryTable(runs: Run[], server: ServerKind): string | null {
+  const perRun = (workload: string): number[] => runs.flatMap((r) => (r.workload === workload && r.server === server && r.result && r.kbPerConn !== null ? [r.kbPerConn] : []));
+  const lab = perRun('scale');
+  const irc = perRun('scale-irc');
+  if (lab.length === 0 || irc.length === 0) return null;
+  const each = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
+  return table(
+    ['10,000 connections', 'server', 'KB/conn (median)', 'each run'],
+    [
+      ['lab door', server, fmt(median(lab), 1), each(lab)],
+      ['IRC door', server, fmt(median(irc), 1), each(irc)],
+      ['IRC/lab', server, ratio(median(irc), median(lab)), ''],
+    ],
+  );
 }
 
 // ---------------------------------------------------------------- main

@@ -1,38 +1,40 @@
 /**
  * `npm run bench [-- options]`: starts the server, drives the benchmark workloads against it and
- * prints a table (throughput, latency, joins/s, memory per connection). With `--ab`, runs the
- * project and the plain-Node baseline (../shared/bench/baseline-node.mjs) A B A B … and prints
- * the ratio of their medians per workload, and each pair's ratio for the figure each target
+ * prints a table (throughput, latency, joins/s, memory per connection, CPU per delivery). The IRC
+ * workloads run the same loads through the IRC door (`--irc-port`, `chatload --proto irc`). With
+ * `--ab`, runs the project and its anchor A B A B … (the plain-Node baseline,
+ * ../shared/bench/baseline-node.mjs, for the lab workloads; InspIRCd for the IRC workloads) and
+ * prints the ratio of their medians per workload, and each pair's ratio for the figure each target
  * judges. Uses chatload (../shared/bench/chatload.c) when it is there and `cc` is on PATH, else
- * the project's own driver (bench/driver.ts).
+ * the project's own driver (bench/driver.ts), which speaks only the lab protocol.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
-import { BASELINE, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
-import { cpuTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
-import { JOIN_STORM, WORKLOADS, type Door, type Run, type ServerKind, type Workload } from './workloads.js';
+import { BASELINE, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
+import { cpuPerDeliveryTable, cpuTable, doorMemoryTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
+import { JOIN_STORMS, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- options
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only NAME[,NAME]   workloads: ${[...WORKLOADS.map((w) => w.name), JOIN_STORM.name].join(', ')} (default all)
+  --only NAME[,NAME]   workloads: ${[...WORKLOADS.map((w) => w.name), ...JOIN_STORMS.map((j) => j.name)].join(', ')}
+                       (default all; the *-irc ones drive the IRC door with chatload --proto irc)
   --duration S         measured seconds per run (default 5)
   --warmup S           seconds of load before measuring starts (default 1): the JIT's warm-up
   --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
-  --ab                 compare with ../shared/bench/baseline-node.mjs, runs A B A B …
+  --ab                 compare with ../shared/bench/baseline-node.mjs (lab workloads) and InspIRCd
+                       (IRC workloads, ../shared/bench/anchors/inspircd.conf), runs A B A B …
   --against DIR        with --ab: compare with another checkout's build instead (say, a git
                        worktree of the commit before a change, built with npm run build), run
                        with the same Node flags: a before/after A/B of the change in one run
   --pairs N            A/B pairs per workload (default 3)
-  --door lab|irc       the front door the load goes through (default lab); irc: chatload --proto irc
-                       against the IRC door, and with --ab against InspIRCd 3.15 (Debian's inspircd,
-                       ../shared/bench/anchors/inspircd.conf) instead of the plain-Node baseline
   --cluster N          cluster mode: N nodes sharing rooms through one Redis, clients spread over
                        them; with --ab, compared with the single-process server
   --redis URL          the Redis for --cluster (default: a private redis-server per run)
+  --logs DIR           keep each server's output (its pino log) in DIR, a file per run
   --json               also print the runs and medians as one JSON line
   --help               this text
 
@@ -50,7 +52,7 @@ function options(): {
   json: boolean;
   cluster: number;
   redis: string | undefined;
-  door: Door;
+  logs: string | undefined;
 } {
   const { values } = parseArgs({
     options: {
@@ -64,7 +66,7 @@ function options(): {
       json: { type: 'boolean', default: false },
       cluster: { type: 'string', default: '0' },
       redis: { type: 'string' },
-      door: { type: 'string', default: 'lab' },
+      logs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,7 +74,7 @@ function options(): {
     console.log(USAGE);
     process.exit(0);
   }
-  const names = values.only?.split(',').map((n) => (n.trim() === JOIN_STORM.name ? JOIN_STORM.from : n.trim()));
+  const names = values.only?.split(',').map((n) => JOIN_STORMS.find((j) => j.name === n.trim())?.from ?? n.trim());
   for (const name of names ?? []) {
     if (!WORKLOADS.some((w) => w.name === name)) fail(`unknown workload "${name}"`);
   }
@@ -90,14 +92,26 @@ function options(): {
   if (reference !== undefined && (!values.ab || cluster > 0)) fail('--against goes with --ab, on a single server');
   if (reference !== undefined && !existsSync(reference)) fail(`--against: ${reference} is missing: run \`npm run build\` there`);
   if (values.ab && cluster === 0 && reference === undefined && !existsSync(BASELINE)) fail(`--ab needs the baseline, ${BASELINE}, which is not there`);
-  const door = values.door as Door;
-  if (door !== 'lab' && door !== 'irc') fail('--door must be lab or irc');
-  if (door === 'irc' && values.driver === 'node') fail('--door irc needs chatload (the Node driver speaks the lab protocol only)');
-  if (door === 'irc' && values.ab && cluster === 0 && values.against === undefined && !onPath('inspircd')) fail('--door irc --ab compares with InspIRCd: install it (apt-get install inspircd)');
   const driver = values.driver ?? (chatloadAvailable() ? 'chatload' : 'node');
   if (driver === 'chatload' && !chatloadAvailable()) fail(`--driver chatload needs ${CHATLOAD_SOURCE} and cc on PATH`);
+  // An IRC workload asked for by name and impossible here is an error; left out of "all", a note.
+  const ircBlocked =
+    driver === 'node'
+      ? 'the Node driver speaks only the lab protocol: the IRC workloads need chatload'
+      : values.ab && reference !== undefined && !ircDoorIn(reference)
+        ? `the build in ${values.against} has no IRC door (no --irc-port)`
+        : values.ab && cluster === 0 && reference === undefined
+          ? inspircdMissing()
+          : null;
+  let only = names ? WORKLOADS.filter((w) => names.includes(w.name)) : [...WORKLOADS];
+  if (ircBlocked !== null && only.some((w) => w.door === 'irc')) {
+    if (names) fail(`${ircBlocked}; leave out ${only.filter((w) => w.door === 'irc').map((w) => w.name).join(', ')}`);
+    process.stderr.write(`bench: IRC workloads skipped: ${ircBlocked}\n`);
+    only = only.filter((w) => w.door !== 'irc');
+  }
+  if (values.logs !== undefined) mkdirSync(values.logs, { recursive: true });
   return {
-    only: names ? WORKLOADS.filter((w) => names.includes(w.name)) : [...WORKLOADS],
+    only,
     duration,
     warmup,
     driver,
@@ -107,8 +121,14 @@ function options(): {
     json: values.json,
     cluster,
     redis: values.redis,
-    door,
+    logs: values.logs === undefined ? undefined : resolve(values.logs),
   };
+}
+
+/** Whether another checkout's build has the IRC door: its serve command knows --irc-port. */
+function ircDoorIn(reference: string): boolean {
+  const serve = join(dirname(reference), 'serve.js');
+  return existsSync(serve) && readFileSync(serve, 'utf8').includes("'irc-port'");
 }
 
 // ---------------------------------------------------------------- one run
@@ -123,7 +143,7 @@ interface Plan {
   duration: number;
   warmup: number;
   total: number;
-  door: Door;
+  logs: string | undefined;
 }
 
 let runIndex = 0;
@@ -148,7 +168,14 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
-    server = await startServer(kind, plan.nodes, plan.redis, plan.reference, `bench-${process.pid}-${runIndex}:`, plan.door);
+    server = await startServer(kind, {
+      door: workload.door,
+      nodes: plan.nodes,
+      redisUrl: plan.redis,
+      reference: plan.reference,
+      prefix: `bench-${process.pid}-${runIndex}:`,
+      log: plan.logs === undefined ? undefined : join(plan.logs, `${String(runIndex).padStart(3, '0')}-${workload.name}-${kind}-pair${pair + 1}.log`),
+    });
     const pids = server.children.map((child) => child.pid);
     const totalRss = (): number | null => {
       const each = pids.map(rssKb);
@@ -161,7 +188,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
     const before = totalRss();
     let peak = before;
-    const args = [...workload.args, ...(plan.door === 'irc' ? ['--proto', 'irc'] : []), '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const args = [...(workload.door === 'irc' ? ['--proto', 'irc'] : []), ...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const driver =
       plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
     children.add(driver);
@@ -178,8 +205,8 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     clearTimeout(limit);
     clearInterval(sampler);
     children.delete(driver);
+    run.cpu = { nodes: totalCpu(pids) - cpuBefore.nodes, redis: totalCpu([redisPid]) - cpuBefore.redis };
     if (kind === 'cluster') {
-      run.cpu = { nodes: totalCpu(pids) - cpuBefore.nodes, redis: totalCpu([redisPid]) - cpuBefore.redis };
       const subscribersAfter = await subscriberIds(server.redis!.url);
       run.outputBufferCuts = subscribersBefore && subscribersAfter ? [...subscribersBefore].filter((id) => !subscribersAfter.has(id)).length : null;
     }
@@ -203,49 +230,75 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   return run;
 }
 
+/** The A/B's anchor for a workload: the single-process server for a cluster, the other build for `--against`, else the baseline or InspIRCd by door. */
+function anchorOf(workload: Workload, cluster: number, reference: string | undefined): ServerKind {
+  if (cluster > 0) return 'project';
+  if (reference !== undefined) return 'reference';
+  return workload.door === 'irc' ? 'inspircd' : 'baseline';
+}
+
+const ANCHOR_NAMES: Record<ServerKind, string> = {
+  project: 'the single-process server',
+  reference: 'the build in',
+  baseline: 'the plain-Node baseline',
+  inspircd: 'InspIRCd',
+  cluster: 'the cluster',
+};
+
 async function main(): Promise<number> {
   const opts = options();
   if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
   const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
-  const other: ServerKind = opts.cluster > 0 ? 'project' : opts.reference !== undefined ? 'reference' : opts.door === 'irc' ? 'inspircd' : 'baseline';
-  const servers: ServerKind[] = opts.ab ? [single, other] : [single];
+  const serversOf = (workload: Workload): ServerKind[] => (opts.ab ? [single, anchorOf(workload, opts.cluster, opts.reference)] : [single]);
+  const sides = (name: string): readonly [ServerKind, ServerKind] => {
+    const workload = WORKLOADS.find((w) => w.name === name)!;
+    return [single, anchorOf(workload, opts.cluster, opts.reference)];
+  };
   const repeats = opts.ab ? opts.pairs : 1;
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total: opts.only.length * servers.length * repeats, door: opts.door };
+  const total = opts.only.reduce((sum, w) => sum + serversOf(w).length * repeats, 0);
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
+  const anchors = [...new Set(opts.only.map((w) => anchorOf(w, opts.cluster, opts.reference)))].map((kind) =>
+    kind === 'reference' ? `${ANCHOR_NAMES.reference} ${opts.reference}` : `${ANCHOR_NAMES[kind]}${kind === 'inspircd' ? ' (IRC workloads)' : kind === 'baseline' ? ' (lab workloads)' : ''}`,
+  );
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s (after ${opts.warmup} s of warm-up) with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
       `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
-      `${opts.door === 'irc' ? ', through the IRC door' : ''}` +
-      `${opts.ab ? `, A/B against the ${{ project: 'single-process server', reference: `build in ${opts.reference}`, baseline: 'plain-Node baseline', cluster: '', inspircd: 'InspIRCd 3.15 (anchor config)' }[other]}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
+      `${opts.ab ? `, A/B against ${anchors.join(' and ')}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
   for (const workload of opts.only) {
     for (let pair = 0; pair < repeats; pair++) {
-      for (const server of servers) runs.push(await runOnce(plan, workload, server, pair));
+      for (const server of serversOf(workload)) runs.push(await runOnce(plan, workload, server, pair));
     }
   }
   const rows: Row[] = [];
   for (const workload of opts.only) {
-    for (const server of servers) {
-      const row = summarize(runs, workload, server);
-      rows.push(row);
-    }
+    for (const server of serversOf(workload)) rows.push(summarize(runs, workload, server));
   }
-  for (const row of rows.filter((r) => r.workload === JOIN_STORM.from)) rows.push(joinStormRow(row));
+  for (const storm of JOIN_STORMS) {
+    for (const row of rows.filter((r) => r.workload === storm.from)) rows.push(joinStormRow(row, storm));
+  }
   console.log(`\n${figuresTable(rows)}`);
   if (opts.cluster > 0) console.log(`\n${cpuTable(rows)}`);
+  console.log(`\n${cpuPerDeliveryTable(rows)}`);
+  const doors = doorMemoryTable(runs, single);
+  if (doors !== null) console.log(`\nmemory per connection by door:\n${doors}`);
   if (opts.ab) {
-    console.log(`\n${ratioTable(rows, servers[0]!, servers[1]!)}`);
-    console.log(`\nper pair, ${servers[0]}/${servers[1]}:\n${pairTable(runs, servers[0]!, servers[1]!, repeats)}`);
+    console.log(`\n${ratioTable(rows, sides)}`);
+    console.log(`\nper pair, A/B:\n${pairTable(runs, sides, repeats)}`);
   }
   console.log(
     `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
-      `${opts.duration} s per run after ${opts.warmup} s of warm-up${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection` +
+      `${opts.duration} s per run after ${opts.warmup} s of warm-up${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection; CPU µs/delivery: server CPU over the whole run per message delivered` +
       `${opts.cluster > 0 ? ' (all nodes; Redis not counted)' : ''}`,
   );
   if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, warmup: opts.warmup, ab: opts.ab, pairs: repeats, runs, rows }));
   const failures = runs.filter((r) => r.failure);
   for (const r of failures) process.stderr.write(`bench: ${r.server} ${r.workload} failed: ${r.failure}\n`);
+  for (const r of runs.filter((run) => (run.result?.errors ?? 0) > 0)) {
+    process.stderr.write(`bench: ${r.server} ${r.workload} pair ${r.pair + 1}: the driver saw ${r.result!.errors} error replies or socket errors\n`);
+  }
   const unsound = rows.filter((r) => (r.lost ?? 0) !== 0 || (r.order_violations ?? 0) !== 0);
   for (const r of unsound) process.stderr.write(`bench: ${r.server} ${r.label}: ${r.lost} lost, ${r.order_violations} order violations\n`);
   return failures.length || unsound.length ? 1 : 0;

@@ -1,28 +1,46 @@
 /** The benchmark's workloads, the servers it runs them against, and what one run records. */
 import type { DriverResult } from './driver.js';
 
+/** The front door a workload drives: the lab protocol's port, or the IRC door (`--irc-port`). */
+export type Door = 'lab' | 'irc';
+
 export interface Workload {
   name: string;
   label: string;
+  door: Door;
   args: string[];
 }
 
+const FANOUT_A = ['--rooms', '1', '--members', '100', '--senders', '4', '--window', '16'];
+const FANOUT_B = ['--rooms', '10', '--members', '50', '--senders', '2', '--window', '16'];
+const SCALE = ['--rooms', '1000', '--members', '10', '--senders', '1', '--rate', '1'];
+
+/** The IRC workloads are the lab's, load for load, driven with `chatload --proto irc`. */
 export const WORKLOADS: readonly Workload[] = [
-  { name: 'fanout-a', label: 'fan-out A', args: ['--rooms', '1', '--members', '100', '--senders', '4', '--window', '16'] },
-  { name: 'fanout-b', label: 'fan-out B', args: ['--rooms', '10', '--members', '50', '--senders', '2', '--window', '16'] },
-  { name: 'latency', label: 'latency', args: ['--rooms', '1', '--members', '100', '--senders', '10', '--rate', '100'] },
-  { name: 'scale', label: 'scale 10k', args: ['--rooms', '1000', '--members', '10', '--senders', '1', '--rate', '1'] },
+  { name: 'fanout-a', label: 'fan-out A', door: 'lab', args: FANOUT_A },
+  { name: 'fanout-b', label: 'fan-out B', door: 'lab', args: FANOUT_B },
+  { name: 'latency', label: 'latency', door: 'lab', args: ['--rooms', '1', '--members', '100', '--senders', '10', '--rate', '100'] },
+  { name: 'scale', label: 'scale 10k', door: 'lab', args: SCALE },
+  { name: 'fanout-a-irc', label: 'fan-out A IRC', door: 'irc', args: FANOUT_A },
+  { name: 'fanout-b-irc', label: 'fan-out B IRC', door: 'irc', args: FANOUT_B },
+  { name: 'scale-irc', label: 'scale 10k IRC', door: 'irc', args: SCALE },
 ];
-/** The join storm is the setup of the scale run: its joins/s. */
-export const JOIN_STORM = { name: 'join-storm', label: 'join storm', from: 'scale' };
+
+/** A join storm is the setup of a scale run: its joins/s. */
+export interface JoinStorm {
+  name: string;
+  label: string;
+  from: string;
+}
+export const JOIN_STORMS: readonly JoinStorm[] = [
+  { name: 'join-storm', label: 'join storm', from: 'scale' },
+  { name: 'join-storm-irc', label: 'join storm IRC', from: 'scale-irc' },
+];
 
 /** `cluster`: the project's nodes (--cluster N) sharing rooms through one Redis. */
 /** `reference`: another checkout's build (`--against DIR`), for a before/after A/B of a change. */
-/** `inspircd`: InspIRCd 3.15 with the anchor config (../shared/bench/anchors), for the IRC door's A/B. */
+/** `inspircd`: InspIRCd 3.15 with ../shared/bench/anchors/inspircd.conf, the IRC workloads' A/B anchor. */
 export type ServerKind = 'project' | 'baseline' | 'cluster' | 'reference' | 'inspircd';
-
-/** Which front door the load goes through: the lab protocol's, or IRC's (chatload --proto irc). */
-export type Door = 'lab' | 'irc';
 
 export interface Run {
   workload: string;
@@ -32,7 +50,7 @@ export interface Run {
   result: DriverResult | null;
   /** Server RSS growth during the run per connection, KiB (all nodes together in a cluster). */
   kbPerConn: number | null;
-  /** Cluster runs: CPU seconds the nodes (together) and Redis used during the run. */
+  /** CPU seconds the server processes (together) and, in cluster runs, Redis used during the run. */
   cpu: { nodes: number; redis: number } | null;
   /** Cluster runs: node subscriber connections that Redis cut during the run (a slow subscriber passing its output-buffer limit). */
   outputBufferCuts: number | null;
