@@ -1,7 +1,7 @@
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
 import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
-import { handleRegistered, isChannelMessage, nextOfList, postChannelMessage } from '../src/irc/session/commands.js';
+import { channelMessage, handleRegistered, isChannelMessage, nextOfList } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
 import type { IrcClientContext, IrcClientInput } from '../src/irc/session/state.js';
@@ -53,9 +53,10 @@ export const ircClientMachine = setup({
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
-    postToChannel: enqueueActions(({ context, event, enqueue, self }) => {
+    postToChannel: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'irc.message');
-      postChannelMessage(context, event.message, effectsOf(self, enqueue));
+      const post = channelMessage(context, event.message);
+      if (post) enqueue.sendTo(post.room, post.event);
     }),
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');

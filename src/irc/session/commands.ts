@@ -1,4 +1,4 @@
-import type { IrcQuery } from '../../../actors/events.js';
+import type { IrcQuery, RoomActorRef, RoomEvent } from '../../../actors/events.js';
 import { nameProblem } from '../../protocol/values.js';
 import type { Membership } from '../../session/rules.js';
 import { wantsTimeTags } from '../caps.js';
@@ -169,15 +169,23 @@ export function isChannelMessage(context: IrcClientContext, message: IrcMessage)
   return target !== undefined && target.startsWith('#') && !target.includes(',');
 }
 
-/** The short path's work: to the room (the connection is in it), or the one numeric it is owed. */
-export function postChannelMessage(context: IrcClientContext, message: IrcMessage, fx: IrcEffects): void {
+/**
+ * The short path's work: the room's chat event when the connection is in it (the caller sends it:
+ * no effects object per line), else the one numeric it is owed, sent here.
+ */
+export function channelMessage(context: IrcClientContext, message: IrcMessage): { room: RoomActorRef; event: RoomEvent } | null {
   context.stats.requests++;
   const [target, text] = message.params as [string, string | undefined];
   const notice = message.command === 'NOTICE';
   const membership = text ? membershipOfChannel(context, target) : undefined;
-  if (membership) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: text!, style: notice ? 'notice' : undefined, irc: true });
-  else if (notice) return;
-  else if (!text) reply(context, 'ERR_NOTEXTTOSEND');
+  if (membership) return { room: membership.room, event: { type: 'chat', joinId: context.joinId!, text: text!, style: notice ? 'notice' : undefined, irc: true } };
+  postChannelRefusal(context, target, text, notice);
+  return null;
+}
+
+function postChannelRefusal(context: IrcClientContext, target: string, text: string | undefined, notice: boolean): void {
+  if (notice) return;
+  if (!text) reply(context, 'ERR_NOTEXTTOSEND');
   else reply(context, 'ERR_CANNOTSENDTOCHAN', [target]);
 }
 
