@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run irctest -- [options]
   --help                this text
 
 Environment: IRCTEST_DIR (default ../shared/irctest), IRCTEST_VENV (default $TMPDIR/irctest-venv).
-Exit status: 0; 1 when a test InspIRCd passes fails here; 2 when a side could not run.`;
+Exit status: 0; 1 when a test fails here that is not a failure by design (README); 2 when a side could not run.`;
 
 /** Issue 17's selection: what a chat server's IRC door must do, without operators or services. */
 export const SELECTION = [
