@@ -1,13 +1,11 @@
 import { assertEvent, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { isLater, sendWhenSettled } from '../src/answer.js';
-import { ircTransportOptions, transportOptions } from '../src/config.js';
 import { ConnectionAdmission } from '../src/transport/admission.js';
 import { foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
 import { answerIrc, decideNick, deliverRemoteDirect } from '../src/supervision/irc-requests.js';
 import { spawnIrcClient, spawnLabClient } from '../src/supervision/spawn.js';
 import { LogBudget, logWithin } from '../src/log.js';
-import { encodeError } from '../src/protocol/encode.js';
-import { protocolError, type ProtocolError } from '../src/protocol/errors.js';
+import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
 import { roomIssuer } from '../src/rooms/issuing.js';
 import {
@@ -22,41 +20,13 @@ import {
   type ServerMachineEvent,
   type SupervisionEvent,
 } from '../src/supervision/registry.js';
-import { parseTrustedProxies } from '../src/transport/trusted-proxies.js';
 import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
+import { closingLine, ircListenerInput, labListenerInput, unregisteredIrc } from '../src/supervision/doors.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
-
-/** IRC connections not registered yet (no nick or no USER): counted when LUSERS asks, not kept. */
-function unregisteredIrc(clients: ServerContext['clients']): number {
-  let count = 0;
-  for (const { person, actor } of clients.values()) {
-    if (!person || (person.nick !== '*' && person.user !== '')) continue;
-    // One that has quit is on its way out, not a connection any more.
-    const state = actor.getSnapshot().value;
-    if (state !== 'departing' && state !== 'closing' && state !== 'closed') count++;
-  }
-  return count;
-}
-
-/** The last line a connection the server closes gets, in its door's protocol. */
-function closingLine(door: 'lab' | 'irc', error: ProtocolError): Buffer {
-  return Buffer.from(door === 'lab' ? encodeError(error) : `ERROR :${error.description}\r\n`);
-}
-
-/** What every door's listener shares: the interface, the proxies believed, the limits and the ids. */
-function doorListener(context: ServerContext) {
-  return {
-    host: context.options.host,
-    trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
-    proxyHeaderTimeoutMs: context.options.proxyHeaderTimeoutMs,
-    admission: context.admission,
-    ids: context.connectionIds,
-  };
-}
 
 export const serverMachine = setup({
   types: {
@@ -342,31 +312,8 @@ export const serverMachine = setup({
   states: {
     running: {
       invoke: [
-        {
-          id: 'listener',
-          src: 'listener',
-          input: ({ context }) => ({
-            door: 'lab' as const,
-            ...doorListener(context),
-            port: context.options.port,
-            refusal: (reason: string) => encodeError(protocolError('LIMIT_REACHED', reason)),
-            transport: transportOptions(context.options),
-          }),
-        },
-        {
-          id: 'ircListener',
-          src: 'listener',
-          input: ({ context }) =>
-            context.options.ircPort === undefined
-              ? { door: 'none' as const }
-              : {
-                  door: 'irc' as const,
-                  ...doorListener(context),
-                  port: context.options.ircPort,
-                  refusal: (reason: string) => `ERROR :Closing link: ${reason}\r\n`,
-                  transport: ircTransportOptions(context.options),
-                },
-        },
+        { id: 'listener', src: 'listener', input: ({ context }) => labListenerInput(context) },
+        { id: 'ircListener', src: 'listener', input: ({ context }) => ircListenerInput(context) },
       ],
       initial: 'binding',
       states: {

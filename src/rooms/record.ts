@@ -12,6 +12,8 @@ export type ChatStyle = 'notice' | 'topic' | 'nick';
  * fan-out (fan-out.ts) applies records in `seq` order, the same way in both modes. A record names
  * its member, so a node can announce members it does not hold (the cluster's records are these).
  * `irc`: said through the IRC door (its text is one IRC line, formatting and CTCP included).
+ * `source`: the member's `nick!user@host`, carried by records from other nodes (a cluster's), whose
+ * members this node does not hold; absent when the member has no IRC face.
  */
 export type RoomRecord =
   | { readonly seq: number; readonly kind: 'joined'; readonly joinId: JoinId; readonly name: string; readonly source?: string }
@@ -28,8 +30,3 @@ export type RoomRecord =
   /** `quit`: the member's connection went (an IRC QUIT); `reason`: its PART or QUIT message. */
   | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string; readonly reason?: string; readonly quit?: boolean; readonly source?: string };
 
-/**
- * `source`: the member's `nick!user@host` as IRC sees it, carried by records from other nodes (a
- * cluster's), whose members this node does not hold; absent when the member has no IRC face.
- */
-export type RecordSource = RoomRecord['source'];

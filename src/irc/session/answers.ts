@@ -1,6 +1,6 @@
 import type { ChannelInfo, IrcQuery, NickInfo, UserCounts } from '../../../actors/events.js';
 import type { ProtocolError } from '../../protocol/errors.js';
-import { channelOfRoom, foldCase } from '../names.js';
+import { channelOfRoom } from '../names.js';
 import { listCondition, whoxParams, whoxSpec } from '../listing.js';
 import { needsTrailing } from '../message.js';
 import type { IrcPerson } from '../../rooms/door.js';
@@ -154,9 +154,4 @@ export function countsAnswered(context: IrcClientContext, counts: UserCounts): v
 /** A private message from another IRC user. */
 export function directReceived(context: IrcClientContext, source: string, command: string, text: string): void {
   send(context, fromSource(context, source, `${command} ${context.person.nick} :${text}`));
-}
-
-/** The nick `nick` as a registry key, for comparing with what the client typed. */
-export function sameNick(a: string, b: string): boolean {
-  return foldCase(a) === foldCase(b);
 }
