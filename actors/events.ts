@@ -17,6 +17,9 @@ import type {
   RoomRef,
 } from '../src/protocol/types.js';
 
+/** The front doors a listener serves: the lab protocol, IRC over TCP, the web page with IRC over WebSocket. */
+export type ListeningDoor = 'lab' | 'irc' | 'web';
+
 /** The messages actors exchange: one discriminated union per receiving actor. */
 
 export type ClientActorRef = ActorRef<Snapshot<unknown>, ClientEvent>;
@@ -155,8 +158,8 @@ export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' |
 // ---- to the server actor ----------------------------------------------------------------
 
 export type ServerEvent =
-  | { type: 'listener.listening'; door: 'lab' | 'irc'; host: string; port: number }
-  | { type: 'listener.failed'; door: 'lab' | 'irc'; error: Error }
+  | { type: 'listener.listening'; door: ListeningDoor; host: string; port: number }
+  | { type: 'listener.failed'; door: ListeningDoor; error: Error }
   /** Admitted under the connection limits; its peer is the real client's (a trusted proxy's header). */
   | { type: 'listener.connection'; connection: Connection }
   | { type: 'listener.ircConnection'; connection: Connection<IrcInput> }

@@ -24,7 +24,7 @@ import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
-import { closingLine, ircListenerInput, labListenerInput, unregisteredIrc } from '../src/supervision/doors.js';
+import { closingLine, ircListenerInput, labListenerInput, unregisteredIrc, webListenerInput } from '../src/supervision/doors.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
@@ -43,10 +43,11 @@ export const serverMachine = setup({
     labListening: ({ event }) => event.type === 'listener.listening' && event.door === 'lab',
   },
   actions: {
-    recordIrcAddress: enqueueActions(({ context, event, enqueue }) => {
+    recordDoorAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
-      enqueue.assign({ ircAddress: { host: event.host, port: event.port } });
-      context.log.info({ host: event.host, port: event.port, door: 'irc', serverName: context.options.serverName }, 'listening');
+      const address = { host: event.host, port: event.port };
+      enqueue.assign(event.door === 'web' ? { webAddress: address } : { ircAddress: address });
+      context.log.info({ host: event.host, port: event.port, door: event.door, serverName: context.options.serverName }, 'listening');
     }),
     recordAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
@@ -306,6 +307,7 @@ export const serverMachine = setup({
       connectionIds: { next: () => nextConnectionId++ },
       irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients)),
       ircAddress: null,
+      webAddress: null,
     };
   },
   initial: 'running',
@@ -314,6 +316,7 @@ export const serverMachine = setup({
       invoke: [
         { id: 'listener', src: 'listener', input: ({ context }) => labListenerInput(context) },
         { id: 'ircListener', src: 'listener', input: ({ context }) => ircListenerInput(context) },
+        { id: 'webListener', src: 'listener', input: ({ context }) => webListenerInput(context) },
       ],
       initial: 'binding',
       states: {
@@ -332,7 +335,7 @@ export const serverMachine = setup({
         },
       },
       on: {
-        'listener.listening': { actions: 'recordIrcAddress' },
+        'listener.listening': { actions: 'recordDoorAddress' },
         'listener.failed': { target: '#server.failed', actions: 'recordFailure' },
         'listener.ircConnection': { actions: 'spawnIrcClient' },
         'irc.claimNick': { actions: 'answerIrc' },

@@ -7,6 +7,7 @@ import { IRC_DECODERS, type IrcInput } from './irc/decoder.js';
 import { parseTrustedProxies } from './transport/trusted-proxies.js';
 import { clusterPrefixProblem } from './cluster/keys.js';
 import { redisUrlProblem } from './cluster/redis-url.js';
+import { parseOrigins } from './web/origins.js';
 
 export { OptionError };
 
@@ -94,11 +95,20 @@ export interface ChatServerOptions {
   motd?: string;
   /** An IRC connection silent this long gets a PING; silent as long again after it, it is closed. */
   ircPingMs?: number;
+  /** The web door's HTTP port (the chat page, and IRC over WebSocket); absent: no web door. */
+  webPort?: number;
+  /**
+   * Origins whose pages may open the web door's WebSocket, comma-separated (`https://chat.example.org`),
+   * or `*` for any. Absent: only the door's own page (the Origin's host is the request's Host).
+   */
+  webOrigins?: string;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd' | 'webPort' | 'webOrigins'>>> & {
   readonly redis: string | undefined;
   readonly ircPort: number | undefined;
+  readonly webPort: number | undefined;
+  readonly webOrigins: string | undefined;
   readonly motd: string | undefined;
   readonly advertiseIp: string | undefined;
   readonly host: string | undefined;
@@ -161,7 +171,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, webPort: undefined, webOrigins: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
@@ -169,9 +179,10 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
-  if (resolved.ircPort !== undefined && (!Number.isInteger(resolved.ircPort) || resolved.ircPort < 0 || resolved.ircPort > 65535)) {
-    throw new OptionError(`--irc-port must be an integer from 0 to 65535`);
+  for (const [flag, port] of [['--irc-port', resolved.ircPort], ['--web-port', resolved.webPort]] as const) {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new OptionError(`${flag} must be an integer from 0 to 65535`);
   }
+  if (resolved.webOrigins !== undefined) parseOrigins(resolved.webOrigins);
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(resolved.serverName)) throw new OptionError(`--server-name must be a host name (letters, digits, dots, dashes), got "${resolved.serverName}"`);
   if (!/^[A-Za-z0-9._-]+$/.test(resolved.networkName)) throw new OptionError(`--network-name must be one word of letters, digits, dots, dashes or underscores, got "${resolved.networkName}"`);
   if (!LOG_LEVELS.includes(resolved.logLevel)) throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${resolved.logLevel}"`);
@@ -207,6 +218,11 @@ export function transportOptions(options: ResolvedOptions): TransportOptions {
     },
     flood: { bytesPerSecond: options.floodBytesPerSecond, burstBytes: options.floodBurstBytes },
   };
+}
+
+/** Whether IRC is spoken at all: over TCP (`--irc-port`), or over WebSocket by the web door. */
+export function ircSpoken(options: ResolvedOptions): boolean {
+  return options.ircPort !== undefined || options.webPort !== undefined;
 }
 
 /** The IRC door's: the same limits and periods, IRC's codec. */

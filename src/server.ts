@@ -5,7 +5,7 @@ import type { DumpDocument } from './admin/dump.js';
 import { AdminEndpointError, openAdminEndpoint, type AdminEndpoint } from './admin/endpoint.js';
 import { AdminLocationError, defaultAdminDirectory, defaultAdminPath, ensurePrivateDirectory } from './admin/location.js';
 import { traceActorMessages } from './admin/trace.js';
-import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
+import { ircSpoken, resolveOptions, type ChatServerOptions, type ResolvedOptions } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import type { ClusterLink } from './cluster/link.js';
 import { ClusterStartError, ListenError } from './errors.js';
@@ -22,6 +22,8 @@ export interface ChatServerHandle {
   readonly port: number;
   /** The IRC door's bound port (the real one when `ircPort: 0` was asked for); null when it is off. */
   readonly ircPort: number | null;
+  /** The web door's bound port (the chat page at `http://host:webPort/`); null when it is off. */
+  readonly webPort: number | null;
   readonly options: ResolvedOptions;
   /** The supervisor: the server actor, with the whole tree below it. */
   readonly actor: ServerActor;
@@ -58,7 +60,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   if (cluster) {
     cluster.onFenced((change) => actor.send({ type: 'cluster.fenced', ...change }));
     // Private messages from IRC users on other nodes for this node's.
-    if (resolved.ircPort !== undefined) await cluster.nicks.listen((message) => actor.send({ type: 'irc.remoteDirect', message }));
+    if (ircSpoken(resolved)) await cluster.nicks.listen((message) => actor.send({ type: 'irc.remoteDirect', message }));
     // A stopping node announces its members' departures to the other nodes before its sockets
     // close; `closed` waits for that same leaving.
     const watch = actor.subscribe((snapshot) => {
@@ -86,13 +88,13 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
   });
-  const listening = new Promise<{ host: string; port: number; ircPort: number | null }>((resolve, reject) => {
+  const listening = new Promise<{ host: string; port: number; ircPort: number | null; webPort: number | null }>((resolve, reject) => {
     const subscription = actor.subscribe((snapshot) => {
-      const { address, ircAddress } = snapshot.context;
-      // Every door listening: the lab's, and IRC's when it is on.
-      if (address && (resolved.ircPort === undefined || ircAddress)) {
+      const { address, ircAddress, webAddress } = snapshot.context;
+      // Every door listening: the lab's, and IRC's and the web's when they are on.
+      if (address && (resolved.ircPort === undefined || ircAddress) && (resolved.webPort === undefined || webAddress)) {
         subscription.unsubscribe();
-        resolve({ ...address, ircPort: ircAddress?.port ?? null });
+        resolve({ ...address, ircPort: ircAddress?.port ?? null, webPort: webAddress?.port ?? null });
       } else if (snapshot.context.failure) {
         subscription.unsubscribe();
         reject(describeListenFailure(snapshot.context.failure, resolved));
@@ -112,6 +114,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     host: address.host,
     port: address.port,
     ircPort: address.ircPort,
+    webPort: address.webPort,
     options: resolved,
     actor,
     log,
@@ -171,10 +174,11 @@ function describeListenFailure(error: Error, options: ResolvedOptions): ListenEr
   const { code, address } = error as NodeJS.ErrnoException & { address?: string };
   // The address Node tried: with no --host, `::` (IPv6 and IPv4 alike), or `0.0.0.0` on a host without IPv6.
   const host = address ?? options.host ?? '::';
-  const irc = (error as { door?: string }).door === 'irc';
-  const port = irc ? options.ircPort : options.port;
+  const door = (error as { door?: string }).door;
+  const port = door === 'irc' ? options.ircPort : door === 'web' ? options.webPort : options.port;
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (code === 'EADDRINUSE') return new ListenError(`${irc ? 'IRC port' : 'port'} ${port} is already in use (${where})`, code);
+  const what = door === 'irc' ? 'IRC port' : door === 'web' ? 'web port' : 'port';
+  if (code === 'EADDRINUSE') return new ListenError(`${what} ${port} is already in use (${where})`, code);
   if (code === 'EACCES') return new ListenError(`no permission to listen on ${where}`, code);
   return new ListenError(`cannot listen on ${where}: ${error.message}`, code);
 }

@@ -96,9 +96,9 @@ export interface ClientDump {
   readonly deferredRequests: number;
   readonly requests: number;
   readonly errors: number;
-  /** The front door it came in by. */
-  readonly door: 'lab' | 'irc';
-  /** IRC: its nick (`*` before one is accepted) and the IRCv3 capabilities it enabled. */
+  /** The front door it came in by: the lab protocol, IRC over TCP, or IRC over the web door's WebSocket. */
+  readonly door: 'lab' | 'irc' | 'web';
+  /** IRC (either door): its nick (`*` before one is accepted) and the IRCv3 capabilities it enabled. */
   readonly nick?: string;
   readonly caps?: readonly string[];
 }
@@ -177,7 +177,8 @@ export function roomDump(id: string, snapshot: ActorSnapshot<RoomContext>): Room
 export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext | IrcClientContext>): ClientDump {
   const { context } = snapshot;
   const { connection } = context;
-  const irc = 'person' in context ? { door: 'irc' as const, nick: context.person.nick, caps: [...context.person.caps].sort() } : { door: 'lab' as const };
+  const ircDoor = connection.info.transport === 'websocket' ? ('web' as const) : ('irc' as const);
+  const irc = 'person' in context ? { door: ircDoor, nick: context.person.nick, caps: [...context.person.caps].sort() } : { door: 'lab' as const };
   return {
     id,
     peer: { address: connection.info.peerAddress, port: connection.info.peerPort },

@@ -50,7 +50,7 @@ function roomLines(room: RoomDump, takenAt: number, last: boolean): string[] {
 function clientLine(client: ClientDump, last: boolean): string {
   const rooms = client.rooms.length === 0 ? '-' : client.rooms.map((room) => `${room.ref} "${printable(room.name)}" as ${printable(room.as)}`).join(', ');
   const waiting = client.deferredRequests > 0 ? `  deferred ${client.deferredRequests}` : '';
-  const door = client.door === 'irc' ? `  irc ${printable(client.nick ?? '*')}${client.caps && client.caps.length > 0 ? ` [${client.caps.join(' ')}]` : ''}` : '';
+  const door = client.door !== 'lab' ? `  ${client.door} ${printable(client.nick ?? '*')}${client.caps && client.caps.length > 0 ? ` [${client.caps.join(' ')}]` : ''}` : '';
   return (
     `│  ${last ? '└─' : '├─'} ${client.id}  ${hostPort(client.peer.address, client.peer.port)}${door}  ${client.state}  join id ${client.joinId ?? '-'}  rooms ${rooms}` +
     `  in ${bytes(client.bytesIn)}  out ${bytes(client.bytesOut)}  queued ${bytes(client.queuedBytes)}  requests ${client.requests}  errors ${client.errors}${waiting}`

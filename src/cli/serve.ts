@@ -4,7 +4,7 @@ import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = Exclude<keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
-}, 'ircPort'>;
+}, 'ircPort' | 'webPort'>;
 
 /**
  * Limits and periods, one flag and one environment variable each (README, Options). The help
@@ -62,6 +62,8 @@ export function serveUsage(): string {
   --server-name NAME    IRC server name (default: this host's name; env SERVER_NAME)
   --network-name NAME   IRC network name (default ${DEFAULTS.networkName}; env NETWORK_NAME)
   --motd FILE           IRC message of the day, read at start (env MOTD)
+  --web-port N          web door on this port: the chat page, and IRC over WebSocket; off by default (env WEB_PORT)
+  --web-origins LIST    pages (origins, comma-separated, or *) that may use the web door besides its own (env WEB_ORIGINS)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (${shownDefault(DEFAULTS[option.key])}${option.note ?? ''}) (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
                         else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
@@ -100,6 +102,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'server-name': { type: 'string' },
       'network-name': { type: 'string' },
       motd: { type: 'string' },
+      'web-port': { type: 'string' },
+      'web-origins': { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -130,6 +134,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     serverName: values['server-name'] ?? env.SERVER_NAME,
     networkName: values['network-name'] ?? env.NETWORK_NAME,
     motd: (values.motd ?? env.MOTD) || undefined,
+    webPort: integer('--web-port', values['web-port'] ?? env.WEB_PORT),
+    webOrigins: (values['web-origins'] ?? env.WEB_ORIGINS) || undefined,
     ...numeric,
     admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };

@@ -5,18 +5,21 @@
  */
 import type { ListenerInput } from '../../actors/listener.js';
 import { ircTransportOptions, transportOptions } from '../config.js';
+import { parseOrigins } from '../web/origins.js';
 import { encodeError } from '../protocol/encode.js';
 import { protocolError, type ProtocolError } from '../protocol/errors.js';
 import { parseTrustedProxies } from '../transport/trusted-proxies.js';
 import type { ServerContext } from './registry.js';
 
 function shared(context: ServerContext) {
+  return { host: context.options.host, admission: context.admission, ids: context.connectionIds };
+}
+
+/** The TCP doors': the proxies whose PROXY protocol header is believed. */
+function proxies(context: ServerContext) {
   return {
-    host: context.options.host,
     trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
     proxyHeaderTimeoutMs: context.options.proxyHeaderTimeoutMs,
-    admission: context.admission,
-    ids: context.connectionIds,
   };
 }
 
@@ -24,6 +27,7 @@ export function labListenerInput(context: ServerContext): ListenerInput {
   return {
     door: 'lab',
     ...shared(context),
+    ...proxies(context),
     port: context.options.port,
     refusal: (reason) => encodeError(protocolError('LIMIT_REACHED', reason)),
     transport: transportOptions(context.options),
@@ -36,14 +40,28 @@ export function ircListenerInput(context: ServerContext): ListenerInput {
   return {
     door: 'irc',
     ...shared(context),
+    ...proxies(context),
     port: context.options.ircPort,
     refusal: (reason) => `ERROR :Closing link: ${reason}\r\n`,
     transport: ircTransportOptions(context.options),
   };
 }
 
-/** The last line a connection the server closes gets, in its door's protocol. */
-export function closingLine(door: 'lab' | 'irc', error: ProtocolError): Buffer {
+/** The web listener (the page, IRC over WebSocket), or none when no web port is configured. */
+export function webListenerInput(context: ServerContext): ListenerInput {
+  if (context.options.webPort === undefined) return { door: 'none' };
+  return {
+    door: 'web',
+    ...shared(context),
+    port: context.options.webPort,
+    refusal: (reason) => `ERROR :Closing link: ${reason}\r\n`,
+    transport: ircTransportOptions(context.options),
+    origins: parseOrigins(context.options.webOrigins),
+  };
+}
+
+/** The last line a connection the server closes gets, in its door's protocol (the web door speaks IRC). */
+export function closingLine(door: 'lab' | 'irc' | 'web', error: ProtocolError): Buffer {
   return Buffer.from(door === 'lab' ? encodeError(error) : `ERROR :${error.description}\r\n`);
 }
 

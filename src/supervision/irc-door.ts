@@ -3,6 +3,7 @@
  * case-folded index of room names IRC joins by, and the answers to what IRC asks of rooms and
  * nicks. The statechart that calls these is actors/server.ts.
  */
+import { ircSpoken } from '../config.js';
 import { readFileSync } from 'node:fs';
 import type { Actor } from 'xstate';
 import type { ChannelInfo, IrcQuery, NickInfo } from '../../actors/events.js';
@@ -36,7 +37,7 @@ const VERSION = 'actor-chat-server-0.1';
 
 /** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
 export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, unregistered: () => number): IrcDoorState | null {
-  if (options.ircPort === undefined) return null;
+  if (!ircSpoken(options)) return null;
   return {
     settings: {
       serverName: options.serverName,

@@ -27,6 +27,9 @@ import { LocalOrder } from '../rooms/local-order.js';
 import type { RoomOrder } from '../rooms/order.js';
 import type { Connection } from '../transport/connection.js';
 
+/** The door a client came by: the lab protocol, IRC over TCP, IRC over the web door's WebSocket. */
+export type ClientDoor = 'lab' | 'irc' | 'web';
+
 export interface ServerInput {
   readonly options: ResolvedOptions;
   readonly log: Logger;
@@ -40,7 +43,7 @@ export interface ClientEntry {
   /** The actor's subscription to its connection's requests. */
   readonly feed: Subscription;
   /** The front door it came in by: the protocol of the lines the supervisor itself sends it. */
-  readonly door: 'lab' | 'irc';
+  readonly door: ClientDoor;
   /** An IRC connection's person (its actor's own, read-only here): for LUSERS. */
   readonly person?: IrcPerson;
 }
@@ -75,7 +78,9 @@ export interface ServerContext {
   readonly connectionIds: { next(): number };
   /** The IRC door, when it is open. */
   readonly irc: IrcDoorState | null;
+  /** The IRC and web doors' bound addresses, once listening (null: not yet, or the door is off). */
   ircAddress: { host: string; port: number } | null;
+  webAddress: { host: string; port: number } | null;
 }
 
 export type JoinEvent = Extract<ServerEvent, { type: 'client.join' }>;

@@ -28,8 +28,9 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(ircClientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
   context.counters.accepted++;
-  logWithin(context.clientSettings.lineBudget, log, 'info', { door: 'irc' }, 'connected');
+  const door = connection.info.transport === 'websocket' ? 'web' : 'irc';
+  logWithin(context.clientSettings.lineBudget, log, 'info', { door }, 'connected');
   actor.start();
-  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door: 'irc', person: actor.getSnapshot().context.person });
+  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door, person: actor.getSnapshot().context.person });
   irc.sweeper.watch(connection.info.id, connection, actor);
 }

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { Observable, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { Decoded } from '../protocol/types.js';
 import { plainAddress } from './address.js';
@@ -9,6 +8,7 @@ import type { DecoderSource } from './stream-decoder.js';
 import { FlushScheduler, SocketWriter, type OutputLimit } from './outbound.js';
 import type { PeerAddress } from './proxy-reader.js';
 import { resetSocket } from './reset.js';
+import type { StreamSocket } from './stream-socket.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -17,7 +17,11 @@ export interface ConnectionInfo {
   /** The address the peer reached us on (IPv4 dotted quad where it is one). */
   readonly localAddress: string;
   readonly localPort: number;
+  /** What carries the door's protocol: a TCP stream, or WebSocket frames (the web door). */
+  readonly transport: ConnectionTransport;
 }
+
+export type ConnectionTransport = 'tcp' | 'websocket';
 
 /**
  * What a connection reports besides requests, on the same stream. `end`: the peer stopped sending
@@ -110,7 +114,7 @@ class IncomingSink<T> implements RequestSink<T> {
  * Node's own code keeps its state under symbols): three closures per connection less.
  */
 const CONNECTION = Symbol('connection');
-type OwnedSocket = Socket & { [CONNECTION]?: SocketConnection<unknown> };
+type OwnedSocket = StreamSocket & { [CONNECTION]?: SocketConnection<unknown> };
 
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[CONNECTION]?.received(chunk);
@@ -153,6 +157,7 @@ class SocketConnection<T> implements Connection<T> {
     peer: PeerAddress | null,
     /** Where this connection was counted; null once released. */
     private admission: ConnectionAdmission | null,
+    transport: ConnectionTransport,
   ) {
     // No-delay is set by the listener at accept; keepalive finds dead peers (decisions: from 60 s idle).
     socket.setKeepAlive(true, options.keepAliveMs);
@@ -169,6 +174,7 @@ class SocketConnection<T> implements Connection<T> {
       peerPort: peer ? peer.port : socket.remotePort ?? 0,
       localAddress: plainAddress(socket.localAddress),
       localPort: socket.localPort ?? 0,
+      transport,
     };
   }
 
@@ -340,6 +346,6 @@ function reportEnds(): void {
 }
 
 /** `peer`: the real client when a trusted proxy named it; by default the socket's own peer. */
-export function socketConnection<T = Decoded>(id: number, socket: Socket, scheduler: FlushScheduler, options: TransportOptions<T>, peer: PeerAddress | null, admission: ConnectionAdmission | null): Connection<T> {
-  return new SocketConnection<T>(id, socket, scheduler, options, peer, admission);
+export function socketConnection<T = Decoded>(id: number, socket: StreamSocket, scheduler: FlushScheduler, options: TransportOptions<T>, peer: PeerAddress | null, admission: ConnectionAdmission | null, transport: ConnectionTransport = 'tcp'): Connection<T> {
+  return new SocketConnection<T>(id, socket, scheduler, options, peer, admission, transport);
 }

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface FloodLimit {
   /** Sustained bytes per second a connection may send. */
@@ -34,7 +34,7 @@ export class ReadThrottle {
   private resumedAt = 0;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly limit: FloodLimit,
   ) {
     this.tokens = limit.burstBytes;

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Observer } from 'rxjs';
 
 /** How far a connection's unsent output may grow before it counts as a slow consumer. */
@@ -87,7 +87,7 @@ export class SocketWriter implements Observer<Buffer> {
   bytesOut = 0;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly scheduler: FlushScheduler,
     private readonly limit: OutputLimit = UNLIMITED,
     private readonly owner: OverflowListener = NOBODY,

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { StreamSocket } from './stream-socket.js';
 
 /**
  * Drops a connection the server gives up on (a slow consumer, a flush bound passed): a reset
@@ -6,7 +7,7 @@ import type { Socket } from 'node:net';
  * kernel drops the unsent bytes. A plain close would leave them in the socket's send queue, a few
  * MB for a reader that stopped reading, trickling out in FIN-WAIT-1 for minutes.
  */
-export function resetSocket(socket: Socket): void {
+export function resetSocket(socket: StreamSocket): void {
   if (socket.destroyed) return;
   if (shutdownInFlight(socket)) {
     socket.once('finish', resetAfterShutdown);
@@ -19,11 +20,11 @@ export function resetSocket(socket: Socket): void {
  * libuv refuses a reset while the shutdown of an `end()` is in flight (from its last write
  * completing to the FIN, one loop turn), and Node then drops the handle without closing it.
  */
-function shutdownInFlight(socket: Socket): boolean {
+function shutdownInFlight(socket: StreamSocket): boolean {
   return socket.writableEnded && !socket.writableFinished && socket.writableLength === 0;
 }
 
-function resetAfterShutdown(this: Socket): void {
+function resetAfterShutdown(this: StreamSocket): void {
   // With the peer's side ended too, the socket closes itself after its FIN.
   if (!this.destroyed) this.resetAndDestroy();
 }
