@@ -1,3 +1,4 @@
+import { CapSet } from '../src/irc/caps.js';
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
 import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
@@ -208,7 +209,7 @@ export const ircClientMachine = setup({
       realname: '',
       away: null,
       invisible: false,
-      caps: new Set(),
+      caps: new CapSet(),
       family: 'irc',
     },
     registration: { nickAccepted: false, userGiven: false, capHold: false, done: false },

@@ -24,7 +24,7 @@ import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
-import { closingLine, ircListenerInput, labListenerInput, unregisteredIrc, webListenerInput } from '../src/supervision/doors.js';
+import { closingLine, ircClients, ircListenerInput, labListenerInput, unregisteredIrc, webListenerInput } from '../src/supervision/doors.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
@@ -305,7 +305,7 @@ export const serverMachine = setup({
       cluster: input.cluster,
       admission: new ConnectionAdmission(input.options),
       connectionIds: { next: () => nextConnectionId++ },
-      irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients)),
+      irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients), () => ircClients(clients)),
       ircAddress: null,
       webAddress: null,
     };

@@ -1,18 +1,22 @@
 import type { ClientEvent } from '../../actors/events.js';
 
-/** What the sweeper needs of a connection: whether anything came in, and a way to send the PING. */
-interface Watched {
-  bytesIn(): number;
-  readonly outbound: { next(bytes: Buffer): void };
+/**
+ * A connection the sweeper keeps alive: its bytes read and a way to send the PING, its actor, and
+ * the sweeper's three figures about it. They live on the supervisor's own entry for the
+ * connection (src/supervision/registry.ts), so keep-alive costs no object of its own per
+ * connection. Times are whole milliseconds since the sweeper started (small integers).
+ */
+export interface KeptAlive {
+  readonly connection: { bytesIn(): number; readonly outbound: { next(bytes: Buffer): void } };
+  readonly actor: { send(event: ClientEvent): void };
+  heardBytes: number;
+  heardAt: number;
+  /** When the PING went out; NOT_PINGED while none is waiting; TIMED_OUT once the actor is told. */
+  pingedAt: number;
 }
 
-interface Entry {
-  readonly connection: Watched;
-  readonly actor: { send(event: ClientEvent): void };
-  lastBytes: number;
-  lastHeard: number;
-  pingedAt: number | null;
-}
+export const NOT_PINGED = -1;
+const TIMED_OUT = -2;
 
 /**
  * IRC keep-alive for every connection of the door at once: one timer, not one per connection. A
@@ -21,52 +25,56 @@ interface Entry {
  * sends counts as an answer, as on most servers: a busy client need not PONG.
  */
 export class PingSweeper {
-  private readonly entries = new Map<number, Entry>();
   private timer: NodeJS.Timeout | null = null;
   private readonly ping: Buffer;
+  private readonly startedAt = performance.now();
 
-  constructor(private readonly pingMs: number, serverName: string) {
+  /** `watched`: the connections to keep alive, as they are now (the supervisor's IRC entries). */
+  constructor(
+    private readonly pingMs: number,
+    serverName: string,
+    private readonly watched: () => Iterable<KeptAlive>,
+  ) {
     this.ping = Buffer.from(`PING :${serverName}\r\n`);
   }
 
-  watch(id: number, connection: Watched, actor: { send(event: ClientEvent): void }): void {
-    this.entries.set(id, { connection, actor, lastBytes: connection.bytesIn(), lastHeard: Date.now(), pingedAt: null });
+  /** A new connection: heard from just now, no PING out; the sweeps start with the first. */
+  watch(entry: KeptAlive): void {
     if (!this.timer) {
       // A quarter of the period: a PING goes out between 1 and 1.25 periods of silence.
       this.timer = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.pingMs / 4)));
       this.timer.unref();
     }
-  }
-
-  forget(id: number): void {
-    this.entries.delete(id);
-    if (this.entries.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
+    entry.heardBytes = entry.connection.bytesIn();
+    entry.heardAt = this.now();
+    entry.pingedAt = NOT_PINGED;
   }
 
   stop(): void {
-    this.entries.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
+  private now(): number {
+    return Math.floor(performance.now() - this.startedAt);
+  }
+
   private sweep(): void {
-    const now = Date.now();
-    for (const [id, entry] of this.entries) {
+    const now = this.now();
+    for (const entry of this.watched()) {
+      if (entry.pingedAt === TIMED_OUT) continue;
       const bytes = entry.connection.bytesIn();
-      if (bytes !== entry.lastBytes) {
-        entry.lastBytes = bytes;
-        entry.lastHeard = now;
-        entry.pingedAt = null;
-      } else if (entry.pingedAt === null) {
-        if (now - entry.lastHeard >= this.pingMs) {
+      if (bytes !== entry.heardBytes) {
+        entry.heardBytes = bytes;
+        entry.heardAt = now;
+        entry.pingedAt = NOT_PINGED;
+      } else if (entry.pingedAt === NOT_PINGED) {
+        if (now - entry.heardAt >= this.pingMs) {
           entry.pingedAt = now;
           entry.connection.outbound.next(this.ping);
         }
       } else if (now - entry.pingedAt >= this.pingMs) {
-        this.entries.delete(id);
+        entry.pingedAt = TIMED_OUT;
         entry.actor.send({ type: 'irc.pingTimeout' });
       }
     }

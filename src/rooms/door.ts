@@ -1,5 +1,6 @@
 import type { JoinId, RoomRef } from '../protocol/types.js';
 import type { RoomRecord } from './record.js';
+import type { CapSet } from '../irc/caps.js';
 
 /**
  * How IRC users see a member: a nick unique on the server, and the user and host of its
@@ -18,7 +19,7 @@ export interface IrcPerson {
   /** User mode +i: left out of WHO masks and LUSERS' visible count, unless a channel is shared. */
   invisible: boolean;
   /** IRCv3 capabilities enabled (`echo-message`, `server-time`, …); empty for a lab member. */
-  readonly caps: Set<string>;
+  readonly caps: CapSet;
   /** The connection's own door family: IRC users may receive private messages, lab members not. */
   readonly family: DoorFamily;
 }

@@ -9,7 +9,7 @@ import { parseOrigins } from '../web/origins.js';
 import { encodeError } from '../protocol/encode.js';
 import { protocolError, type ProtocolError } from '../protocol/errors.js';
 import { parseTrustedProxies } from '../transport/trusted-proxies.js';
-import type { ServerContext } from './registry.js';
+import type { IrcClientEntry, ServerContext } from './registry.js';
 
 function shared(context: ServerContext) {
   return { host: context.options.host, admission: context.admission, ids: context.connectionIds };
@@ -63,6 +63,11 @@ export function webListenerInput(context: ServerContext): ListenerInput {
 /** The last line a connection the server closes gets, in its door's protocol (the web door speaks IRC). */
 export function closingLine(door: 'lab' | 'irc' | 'web', error: ProtocolError): Buffer {
   return Buffer.from(door === 'lab' ? encodeError(error) : `ERROR :${error.description}\r\n`);
+}
+
+/** The IRC and web doors' connections (their entries carry their keep-alive figures). */
+export function* ircClients(clients: ServerContext['clients']): Iterable<IrcClientEntry> {
+  for (const entry of clients.values()) if (entry.door !== 'lab') yield entry as IrcClientEntry;
 }
 
 /** IRC connections not registered yet (no nick or no USER): counted when LUSERS asks, not kept. */

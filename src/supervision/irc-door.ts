@@ -10,7 +10,7 @@ import type { ChannelInfo, IrcQuery, NickInfo } from '../../actors/events.js';
 import type { IrcPerson } from '../rooms/door.js';
 import type { roomMachine } from '../../actors/room.js';
 import { ircDoors } from '../irc/door.js';
-import { PingSweeper } from '../irc/keep-alive.js';
+import { PingSweeper, type KeptAlive } from '../irc/keep-alive.js';
 import { channelOfRoom, foldCase, roomOfChannel } from '../irc/names.js';
 import { maskPattern } from '../irc/listing.js';
 import type { IrcSettings } from '../irc/session/state.js';
@@ -36,7 +36,8 @@ export interface IrcDoorState {
 const VERSION = 'actor-chat-server-0.1';
 
 /** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
-export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, unregistered: () => number): IrcDoorState | null {
+/** `ircClients`: the supervisor's entries for the IRC and web doors' connections, as they are now (keep-alive sweeps them). */
+export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, unregistered: () => number, ircClients: () => Iterable<KeptAlive>): IrcDoorState | null {
   if (!ircSpoken(options)) return null;
   return {
     settings: {
@@ -53,7 +54,7 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, un
       lineBudget,
     },
     nicks: new NickRegistry(),
-    sweeper: new PingSweeper(options.ircPingMs, options.serverName),
+    sweeper: new PingSweeper(options.ircPingMs, options.serverName, ircClients),
     foldedRooms: new Map(),
     unregistered,
     maxUsers: 0,

@@ -4,6 +4,7 @@
  * own state, at once; in a cluster from Redis as well (every node's members, nicks held anywhere,
  * private messages to users on other nodes), later, through `sendWhenSettled`.
  */
+import { CapSet } from '../irc/caps.js';
 import type { AnyActorRef } from 'xstate';
 import type { ChannelInfo, ClientActorRef, ClientEvent, IrcQuery, NickInfo, ServerEvent, UserCounts } from '../../actors/events.js';
 import { sendWhenSettled } from '../answer.js';
@@ -154,7 +155,7 @@ function personOf(source: string, realname: string): IrcPerson {
   const bang = source.indexOf('!');
   const at = source.indexOf('@', bang);
   const host = source.slice(at + 1);
-  return { nick: source.slice(0, bang), user: source.slice(bang + 1, at), host, realname, away: null, invisible: false, caps: new Set(), family: host.startsWith('lab/') ? 'lab' : 'irc' };
+  return { nick: source.slice(0, bang), user: source.slice(bang + 1, at), host, realname, away: null, invisible: false, caps: new CapSet(), family: host.startsWith('lab/') ? 'lab' : 'irc' };
 }
 
 async function remoteNick(cluster: ClusterLink, nick: string): Promise<NickInfo | null> {

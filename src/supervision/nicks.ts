@@ -1,3 +1,4 @@
+import { CapSet } from '../irc/caps.js';
 import type { Observer } from 'rxjs';
 import type { ClientActorRef } from '../../actors/events.js';
 import { foldCase, nickFromName } from '../irc/names.js';
@@ -88,7 +89,7 @@ export class NickRegistry {
       face.rooms++;
       return face.owner.person;
     }
-    const person: IrcPerson = { nick: nick || this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, invisible: false, caps: new Set(), family: 'lab' };
+    const person: IrcPerson = { nick: nick || this.freeNick(nickFromName(name), joinId), user: 'lab', host: `lab/${joinId}`, realname: name, away: null, invisible: false, caps: new CapSet(), family: 'lab' };
     const owner: NickOwner = { person, client: null, outbound: null, connectionId, signedOnAt: Math.floor(Date.now() / 1000) };
     this.byNick.set(foldCase(person.nick), owner);
     this.labFaces.set(key, { owner, rooms: 1 });

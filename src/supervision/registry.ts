@@ -3,6 +3,7 @@
  * holds, how a room actor is started (watched for failure) and a join handed to it, and how a
  * finished client is let go. The statechart and its rules are in actors/server.ts.
  */
+import type { KeptAlive } from '../irc/keep-alive.js';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
@@ -46,6 +47,11 @@ export interface ClientEntry {
   readonly door: ClientDoor;
   /** An IRC connection's person (its actor's own, read-only here): for LUSERS. */
   readonly person?: IrcPerson;
+}
+
+/** An IRC or web connection's entry: with its keep-alive figures (src/irc/keep-alive.ts) on it. */
+export interface IrcClientEntry extends ClientEntry, Omit<KeptAlive, 'actor' | 'connection'> {
+  readonly person: IrcPerson;
 }
 
 export interface ServerContext {
@@ -184,7 +190,6 @@ export function dropClient(context: ServerContext, connectionId: number, entry: 
   entry.connection.release();
   const nick = context.irc?.nicks.releaseConnection(connectionId);
   if (nick) context.cluster?.nicks.release(nick, `c${connectionId}`).catch(() => {});
-  context.irc?.sweeper.forget(connectionId);
 }
 
 /** The same for every client actor: made once, not per accepted connection. */

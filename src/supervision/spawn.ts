@@ -10,7 +10,8 @@ import { feedFromIrcConnection } from '../irc/session/feed.js';
 import { ConnectionLogger, logWithin } from '../log.js';
 import { feedFromConnection } from '../session/feed.js';
 import type { Connection } from '../transport/connection.js';
-import { CLIENT_ID, type ServerContext } from './registry.js';
+import { NOT_PINGED } from '../irc/keep-alive.js';
+import { CLIENT_ID, type IrcClientEntry, type ServerContext } from './registry.js';
 
 export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
   const log = new ConnectionLogger(context.log, connection.info);
@@ -31,6 +32,8 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   const door = connection.info.transport === 'websocket' ? 'web' : 'irc';
   logWithin(context.clientSettings.lineBudget, log, 'info', { door }, 'connected');
   actor.start();
-  context.clients.set(connection.info.id, { actor, connection, feed: feedFromIrcConnection(actor, connection), door, person: actor.getSnapshot().context.person });
-  irc.sweeper.watch(connection.info.id, connection, actor);
+  // Written out, not spread: a literal of known fields keeps them all in the object itself.
+  const entry: IrcClientEntry = { actor, connection, feed: feedFromIrcConnection(actor, connection), door, person: actor.getSnapshot().context.person, heardBytes: 0, heardAt: 0, pingedAt: NOT_PINGED };
+  irc.sweeper.watch(entry);
+  context.clients.set(connection.info.id, entry);
 }

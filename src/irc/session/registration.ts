@@ -3,7 +3,7 @@ import type { IrcMessage } from '../message.js';
 import { CHANNEL_LENGTH, NICK_LENGTH, isValidNick } from '../names.js';
 import { numeric, serverLine } from '../replies.js';
 import { reply, send, selfSource, type IrcEffects } from './effects.js';
-import type { IrcClientContext, IrcNext } from './state.js';
+import { REGISTERED, type IrcClientContext, type IrcNext } from './state.js';
 
 /**
  * Registration and the commands that work in every state: CAP negotiation (a CAP LS or REQ holds
@@ -137,7 +137,7 @@ export function registrationComplete(context: IrcClientContext): boolean {
 
 /** 001–005 and the MOTD (or 422). */
 export function welcome(context: IrcClientContext, maxRooms: number): void {
-  context.registration.done = true;
+  context.registration = REGISTERED;
   const { serverName, networkName, version, createdAt, motd } = context.settings;
   const nick = context.person.nick;
   const lines = [

@@ -46,6 +46,16 @@ export interface Pending {
   queue: string[];
 }
 
+export interface Registration {
+  nickAccepted: boolean;
+  userGiven: boolean;
+  capHold: boolean;
+  done: boolean;
+}
+
+/** Every registered connection's: one shared object rather than one each, since nothing changes it after. */
+export const REGISTERED: Readonly<Registration> = Object.freeze({ nickAccepted: true, userGiven: true, capHold: false, done: true });
+
 export interface IrcClientContext {
   readonly connection: Connection<IrcInput>;
   readonly settings: IrcSettings;
@@ -53,7 +63,7 @@ export interface IrcClientContext {
   /** This connection as IRC sees it; its nick is `*` until one is accepted. Read by rooms and the registry. */
   readonly person: IrcPerson;
   /** Registration: the nick and USER given so far, and whether a CAP LS/REQ holds it until CAP END. */
-  readonly registration: { nickAccepted: boolean; userGiven: boolean; capHold: boolean; done: boolean };
+  registration: Registration;
   joinId: JoinId | null;
   /** Rooms in the order joined (a QUIT departs them in this order), as the lab client keeps them. */
   rooms: readonly Membership[];
