@@ -54,11 +54,15 @@ export const ircClientMachine = setup({
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
-    postToChannel: enqueueActions(({ context, event, enqueue }) => {
+    /**
+     * Sent straight to the room, not through `enqueueActions`: a channel line is most of the
+     * door's traffic, and the room answers nothing back to this actor for it.
+     */
+    postToChannel: ({ context, event }) => {
       assertEvent(event, 'irc.message');
       const post = channelMessage(context, event.message);
-      if (post) enqueue.sendTo(post.room, post.event);
-    }),
+      if (post) post.room.send(post.event);
+    },
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
       context.stats.requests++;

@@ -45,6 +45,20 @@ function ioOf(self: Self, enqueue: Enqueue): RoomIo {
   return { self, notify: (client, event) => enqueue.sendTo(client, event), personGone: (person) => enqueue.sendParent({ type: 'room.personGone', person }) };
 }
 
+function notForChat(): never {
+  throw new Error('a chat command has no client to tell: its order sends nothing through io but to itself');
+}
+
+/**
+ * A chat's io: the room itself, nothing else. Chat is most of a room's traffic, and a chat tells
+ * no client anything (its record goes to the members' outbound streams), so it is handled by a
+ * plain action rather than `enqueueActions`, whose machinery per event is most of what a busy
+ * room allocates.
+ */
+function chatIoOf(self: Self): RoomIo {
+  return { self, notify: notForChat, personGone: notForChat };
+}
+
 /** Hands a client's command to the order; a failure carries the command, for the supervisor to retry. */
 function submit(context: RoomContext, command: RoomCommand, io: RoomIo): void {
   try {
@@ -86,6 +100,10 @@ export const roomMachine = setup({
     submit: enqueueActions(({ context, event, enqueue, self }) => {
       if (isCommand(event)) submit(context, event, ioOf(self, enqueue));
     }),
+    submitChat: ({ context, event, self }) => {
+      assertEvent(event, 'chat');
+      submit(context, event, chatIoOf(self));
+    },
     /** Answers from Redis, records from every node, or a turn of queued departures. */
     passToOrder: enqueueActions(({ context, event, enqueue, self }) => {
       context.order.onEvent(context, event as RoomOrderEvent, ioOf(self, enqueue));
@@ -152,7 +170,7 @@ export const roomMachine = setup({
     open: {
       on: {
         join: [{ guard: 'isMember', actions: 'answerRepeatedJoin' }, { actions: 'submit' }],
-        chat: { actions: 'submit' },
+        chat: { actions: 'submitChat' },
         leave: [
           { guard: 'isMember', target: 'checkingEmpty', actions: 'submit' },
           { actions: 'answerStrayLeave' },
