@@ -158,8 +158,8 @@ export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' |
 // ---- to the server actor ----------------------------------------------------------------
 
 export type ServerEvent =
-  | { type: 'listener.listening'; door: ListeningDoor; host: string; port: number }
-  | { type: 'listener.failed'; door: ListeningDoor; error: Error }
+  | { type: 'listener.listening'; door: ListeningDoor; tls: boolean; host: string; port: number }
+  | { type: 'listener.failed'; door: ListeningDoor; tls: boolean; error: Error }
   /** Admitted under the connection limits; its peer is the real client's (a trusted proxy's header). */
   | { type: 'listener.connection'; connection: Connection }
   | { type: 'listener.ircConnection'; connection: Connection<IrcInput> }

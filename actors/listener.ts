@@ -23,9 +23,10 @@ export type ListenerInput =
 export const listener = fromCallback<ServerEvent, ListenerInput>(({ input, sendBack }) => {
   if (input.door === 'none') return () => {};
   const { door } = input;
+  const tls = input.tls !== null;
   const common = {
-    listening: (host: string, port: number) => sendBack({ type: 'listener.listening', door, host, port }),
-    failed: (error: Error) => sendBack({ type: 'listener.failed', door, error }),
+    listening: (host: string, port: number) => sendBack({ type: 'listener.listening', door, tls, host, port }),
+    failed: (error: Error) => sendBack({ type: 'listener.failed', door, tls, error }),
     refused: (peer: string, reason: string) => sendBack({ type: 'listener.refused', peer, reason }),
     proxyRefused: (peer: string, reason: string) => sendBack({ type: 'listener.proxyRefused', peer, reason }),
     acceptFailed: (error: Error) => sendBack({ type: 'listener.acceptFailed', error }),

@@ -15,6 +15,7 @@ import {
   startJoin,
   roomLimitRefusal,
   startRoom,
+  type ListenerKey,
   type ServerContext,
   type ServerInput,
   type ServerMachineEvent,
@@ -24,7 +25,7 @@ import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
-import { closingLine, ircClients, ircListenerInput, labListenerInput, unregisteredIrc, webListenerInput } from '../src/supervision/doors.js';
+import { closingLine, ircClients, listenerInput, unregisteredIrc } from '../src/supervision/doors.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
@@ -40,14 +41,14 @@ export const serverMachine = setup({
   },
   guards: {
     noClientsLeft: ({ context }) => context.clients.size === 0,
-    labListening: ({ event }) => event.type === 'listener.listening' && event.door === 'lab',
+    labListening: ({ event }) => event.type === 'listener.listening' && event.door === 'lab' && !event.tls,
   },
   actions: {
     recordDoorAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
-      const address = { host: event.host, port: event.port };
-      enqueue.assign(event.door === 'web' ? { webAddress: address } : { ircAddress: address });
-      context.log.info({ host: event.host, port: event.port, door: event.door, serverName: context.options.serverName }, 'listening');
+      const key: ListenerKey = event.tls ? (`${event.door}Tls` as ListenerKey) : (event.door as ListenerKey);
+      enqueue.assign({ doorAddresses: { ...context.doorAddresses, [key]: { host: event.host, port: event.port } } });
+      context.log.info({ host: event.host, port: event.port, door: event.door, tls: event.tls, serverName: context.options.serverName }, 'listening');
     }),
     recordAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
@@ -58,7 +59,7 @@ export const serverMachine = setup({
     recordFailure: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, 'listener.failed');
       // Which door failed, for the start error's words.
-      enqueue.assign({ failure: Object.assign(event.error, { door: event.door }) });
+      enqueue.assign({ failure: Object.assign(event.error, { door: event.door, tls: event.tls }) });
     }),
     spawnClient: ({ context, event, self }) => {
       assertEvent(event, 'listener.connection');
@@ -306,17 +307,20 @@ export const serverMachine = setup({
       admission: new ConnectionAdmission(input.options),
       connectionIds: { next: () => nextConnectionId++ },
       irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients), () => ircClients(clients)),
-      ircAddress: null,
-      webAddress: null,
+      doorAddresses: {},
+      tls: input.tls,
     };
   },
   initial: 'running',
   states: {
     running: {
       invoke: [
-        { id: 'listener', src: 'listener', input: ({ context }) => labListenerInput(context) },
-        { id: 'ircListener', src: 'listener', input: ({ context }) => ircListenerInput(context) },
-        { id: 'webListener', src: 'listener', input: ({ context }) => webListenerInput(context) },
+        { id: 'listener', src: 'listener', input: ({ context }) => listenerInput(context, 'lab', false) },
+        { id: 'ircListener', src: 'listener', input: ({ context }) => listenerInput(context, 'irc', false) },
+        { id: 'webListener', src: 'listener', input: ({ context }) => listenerInput(context, 'web', false) },
+        { id: 'labTlsListener', src: 'listener', input: ({ context }) => listenerInput(context, 'lab', true) },
+        { id: 'ircTlsListener', src: 'listener', input: ({ context }) => listenerInput(context, 'irc', true) },
+        { id: 'webTlsListener', src: 'listener', input: ({ context }) => listenerInput(context, 'web', true) },
       ],
       initial: 'binding',
       states: {

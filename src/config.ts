@@ -102,9 +102,25 @@ export interface ChatServerOptions {
    * or `*` for any. Absent: only the door's own page (the Origin's host is the request's Host).
    */
   webOrigins?: string;
+  /** TLS: the certificate (PEM, with its chain) and private key every TLS listener serves. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** The lab protocol over TLS on this port; absent: none. */
+  tlsPort?: number;
+  /** IRC over TLS on this port (6697 by convention); absent: none. */
+  ircTlsPort?: number;
+  /** The web door over HTTPS and WSS on this port; absent: none. */
+  webTlsPort?: number;
+  /** A TLS client that has not finished its handshake this long after connecting is dropped. */
+  tlsHandshakeTimeoutMs?: number;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd' | 'webPort' | 'webOrigins'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd' | 'webPort' | 'webOrigins' | 'tlsCert' | 'tlsKey' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort'>>> & {
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly tlsPort: number | undefined;
+  readonly ircTlsPort: number | undefined;
+  readonly webTlsPort: number | undefined;
   readonly redis: string | undefined;
   readonly ircPort: number | undefined;
   readonly webPort: number | undefined;
@@ -151,6 +167,8 @@ export const DEFAULTS = {
   networkName: 'ActorChat',
   // As InspIRCd's and Ergo's defaults: two minutes of silence before a PING.
   ircPingMs: 120_000,
+  // A handshake is a few round trips; ten seconds is generous on any network and frees the descriptor soon.
+  tlsHandshakeTimeoutMs: 10_000,
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
@@ -171,7 +189,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, webPort: undefined, webOrigins: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, webPort: undefined, webOrigins: undefined, tlsCert: undefined, tlsKey: undefined, tlsPort: undefined, ircTlsPort: undefined, webTlsPort: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
@@ -179,9 +197,13 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
-  for (const [flag, port] of [['--irc-port', resolved.ircPort], ['--web-port', resolved.webPort]] as const) {
+  const optionalPorts = [['--irc-port', resolved.ircPort], ['--web-port', resolved.webPort], ['--tls-port', resolved.tlsPort], ['--irc-tls-port', resolved.ircTlsPort], ['--web-tls-port', resolved.webTlsPort]] as const;
+  for (const [flag, port] of optionalPorts) {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new OptionError(`${flag} must be an integer from 0 to 65535`);
   }
+  const tlsPorts = optionalPorts.slice(2).filter(([, port]) => port !== undefined).map(([flag]) => flag);
+  if ((resolved.tlsCert === undefined) !== (resolved.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
+  if (tlsPorts.length > 0 && resolved.tlsCert === undefined) throw new OptionError(`${tlsPorts.join(' and ')} need${tlsPorts.length === 1 ? 's' : ''} --tls-cert and --tls-key`);
   if (resolved.webOrigins !== undefined) parseOrigins(resolved.webOrigins);
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(resolved.serverName)) throw new OptionError(`--server-name must be a host name (letters, digits, dots, dashes), got "${resolved.serverName}"`);
   if (!/^[A-Za-z0-9._-]+$/.test(resolved.networkName)) throw new OptionError(`--network-name must be one word of letters, digits, dots, dashes or underscores, got "${resolved.networkName}"`);
@@ -222,7 +244,7 @@ export function transportOptions(options: ResolvedOptions): TransportOptions {
 
 /** Whether IRC is spoken at all: over TCP (`--irc-port`), or over WebSocket by the web door. */
 export function ircSpoken(options: ResolvedOptions): boolean {
-  return options.ircPort !== undefined || options.webPort !== undefined;
+  return options.ircPort !== undefined || options.webPort !== undefined || options.ircTlsPort !== undefined || options.webTlsPort !== undefined;
 }
 
 /** The IRC door's: the same limits and periods, IRC's codec. */
@@ -243,5 +265,5 @@ function defaultServerName(): string {
   const name = hostname().replace(/[^A-Za-z0-9.-]/g, '');
   return /^[A-Za-z0-9]/.test(name) ? name : 'chat.local';
 }
-const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs'] as const;
+const PERIODS = ['quietMs', 'shutdownFlushMs', 'slowConsumerGraceMs', 'proxyHeaderTimeoutMs', 'tlsHandshakeTimeoutMs'] as const;
 

@@ -9,6 +9,10 @@ import { ircSpoken, resolveOptions, type ChatServerOptions, type ResolvedOptions
 import { createLogger, type Logger } from './log.js';
 import type { ClusterLink } from './cluster/link.js';
 import { ClusterStartError, ListenError } from './errors.js';
+import { OptionError } from './option-error.js';
+import { portOf } from './supervision/doors.js';
+import type { ListenerKey } from './supervision/registry.js';
+import { TlsCredentials, TlsCredentialsError } from './transport/tls-credentials.js';
 
 export { ClusterStartError, ListenError } from './errors.js';
 import type { ServerActor } from './server-actor.js';
@@ -24,6 +28,16 @@ export interface ChatServerHandle {
   readonly ircPort: number | null;
   /** The web door's bound port (the chat page at `http://host:webPort/`); null when it is off. */
   readonly webPort: number | null;
+  /** The TLS listeners' bound ports (lab, IRC, web over HTTPS); null for each that is off. */
+  readonly tlsPort: number | null;
+  readonly ircTlsPort: number | null;
+  readonly webTlsPort: number | null;
+  /**
+   * Reads the TLS certificate and key again (what `SIGHUP` does to the daemon): new handshakes
+   * use the new pair, connections already up keep theirs. A pair that cannot be used is logged
+   * (one error line) and the old one stays; returns whether the new one was taken.
+   */
+  reloadTls(): boolean;
   readonly options: ResolvedOptions;
   /** The supervisor: the server actor, with the whole tree below it. */
   readonly actor: ServerActor;
@@ -55,8 +69,9 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   // At `trace`, every actor-to-actor message is logged through xstate's inspection hook; client and
   // room actors are created with this actor as parent, so they share its system and its inspector.
   const inspect = log.isLevelEnabled('trace') ? traceActorMessages(log) : undefined;
+  const tls = tlsCredentials(resolved);
   const cluster = resolved.redis === undefined ? null : await joinCluster(resolved, log);
-  const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log, cluster }, inspect });
+  const actor = createActor(serverMachine, { id: 'server', input: { options: resolved, log, cluster, tls }, inspect });
   if (cluster) {
     cluster.onFenced((change) => actor.send({ type: 'cluster.fenced', ...change }));
     // Private messages from IRC users on other nodes for this node's.
@@ -88,13 +103,21 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
   });
-  const listening = new Promise<{ host: string; port: number; ircPort: number | null; webPort: number | null }>((resolve, reject) => {
+  const configured = {
+    irc: resolved.ircPort,
+    web: resolved.webPort,
+    labTls: resolved.tlsPort,
+    ircTls: resolved.ircTlsPort,
+    webTls: resolved.webTlsPort,
+  } satisfies Record<ListenerKey, number | undefined>;
+  const listening = new Promise<{ host: string; port: number; ports: Partial<Record<ListenerKey, number>> }>((resolve, reject) => {
     const subscription = actor.subscribe((snapshot) => {
-      const { address, ircAddress, webAddress } = snapshot.context;
-      // Every door listening: the lab's, and IRC's and the web's when they are on.
-      if (address && (resolved.ircPort === undefined || ircAddress) && (resolved.webPort === undefined || webAddress)) {
+      const { address, doorAddresses } = snapshot.context;
+      // Every door listening: the lab's, and each other one that is on.
+      const keys = Object.keys(configured) as ListenerKey[];
+      if (address && keys.every((key) => configured[key] === undefined || doorAddresses[key])) {
         subscription.unsubscribe();
-        resolve({ ...address, ircPort: ircAddress?.port ?? null, webPort: webAddress?.port ?? null });
+        resolve({ ...address, ports: Object.fromEntries(keys.map((key) => [key, doorAddresses[key]?.port])) });
       } else if (snapshot.context.failure) {
         subscription.unsubscribe();
         reject(describeListenFailure(snapshot.context.failure, resolved));
@@ -113,8 +136,12 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   return {
     host: address.host,
     port: address.port,
-    ircPort: address.ircPort,
-    webPort: address.webPort,
+    ircPort: address.ports.irc ?? null,
+    webPort: address.ports.web ?? null,
+    tlsPort: address.ports.labTls ?? null,
+    ircTlsPort: address.ports.ircTls ?? null,
+    webTlsPort: address.ports.webTls ?? null,
+    reloadTls: () => reloadTls(tls, log),
     options: resolved,
     actor,
     log,
@@ -128,6 +155,31 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
       await closed;
     },
   };
+}
+
+/** The TLS pair, read and checked at start: a bad one is an option error, before anything listens. */
+function tlsCredentials(options: ResolvedOptions): TlsCredentials | null {
+  if (options.tlsCert === undefined || options.tlsKey === undefined) return null;
+  try {
+    return new TlsCredentials(options.tlsCert, options.tlsKey);
+  } catch (error) {
+    throw error instanceof TlsCredentialsError ? new OptionError(error.message) : error;
+  }
+}
+
+function reloadTls(tls: TlsCredentials | null, log: Logger): boolean {
+  if (!tls) {
+    log.warn('TLS reload asked for, but TLS is off (no --tls-cert and --tls-key)');
+    return false;
+  }
+  try {
+    tls.reload();
+    log.info({ cert: tls.certPath, key: tls.keyPath }, 'TLS certificate and key reloaded');
+    return true;
+  } catch (error) {
+    log.error({ cert: tls.certPath, key: tls.keyPath }, `TLS certificate not reloaded, the old one stays: ${(error as Error).message}`);
+    return false;
+  }
 }
 
 async function joinCluster(options: ResolvedOptions, log: Logger): Promise<ClusterLink> {
@@ -174,10 +226,10 @@ function describeListenFailure(error: Error, options: ResolvedOptions): ListenEr
   const { code, address } = error as NodeJS.ErrnoException & { address?: string };
   // The address Node tried: with no --host, `::` (IPv6 and IPv4 alike), or `0.0.0.0` on a host without IPv6.
   const host = address ?? options.host ?? '::';
-  const door = (error as { door?: string }).door;
-  const port = door === 'irc' ? options.ircPort : door === 'web' ? options.webPort : options.port;
+  const { door = 'lab', tls = false } = error as { door?: 'lab' | 'irc' | 'web'; tls?: boolean };
+  const port = portOf(options, door, tls);
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const what = door === 'irc' ? 'IRC port' : door === 'web' ? 'web port' : 'port';
+  const what = `${door === 'irc' ? 'IRC ' : door === 'web' ? 'web ' : ''}${tls ? 'TLS port' : 'port'}`;
   if (code === 'EADDRINUSE') return new ListenError(`${what} ${port} is already in use (${where})`, code);
   if (code === 'EACCES') return new ListenError(`no permission to listen on ${where}`, code);
   return new ListenError(`cannot listen on ${where}: ${error.message}`, code);

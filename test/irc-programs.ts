@@ -87,12 +87,14 @@ export class IiClient {
 export class WeeChat {
   private constructor(readonly dir: string, private readonly child: ChildProcess) {}
 
-  static start(port: number, nick: string, channel: string): WeeChat {
+  /** `tlsCa`: connect over TLS (WeeChat 3.8 calls it `-ssl`), checking the server's certificate against this CA file. */
+  static start(port: number, nick: string, channel: string, tlsCa?: string): WeeChat {
     const dir = mkdtempSync(join(tmpdir(), 'weechat-'));
     const commands = [
       '/set logger.file.flush_delay 0',
       '/set fifo.file.enabled on',
-      `/server add test 127.0.0.1/${port} -notls -nicks=${nick} -autojoin=${channel}`,
+      ...(tlsCa ? [`/set weechat.network.gnutls_ca_user "${tlsCa}"`] : []),
+      `/server add test 127.0.0.1/${port} ${tlsCa ? '-ssl -ssl_verify=on' : '-notls'} -nicks=${nick} -autojoin=${channel}`,
       '/connect test',
     ].join(';');
     const child = spawn('weechat-headless', ['--dir', dir, '-r', commands], { stdio: 'ignore' });

@@ -98,6 +98,8 @@ export interface ClientDump {
   readonly errors: number;
   /** The front door it came in by: the lab protocol, IRC over TCP, or IRC over the web door's WebSocket. */
   readonly door: 'lab' | 'irc' | 'web';
+  /** Over TLS (a TLS port, or the web door's HTTPS port). */
+  readonly tls: boolean;
   /** IRC (either door): its nick (`*` before one is accepted) and the IRCv3 capabilities it enabled. */
   readonly nick?: string;
   readonly caps?: readonly string[];
@@ -182,6 +184,7 @@ export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext | I
   return {
     id,
     peer: { address: connection.info.peerAddress, port: connection.info.peerPort },
+    tls: connection.info.encrypted,
     state: stateName(snapshot.value),
     joinId: context.joinId,
     rooms: context.rooms.map((membership) => ({ ref: membership.roomRef, name: membership.roomName, as: membership.clientName })),

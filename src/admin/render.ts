@@ -52,7 +52,7 @@ function clientLine(client: ClientDump, last: boolean): string {
   const waiting = client.deferredRequests > 0 ? `  deferred ${client.deferredRequests}` : '';
   const door = client.door !== 'lab' ? `  ${client.door} ${printable(client.nick ?? '*')}${client.caps && client.caps.length > 0 ? ` [${client.caps.join(' ')}]` : ''}` : '';
   return (
-    `│  ${last ? '└─' : '├─'} ${client.id}  ${hostPort(client.peer.address, client.peer.port)}${door}  ${client.state}  join id ${client.joinId ?? '-'}  rooms ${rooms}` +
+    `│  ${last ? '└─' : '├─'} ${client.id}  ${hostPort(client.peer.address, client.peer.port)}${client.tls ? '  tls' : ''}${door}  ${client.state}  join id ${client.joinId ?? '-'}  rooms ${rooms}` +
     `  in ${bytes(client.bytesIn)}  out ${bytes(client.bytesOut)}  queued ${bytes(client.queuedBytes)}  requests ${client.requests}  errors ${client.errors}${waiting}`
   );
 }

@@ -4,7 +4,7 @@ import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = Exclude<keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
-}, 'ircPort' | 'webPort'>;
+}, 'ircPort' | 'webPort' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort'>;
 
 /**
  * Limits and periods, one flag and one environment variable each (README, Options). The help
@@ -31,6 +31,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'redis-wait-ms', key: 'redisWaitMs', help: 'cluster: wait for Redis before UNAVAILABLE' },
   { flag: 'room-log-length', key: 'roomLogLength', help: 'cluster: events kept per room for catching up' },
   { flag: 'irc-ping-ms', key: 'ircPingMs', help: 'IRC: silence before a PING, and after it before the connection is closed' },
+  { flag: 'tls-handshake-timeout-ms', key: 'tlsHandshakeTimeoutMs', help: 'TLS: time a client has to finish its handshake' },
 ];
 
 const MIB = 1024 * 1024;
@@ -64,6 +65,11 @@ export function serveUsage(): string {
   --motd FILE           IRC message of the day, read at start (env MOTD)
   --web-port N          web door on this port: the chat page, and IRC over WebSocket; off by default (env WEB_PORT)
   --web-origins LIST    pages (origins, comma-separated, or *) that may use the web door besides its own (env WEB_ORIGINS)
+  --tls-cert FILE       TLS certificate (PEM, with its chain) for the TLS ports; SIGHUP reloads it (env TLS_CERT)
+  --tls-key FILE        its private key (PEM; env TLS_KEY)
+  --tls-port N          the lab protocol over TLS on this port (env TLS_PORT)
+  --irc-tls-port N      IRC over TLS on this port, 6697 by convention (env IRC_TLS_PORT)
+  --web-tls-port N      the web door over HTTPS and WSS on this port (env WEB_TLS_PORT)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (${shownDefault(DEFAULTS[option.key])}${option.note ?? ''}) (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
                         else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
@@ -104,6 +110,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       motd: { type: 'string' },
       'web-port': { type: 'string' },
       'web-origins': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-port': { type: 'string' },
+      'irc-tls-port': { type: 'string' },
+      'web-tls-port': { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -136,12 +147,17 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     motd: (values.motd ?? env.MOTD) || undefined,
     webPort: integer('--web-port', values['web-port'] ?? env.WEB_PORT),
     webOrigins: (values['web-origins'] ?? env.WEB_ORIGINS) || undefined,
+    tlsCert: (values['tls-cert'] ?? env.TLS_CERT) || undefined,
+    tlsKey: (values['tls-key'] ?? env.TLS_KEY) || undefined,
+    tlsPort: integer('--tls-port', values['tls-port'] ?? env.TLS_PORT),
+    ircTlsPort: integer('--irc-tls-port', values['irc-tls-port'] ?? env.IRC_TLS_PORT),
+    webTlsPort: integer('--web-tls-port', values['web-tls-port'] ?? env.WEB_TLS_PORT),
     ...numeric,
     admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };
 }
 
-/** The daemon: runs in the foreground until KILL_SERVICE, SIGINT or SIGTERM, then exits 0. */
+/** The daemon: runs in the foreground until KILL_SERVICE, SIGINT or SIGTERM, then exits 0; SIGHUP reloads the TLS pair. */
 export async function serve(argv: string[]): Promise<number> {
   const options = parseServeArgs(argv, process.env);
   if (options === 'help') {
@@ -169,8 +185,12 @@ export async function serve(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // As nginx and most daemons: SIGHUP reloads the certificate; connections are kept.
+  const reloadTls = (): void => void server.reloadTls();
   process.on('SIGUSR2', logDump);
+  process.on('SIGHUP', reloadTls);
   await server.closed;
   process.off('SIGUSR2', logDump);
+  process.off('SIGHUP', reloadTls);
   return server.actor.getSnapshot().status === 'error' ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { clearLine, createInterface, cursorTo } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client-library/chat-client.js';
 import type { ChatEvent } from '../client-library/events.js';
@@ -20,6 +21,8 @@ export const CLIENT_USAGE = `Usage: chat-client [--host H] [--port P] [--name N]
   --room ROOM             join ROOM at once
   --max-line-bytes N      the server's line limit: a longer line is refused unsent (default ${DEFAULT_REQUEST_LIMITS.maxLineBytes})
   --max-request-bytes N   the server's request limit, likewise (default ${DEFAULT_REQUEST_LIMITS.maxRequestBytes})
+  --tls                   connect over TLS (the server's --tls-port), checking its certificate
+  --ca FILE               check it against this CA certificate (PEM) instead of the system's; implies --tls
   --help                  this text
 
 With stdin a terminal: a prompt. Piped: the same commands line by line, every received event
@@ -34,6 +37,7 @@ interface ClientArgs {
   readonly name: string;
   readonly room: string | undefined;
   readonly limits: RequestLimits;
+  readonly tls: boolean | { readonly ca: Buffer };
 }
 
 function limit(flag: string, text: string | undefined, fallback: number): number {
@@ -52,6 +56,8 @@ function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientArgs | '
       room: { type: 'string' },
       'max-line-bytes': { type: 'string' },
       'max-request-bytes': { type: 'string' },
+      tls: { type: 'boolean' },
+      ca: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,7 +68,8 @@ function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientArgs | '
     maxLineBytes: limit('max-line-bytes', values['max-line-bytes'], DEFAULT_REQUEST_LIMITS.maxLineBytes),
     maxRequestBytes: limit('max-request-bytes', values['max-request-bytes'], DEFAULT_REQUEST_LIMITS.maxRequestBytes),
   };
-  return { host: values.host ?? env.CHAT_HOST ?? DEFAULT_HOST, port: Number(port), name: values.name ?? userInfo().username, room: values.room, limits };
+  const tls = values.ca !== undefined ? { ca: readFileSync(values.ca) } : values.tls === true;
+  return { host: values.host ?? env.CHAT_HOST ?? DEFAULT_HOST, port: Number(port), name: values.name ?? userInfo().username, room: values.room, limits, tls };
 }
 
 /** The interactive client; resolves with the exit status (0 after /quit or the end of stdin). */
@@ -81,9 +88,10 @@ export async function client(argv: string[]): Promise<number> {
   const where = `${args.host}:${args.port}`;
   let chat: ChatClient;
   try {
-    chat = await ChatClient.connect(args.host, args.port, { limits: args.limits });
+    chat = await ChatClient.connect(args.host, args.port, { limits: args.limits, tls: args.tls });
   } catch (error) {
-    console.error(`chat-client: cannot connect to ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    console.error(`chat-client: cannot connect to ${where}: ${code ?? ''}${code && args.tls ? ` (${message})` : code ? '' : message}`);
     return 1;
   }
   const paint = paintFor(process.stdout, process.env);

@@ -1,4 +1,5 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Subject, concatMap, type Observable } from 'rxjs';
 import { joinAnnouncement, leaveAnnouncement } from '../protocol/encode.js';
 import { encodeChatRequest, encodeDisconnectRequest, encodeHeloRequest, encodeJoinRequest, encodeLeaveRequest } from '../protocol/encode-requests.js';
@@ -21,7 +22,15 @@ export interface SpeakAs {
 export interface ConnectOptions {
   /** The server's line and request limits, if not its defaults: requests over them are refused unsent. */
   readonly limits?: Partial<RequestLimits>;
+  /**
+   * TLS (the server's `--tls-port`): `true` checks the server's certificate against the system's
+   * CAs; `{ ca }` against this CA (PEM) instead, for a private one. The name checked is the host's.
+   */
+  readonly tls?: boolean | { readonly ca: string | Buffer };
 }
+
+/** A handshake not done in this long is given up (the server may be something else). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Connects to a chat server; resolves once the TCP connection is open. */
 export function connect(host: string, port: number, options: ConnectOptions = {}): Promise<ChatClient> {
@@ -74,11 +83,19 @@ export class ChatClient {
   }
 
   static async connect(host: string, port: number, options: ConnectOptions = {}): Promise<ChatClient> {
-    const socket = netConnect({ host, port });
+    const tls = options.tls;
+    const socket: Socket = tls
+      ? tlsConnect({ host, port, ca: typeof tls === 'object' ? tls.ca : undefined, servername: isIP(host) === 0 ? host : undefined })
+      : netConnect({ host, port });
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
+      const timer = tls ? setTimeout(() => socket.destroy(new Error(`no TLS handshake with ${host}:${port} within ${TLS_HANDSHAKE_TIMEOUT_MS} ms`)), TLS_HANDSHAKE_TIMEOUT_MS) : undefined;
+      const onError = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
         socket.off('error', onError);
         resolve();
       });

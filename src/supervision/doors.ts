@@ -15,7 +15,7 @@ function shared(context: ServerContext) {
   return { host: context.options.host, admission: context.admission, ids: context.connectionIds };
 }
 
-/** The TCP doors': the proxies whose PROXY protocol header is believed. */
+/** The TCP doors': the proxies whose PROXY protocol header is believed (plain ports only). */
 function proxies(context: ServerContext) {
   return {
     trustedProxies: context.options.trustedProxy ? parseTrustedProxies(context.options.trustedProxy) : null,
@@ -23,41 +23,30 @@ function proxies(context: ServerContext) {
   };
 }
 
-export function labListenerInput(context: ServerContext): ListenerInput {
-  return {
-    door: 'lab',
-    ...shared(context),
-    ...proxies(context),
-    port: context.options.port,
-    refusal: (reason) => encodeError(protocolError('LIMIT_REACHED', reason)),
-    transport: transportOptions(context.options),
-  };
+/** A TLS listener's certificate and handshake bound; null for a plain one. */
+function tlsOf(context: ServerContext, tls: boolean) {
+  return tls && context.tls ? { credentials: context.tls, handshakeTimeoutMs: context.options.tlsHandshakeTimeoutMs } : null;
 }
 
-/** The IRC listener, or none when no IRC port is configured. */
-export function ircListenerInput(context: ServerContext): ListenerInput {
-  if (context.options.ircPort === undefined) return { door: 'none' };
-  return {
-    door: 'irc',
-    ...shared(context),
-    ...proxies(context),
-    port: context.options.ircPort,
-    refusal: (reason) => `ERROR :Closing link: ${reason}\r\n`,
-    transport: ircTransportOptions(context.options),
-  };
+/** The port of a door's plain or TLS listener; undefined when that one is not configured. */
+export function portOf(options: ServerContext['options'], door: 'lab' | 'irc' | 'web', tls: boolean): number | undefined {
+  if (door === 'lab') return tls ? options.tlsPort : options.port;
+  if (door === 'irc') return tls ? options.ircTlsPort : options.ircPort;
+  return tls ? options.webTlsPort : options.webPort;
 }
 
-/** The web listener (the page, IRC over WebSocket), or none when no web port is configured. */
-export function webListenerInput(context: ServerContext): ListenerInput {
-  if (context.options.webPort === undefined) return { door: 'none' };
-  return {
-    door: 'web',
-    ...shared(context),
-    port: context.options.webPort,
-    refusal: (reason) => `ERROR :Closing link: ${reason}\r\n`,
-    transport: ircTransportOptions(context.options),
-    origins: parseOrigins(context.options.webOrigins),
-  };
+const IRC_REFUSAL = (reason: string): string => `ERROR :Closing link: ${reason}\r\n`;
+
+/** A door's listener (plain or TLS), or none when its port is not configured. */
+export function listenerInput(context: ServerContext, door: 'lab' | 'irc' | 'web', tls: boolean): ListenerInput {
+  const port = portOf(context.options, door, tls);
+  if (port === undefined) return { door: 'none' };
+  const common = { ...shared(context), port, tls: tlsOf(context, tls) };
+  if (door === 'lab') {
+    return { door, ...common, ...proxies(context), refusal: (reason) => encodeError(protocolError('LIMIT_REACHED', reason)), transport: transportOptions(context.options) };
+  }
+  if (door === 'irc') return { door, ...common, ...proxies(context), refusal: IRC_REFUSAL, transport: ircTransportOptions(context.options) };
+  return { door, ...common, refusal: IRC_REFUSAL, transport: ircTransportOptions(context.options), origins: parseOrigins(context.options.webOrigins) };
 }
 
 /** The last line a connection the server closes gets, in its door's protocol (the web door speaks IRC). */

@@ -3,6 +3,7 @@
  * holds, how a room actor is started (watched for failure) and a join handed to it, and how a
  * finished client is let go. The statechart and its rules are in actors/server.ts.
  */
+import type { TlsCredentials } from '../transport/tls-credentials.js';
 import type { KeptAlive } from '../irc/keep-alive.js';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Subscription } from 'rxjs';
@@ -36,7 +37,12 @@ export interface ServerInput {
   readonly log: Logger;
   /** Cluster mode: the link to the shared state in Redis; null on a single server. */
   readonly cluster: ClusterLink | null;
+  /** The certificate and key the TLS listeners serve; null when TLS is off. */
+  readonly tls: TlsCredentials | null;
 }
+
+/** A listener's place: a door, plain or over TLS (`irc`, `ircTls`, …); the lab's plain one is `address`. */
+export type ListenerKey = 'irc' | 'web' | 'labTls' | 'ircTls' | 'webTls';
 
 export interface ClientEntry {
   readonly actor: Actor<typeof clientMachine> | Actor<typeof ircClientMachine>;
@@ -85,8 +91,8 @@ export interface ServerContext {
   /** The IRC door, when it is open. */
   readonly irc: IrcDoorState | null;
   /** The IRC and web doors' bound addresses, once listening (null: not yet, or the door is off). */
-  ircAddress: { host: string; port: number } | null;
-  webAddress: { host: string; port: number } | null;
+  doorAddresses: Partial<Record<ListenerKey, { host: string; port: number }>>;
+  readonly tls: TlsCredentials | null;
 }
 
 export type JoinEvent = Extract<ServerEvent, { type: 'client.join' }>;

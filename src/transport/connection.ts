@@ -19,6 +19,8 @@ export interface ConnectionInfo {
   readonly localPort: number;
   /** What carries the door's protocol: a TCP stream, or WebSocket frames (the web door). */
   readonly transport: ConnectionTransport;
+  /** Over TLS (a TLS port, or the web door's HTTPS port). */
+  readonly encrypted: boolean;
 }
 
 export type ConnectionTransport = 'tcp' | 'websocket';
@@ -175,6 +177,7 @@ class SocketConnection<T> implements Connection<T> {
       localAddress: plainAddress(socket.localAddress),
       localPort: socket.localPort ?? 0,
       transport,
+      encrypted: socket.encrypted === true,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { StreamSocket } from './stream-socket.js';
 
 /**
@@ -13,7 +14,16 @@ export function resetSocket(socket: StreamSocket): void {
     socket.once('finish', resetAfterShutdown);
     return;
   }
-  socket.resetAndDestroy();
+  reset(socket);
+}
+
+/**
+ * A reset where the socket can do one. A TLS socket cannot (Node refuses it on a TLS handle): it
+ * is destroyed, which closes it at once all the same, unsent bytes dropped.
+ */
+function reset(socket: StreamSocket): void {
+  if (socket instanceof TLSSocket) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 /**
@@ -26,7 +36,7 @@ function shutdownInFlight(socket: StreamSocket): boolean {
 
 function resetAfterShutdown(this: StreamSocket): void {
   // With the peer's side ended too, the socket closes itself after its FIN.
-  if (!this.destroyed) this.resetAndDestroy();
+  if (!this.destroyed) reset(this);
 }
 
 /**
@@ -46,7 +56,7 @@ export function refuseSocket(socket: Socket, line: string): void {
   socket.on('error', ignore);
   if (socket.destroyed) return;
   socket.write(line);
-  if (socket.writableLength !== 0) socket.resetAndDestroy();
+  if (socket.writableLength !== 0) reset(socket);
   else if (lingering >= MAX_LINGERING) socket.destroy();
   else linger(socket);
 }

@@ -10,6 +10,8 @@ export interface StreamSocket extends Duplex {
   readonly remotePort?: number | undefined;
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
+  /** True over TLS (a TLSSocket, or a WebSocket on an HTTPS port). */
+  readonly encrypted?: boolean;
   setKeepAlive(enable?: boolean, initialDelay?: number): this;
   /** Drops the connection at once, unsent bytes too (a TCP reset). */
   resetAndDestroy(): this;

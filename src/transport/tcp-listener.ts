@@ -1,4 +1,6 @@
 import { createServer, type BlockList, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TlsCredentials } from './tls-credentials.js';
 import { plainAddress } from './address.js';
 import type { ConnectionAdmission } from './admission.js';
 import { socketConnection, type Connection, type TransportOptions } from './connection.js';
@@ -20,6 +22,8 @@ export interface TcpListenerOptions<T> {
   /** The line a refused connection gets, in its door's protocol (the lab's LIMIT_REACHED, IRC's ERROR). */
   refusal(reason: string): string;
   readonly transport: TransportOptions<T>;
+  /** TLS: the certificate and key to serve, and how long a client has to finish its handshake; null: plain TCP. */
+  readonly tls: { readonly credentials: TlsCredentials; readonly handshakeTimeoutMs: number } | null;
 }
 
 /** What the listener reports; every call is made from outside any actor's step. */
@@ -44,7 +48,7 @@ export interface TcpListenerEvents<T> {
  */
 export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListenerEvents<T>): () => void {
   // Half-open: a peer that sends its requests and shuts down its side still gets its replies.
-  const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
+  const server: Server = options.tls ? tlsServer(options.tls) : createServer({ allowHalfOpen: true, noDelay: true });
   const { admission } = options;
   // One for every connection of this door: their writes are flushed together, once a turn.
   const scheduler = new FlushScheduler();
@@ -62,7 +66,15 @@ export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListener
     events.connection(socketConnection(options.ids.next(), socket, scheduler, options.transport, peer, admission));
   };
 
-  server.on('connection', (socket: Socket) => {
+  // Over TLS a connection is handed on once its handshake is done: until then it holds no place
+  // under the limits, and one that never finishes is dropped after the handshake timeout.
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    if (options.tls) {
+      socket.setNoDelay(true);
+      // A PROXY header would come before the handshake, which the TLS server reads first: not on TLS ports.
+      admit(socket, null);
+      return;
+    }
     const { trustedProxies } = options;
     if (!trustedProxies || !isTrusted(trustedProxies, plainAddress(socket.remoteAddress))) {
       admit(socket, null);
@@ -94,4 +106,13 @@ export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListener
     stopped = true;
     server.close();
   };
+}
+
+function tlsServer(tls: NonNullable<TcpListenerOptions<unknown>['tls']>): Server {
+  const { cert, key } = tls.credentials.current;
+  const server = createTlsServer({ cert, key, allowHalfOpen: true, handshakeTimeout: tls.handshakeTimeoutMs });
+  // A failed or timed-out handshake: with a listener here, closing the socket is ours to do.
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
+  tls.credentials.attach(server);
+  return server;
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -12,6 +13,7 @@ import { loadPage, servePage } from './static-files.js';
 import { WebSocketStream } from './websocket-stream.js';
 
 export interface WebListenerOptions extends Omit<TcpListenerOptions<IrcInput>, 'trustedProxies' | 'proxyHeaderTimeoutMs'> {
+  /** TLS (HTTPS and WSS) is `tls` from TcpListenerOptions: null for plain HTTP. */
   readonly origins: OriginPolicy;
 }
 
@@ -54,7 +56,16 @@ function refuseUpgrade(socket: Duplex, status: string, text: string): void {
  */
 export function listenWeb(options: WebListenerOptions, events: TcpListenerEvents<IrcInput>): () => void {
   const page = loadPage();
-  const server: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, (request, response) => servePage(page, request, response));
+  const serve = (request: IncomingMessage, response: Parameters<typeof servePage>[2]): void => servePage(page, request, response);
+  const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS };
+  let server: Server;
+  if (options.tls) {
+    const { cert, key } = options.tls.credentials.current;
+    const https = createHttpsServer({ ...timeouts, cert, key, handshakeTimeout: options.tls.handshakeTimeoutMs }, serve);
+    https.on('tlsClientError', (_error, socket) => socket.destroy());
+    options.tls.credentials.attach(https);
+    server = https;
+  } else server = createServer(timeouts, serve);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false, handleProtocols: chooseSubprotocol });
   // One for every connection of this door: their writes are flushed together, once a turn.
   const scheduler = new FlushScheduler();

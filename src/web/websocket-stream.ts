@@ -25,6 +25,7 @@ export class WebSocketStream extends Duplex implements StreamSocket {
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
+  readonly encrypted: boolean;
 
   constructor(
     private readonly ws: WebSocket,
@@ -37,6 +38,7 @@ export class WebSocketStream extends Duplex implements StreamSocket {
     this.remotePort = raw.remotePort;
     this.localAddress = raw.localAddress;
     this.localPort = raw.localPort;
+    this.encrypted = (raw as Socket & { encrypted?: boolean }).encrypted === true;
     ws.on('message', (data: RawData) => this.received(data));
     ws.on('close', () => this.wsClosed());
     // Errors (a bad frame, a reset) end in 'close', which is what the connection acts on.
