@@ -1,12 +1,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ChatClient } from '../src/client-library/chat-client.js';
 import type { DumpDocument } from '../src/index.js';
+import { makeTestPki } from './tls-certs.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
 import { aliceAndBob, expectRead, joinedClient, RawClient, wire } from './helpers.js';
 import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
@@ -24,6 +27,59 @@ describe('start.sh', () => {
     await client.closed;
     expect(await exited).toBe(0);
   }, 120_000);
+
+  // After the first test (dist/ is built): the daemon's SIGHUP, as an operator's renewal hook sends it.
+  it('reloads its TLS certificate on SIGHUP, keeping connections, and keeps serving the old one when the new is bad', async () => {
+    const pki = makeTestPki();
+    const [first, second] = [pki.serverPair('first'), pki.serverPair('second')];
+    const cert = join(pki.dir, 'live.pem');
+    const key = join(pki.dir, 'live.key');
+    await copyFile(first.cert, cert);
+    await copyFile(first.key, key);
+    const daemon = spawn('./start.sh', ['0', '--host', '127.0.0.1', '--admin', 'off', '--tls-cert', cert, '--tls-key', key, '--tls-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnedDaemons.add(daemon);
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    const log: Array<{ msg?: string; port?: number; door?: string; tls?: boolean; level?: number }> = [];
+    const waiting: Array<() => void> = [];
+    createInterface({ input: daemon.stdout }).on('line', (line) => {
+      log.push(JSON.parse(line) as (typeof log)[number]);
+      for (const wake of waiting.splice(0)) wake();
+    });
+    const logged = async (test: (entry: (typeof log)[number]) => boolean): Promise<(typeof log)[number]> => {
+      for (;;) {
+        const found = log.find(test);
+        if (found) return found;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    };
+    const port = (await logged((entry) => entry.msg === 'listening' && entry.tls === true)).port!;
+    const ca = await readFile(pki.caFile);
+    const servedName = (): Promise<string> => new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca }, () => {
+        resolve(String(socket.getPeerCertificate().subject.CN));
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    expect(await servedName()).toBe('first');
+    const live = await ChatClient.connect('127.0.0.1', port, { tls: { ca } });
+    await live.join('lobby', 'alice');
+
+    await copyFile(second.cert, cert);
+    await copyFile(second.key, key);
+    daemon.kill('SIGHUP');
+    await logged((entry) => entry.msg === 'TLS certificate and key reloaded');
+    expect(await servedName()).toBe('second');
+    expect((await live.helo('still up')).line).toBe('HELO still up');
+
+    await writeFile(cert, 'garbage');
+    daemon.kill('SIGHUP');
+    const error = await logged((entry) => entry.level === 50);
+    expect(error.msg).toMatch(/^TLS certificate not reloaded, the old one stays/);
+    expect(await servedName()).toBe('second');
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 
   // In this file, after the test above: start.sh has built dist/ once, with no second build racing it.
   it('the dump command shows the daemon\'s actors as a tree and as JSON, over a 0600 socket', async () => {
