@@ -16,6 +16,8 @@ import {
   roomLimitRefusal,
   startRoom,
   type ListenerKey,
+  newCounters,
+  retireRoomStats,
   type ServerContext,
   type ServerInput,
   type ServerMachineEvent,
@@ -92,6 +94,8 @@ export const serverMachine = setup({
     logRefusal: ({ context, event }) => {
       assertEvent(event, 'listener.refused');
       const refused = ++context.counters.refused;
+      const kind = /per address/.test(event.reason) ? 'address' : /^origin /.test(event.reason) ? 'origin' : 'limit';
+      context.counters.refusedBy.set(kind, (context.counters.refusedBy.get(kind) ?? 0) + 1);
       // `refused`: every refusal since start, so the count survives the budget.
       logWithin(context.refusalLogBudget, context.log, 'warn', { peer: event.peer, reason: event.reason, refused }, 'connection refused');
     },
@@ -129,6 +133,7 @@ export const serverMachine = setup({
     /** Lease lost: this node's connections go; the cluster announces their departures once. */
     dropFencedNode: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'cluster.fenced');
+      if (event.closeConnections) context.counters.fencings++;
       // A new epoch voids every ref this node remembers: the names get new ones.
       if (event.forgetRooms) context.issuer.forgetRefs();
       if (!event.closeConnections) return;
@@ -157,6 +162,7 @@ export const serverMachine = setup({
       // A join may have reached it since it reported: then it is not empty any more.
       if (!room || !roomIsIdle(room.getSnapshot().context)) return;
       context.rooms.delete(event.roomRef);
+      retireRoomStats(context, room.getSnapshot().context.stats);
       context.cluster?.unwatchRoom(event.roomRef);
       roomStopped(context.irc, event.roomRef, room.getSnapshot().context.name);
       enqueue.stopChild(room);
@@ -216,6 +222,7 @@ export const serverMachine = setup({
             ? 'room actor failed; restarting it with its membership and its queued departures, the failed one first'
             : 'room actor failed; restarting it with its membership (the event in flight is lost)',
       );
+      retireRoomStats(context, last.stats);
       if (!retry && roomIsIdle(last)) {
         roomStopped(context.irc, roomRef, last.name);
         context.rooms.delete(roomRef);
@@ -298,7 +305,7 @@ export const serverMachine = setup({
       rooms,
       // A name whose room has members is never forgotten.
       issuer: roomIssuer(input.options.rememberedRooms, (ref) => rooms.has(ref), input.cluster),
-      counters: { accepted: 0, refused: 0, failures: 0, acceptFailures: 0 },
+      counters: newCounters(),
       lastAcceptWarning: 0,
       refusalLogBudget: new LogBudget(1, 10),
       clientSettings: settings,

@@ -113,9 +113,14 @@ export interface ChatServerOptions {
   webTlsPort?: number;
   /** A TLS client that has not finished its handshake this long after connecting is dropped. */
   tlsHandshakeTimeoutMs?: number;
+  /** The operators' HTTP port: /metrics (Prometheus), /healthz, /readyz; absent: none. */
+  metricsPort?: number;
+  /** Where the metrics port listens (default loopback only). */
+  metricsHost?: string;
 }
 
-export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd' | 'webPort' | 'webOrigins' | 'tlsCert' | 'tlsKey' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<ChatServerOptions, 'advertiseIp' | 'host' | 'trustedProxy' | 'redis' | 'ircPort' | 'motd' | 'webPort' | 'webOrigins' | 'tlsCert' | 'tlsKey' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort' | 'metricsPort'>>> & {
+  readonly metricsPort: number | undefined;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly tlsPort: number | undefined;
@@ -169,6 +174,8 @@ export const DEFAULTS = {
   ircPingMs: 120_000,
   // A handshake is a few round trips; ten seconds is generous on any network and frees the descriptor soon.
   tlsHandshakeTimeoutMs: 10_000,
+  // Metrics are for the operator's own Prometheus, not the world: loopback unless said otherwise.
+  metricsHost: '127.0.0.1',
 } as const satisfies Partial<ChatServerOptions>;
 
 /** Descriptors kept back from connections: log files, the listener, the admin socket, DNS. */
@@ -189,7 +196,7 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const fdLimit = descriptorLimit();
   const maxConnections = fdLimit === undefined ? DEFAULTS.maxConnections : Math.max(1, Math.min(DEFAULTS.maxConnections, fdLimit - RESERVED_DESCRIPTORS));
-  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, webPort: undefined, webOrigins: undefined, tlsCert: undefined, tlsKey: undefined, tlsPort: undefined, ircTlsPort: undefined, webTlsPort: undefined, ...defined } as ResolvedOptions;
+  const resolved = { ...DEFAULTS, maxConnections, serverName: defaultServerName(), advertiseIp: undefined, host: undefined, trustedProxy: undefined, redis: undefined, ircPort: undefined, motd: undefined, webPort: undefined, webOrigins: undefined, tlsCert: undefined, tlsKey: undefined, tlsPort: undefined, ircTlsPort: undefined, webTlsPort: undefined, metricsPort: undefined, ...defined } as ResolvedOptions;
   if (!KILL_SERVICE_POLICIES.includes(resolved.killService)) {
     throw new OptionError(`--kill-service must be one of ${KILL_SERVICE_POLICIES.join(', ')}, got "${resolved.killService}"`);
   }
@@ -197,11 +204,11 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new OptionError(`port must be an integer from 0 to 65535`);
   }
-  const optionalPorts = [['--irc-port', resolved.ircPort], ['--web-port', resolved.webPort], ['--tls-port', resolved.tlsPort], ['--irc-tls-port', resolved.ircTlsPort], ['--web-tls-port', resolved.webTlsPort]] as const;
+  const optionalPorts = [['--irc-port', resolved.ircPort], ['--web-port', resolved.webPort], ['--tls-port', resolved.tlsPort], ['--irc-tls-port', resolved.ircTlsPort], ['--web-tls-port', resolved.webTlsPort], ['--metrics-port', resolved.metricsPort]] as const;
   for (const [flag, port] of optionalPorts) {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new OptionError(`${flag} must be an integer from 0 to 65535`);
   }
-  const tlsPorts = optionalPorts.slice(2).filter(([, port]) => port !== undefined).map(([flag]) => flag);
+  const tlsPorts = optionalPorts.slice(2, 5).filter(([, port]) => port !== undefined).map(([flag]) => flag);
   if ((resolved.tlsCert === undefined) !== (resolved.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
   if (tlsPorts.length > 0 && resolved.tlsCert === undefined) throw new OptionError(`${tlsPorts.join(' and ')} need${tlsPorts.length === 1 ? 's' : ''} --tls-cert and --tls-key`);
   if (resolved.webOrigins !== undefined) parseOrigins(resolved.webOrigins);

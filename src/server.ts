@@ -10,6 +10,8 @@ import { createLogger, type Logger } from './log.js';
 import type { ClusterLink } from './cluster/link.js';
 import { ClusterStartError, ListenError } from './errors.js';
 import { OptionError } from './option-error.js';
+import { createMetrics } from './admin/metrics.js';
+import { openMetricsEndpoint } from './admin/metrics-endpoint.js';
 import { portOf } from './supervision/doors.js';
 import type { ListenerKey } from './supervision/registry.js';
 import { TlsCredentials, TlsCredentialsError } from './transport/tls-credentials.js';
@@ -38,6 +40,8 @@ export interface ChatServerHandle {
    * (one error line) and the old one stays; returns whether the new one was taken.
    */
   reloadTls(): boolean;
+  /** The metrics port (/metrics, /healthz, /readyz); null when it is off. */
+  readonly metricsPort: number | null;
   readonly options: ResolvedOptions;
   /** The supervisor: the server actor, with the whole tree below it. */
   readonly actor: ServerActor;
@@ -86,6 +90,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   }
   const dumper = createDumper(actor);
   let admin: Promise<AdminEndpoint | null> = Promise.resolve(null);
+  let metrics: { port: number; close(): Promise<void> } | null = null;
 
   const stopped = new Promise<void>((resolve) => {
     actor.subscribe({
@@ -102,6 +107,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     await cluster?.close(true);
     // Read when the server has stopped: by then `admin` is the endpoint opened after listening.
     await (await admin)?.close();
+    await metrics?.close();
   });
   const configured = {
     irc: resolved.ircPort,
@@ -133,6 +139,12 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
   cluster?.describeAs(JSON.stringify({ host: resolved.advertiseIp ?? address.host, port: address.port, pid: process.pid }));
   admin = openAdmin(resolved, address.port, dumper.dump, log);
   const endpoint = await admin;
+  if (resolved.metricsPort !== undefined) {
+    metrics = await openMetrics(resolved, actor, cluster, log).catch(async (error: unknown) => {
+      await stopAfterFailedStart(actor, closed);
+      throw error;
+    });
+  }
   return {
     host: address.host,
     port: address.port,
@@ -142,6 +154,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     ircTlsPort: address.ports.ircTls ?? null,
     webTlsPort: address.ports.webTls ?? null,
     reloadTls: () => reloadTls(tls, log),
+    metricsPort: metrics?.port ?? null,
     options: resolved,
     actor,
     log,
@@ -155,6 +168,32 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
       await closed;
     },
   };
+}
+
+/** The metrics port, opened once the doors listen; a port in use is a start error. */
+async function openMetrics(options: ResolvedOptions, actor: ServerActor, cluster: ClusterLink | null, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
+  const metrics = createMetrics(actor, cluster);
+  const readiness = {
+    notReadyBecause(): string | null {
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status !== 'active' || snapshot.matches('stopping')) return 'stopping';
+      if (cluster && !cluster.reachable) return 'Redis not reachable (or this node fenced)';
+      return null;
+    },
+  };
+  try {
+    const endpoint = await openMetricsEndpoint(options.metricsHost, options.metricsPort!, metrics, readiness, log);
+    return { port: endpoint.port, close: async () => { metrics.close(); await endpoint.close(); } };
+  } catch (error) {
+    metrics.close();
+    const { code } = error as NodeJS.ErrnoException;
+    throw new ListenError(code === 'EADDRINUSE' ? `metrics port ${options.metricsPort} is already in use (${options.metricsHost})` : `cannot open the metrics port ${options.metricsPort}: ${(error as Error).message}`, code);
+  }
+}
+
+async function stopAfterFailedStart(actor: ServerActor, closed: Promise<void>): Promise<void> {
+  if (actor.getSnapshot().status === 'active') actor.send({ type: 'stop' });
+  await closed;
 }
 
 /** The TLS pair, read and checked at start: a bad one is an option error, before anything listens. */

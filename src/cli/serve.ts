@@ -4,7 +4,7 @@ import { ClusterStartError, ListenError, startChatServer } from '../server.js';
 
 type NumericOption = Exclude<keyof {
   [K in keyof ChatServerOptions as Required<ChatServerOptions>[K] extends number ? K : never]: true;
-}, 'ircPort' | 'webPort' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort'>;
+}, 'ircPort' | 'webPort' | 'tlsPort' | 'ircTlsPort' | 'webTlsPort' | 'metricsPort'>;
 
 /**
  * Limits and periods, one flag and one environment variable each (README, Options). The help
@@ -70,6 +70,8 @@ export function serveUsage(): string {
   --tls-port N          the lab protocol over TLS on this port (env TLS_PORT)
   --irc-tls-port N      IRC over TLS on this port, 6697 by convention (env IRC_TLS_PORT)
   --web-tls-port N      the web door over HTTPS and WSS on this port (env WEB_TLS_PORT)
+  --metrics-port N      /metrics (Prometheus), /healthz and /readyz on this port, off by default (env METRICS_PORT)
+  --metrics-host ADDR   where the metrics port listens (default ${DEFAULTS.metricsHost}; env METRICS_HOST)
 ${NUMERIC_OPTIONS.map((option) => `  --${option.flag.padEnd(28)}${option.help} (${shownDefault(DEFAULTS[option.key])}${option.note ?? ''}) (env ${envName(option.flag)})`).join('\n')}
   --admin PATH|off      admin socket for \`chat-server dump\` (default $XDG_RUNTIME_DIR/chat-server/PORT.sock,
                         else TMPDIR/chat-server-UID/PORT.sock, in a private directory; env ADMIN_SOCKET)
@@ -115,6 +117,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
       'tls-port': { type: 'string' },
       'irc-tls-port': { type: 'string' },
       'web-tls-port': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       ...Object.fromEntries(NUMERIC_OPTIONS.map((option) => [option.flag, { type: 'string' as const }])),
       admin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -152,6 +156,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ChatServ
     tlsPort: integer('--tls-port', values['tls-port'] ?? env.TLS_PORT),
     ircTlsPort: integer('--irc-tls-port', values['irc-tls-port'] ?? env.IRC_TLS_PORT),
     webTlsPort: integer('--web-tls-port', values['web-tls-port'] ?? env.WEB_TLS_PORT),
+    metricsPort: integer('--metrics-port', values['metrics-port'] ?? env.METRICS_PORT),
+    metricsHost: values['metrics-host'] ?? env.METRICS_HOST,
     ...numeric,
     admin: adminOption(values.admin ?? env.ADMIN_SOCKET),
   };

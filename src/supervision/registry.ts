@@ -41,6 +41,30 @@ export interface ServerInput {
   readonly tls: TlsCredentials | null;
 }
 
+/** The supervisor's running totals, read by the metrics (src/admin/metrics.ts) when scraped. */
+export interface ServerCounters {
+  accepted: number;
+  refused: number;
+  /** Refusals by kind: `limit` (the total), `address` (per address), `origin` (the web door's check). */
+  readonly refusedBy: Map<string, number>;
+  failures: number;
+  acceptFailures: number;
+  slowConsumers: number;
+  fencings: number;
+  /** The figures of rooms and connections that are gone, so totals never go back. */
+  readonly retired: { messagesRouted: number; deliveries: number; requests: number; errors: number; bytesIn: number; bytesOut: number };
+}
+
+export function newCounters(): ServerCounters {
+  return { accepted: 0, refused: 0, refusedBy: new Map(), failures: 0, acceptFailures: 0, slowConsumers: 0, fencings: 0, retired: { messagesRouted: 0, deliveries: 0, requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 } };
+}
+
+/** A room is gone (or replaced after a failure): its figures join the totals. */
+export function retireRoomStats(context: ServerContext, stats: { messagesRouted: number; deliveries: number }): void {
+  context.counters.retired.messagesRouted += stats.messagesRouted;
+  context.counters.retired.deliveries += stats.deliveries;
+}
+
 /** A listener's place: a door, plain or over TLS (`irc`, `ircTls`, …); the lab's plain one is `address`. */
 export type ListenerKey = 'irc' | 'web' | 'labTls' | 'ircTls' | 'webTls';
 
@@ -75,7 +99,7 @@ export interface ServerContext {
   readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
   /** Room refs and join ids: this process's, or the cluster's (then some answers come later). */
   readonly issuer: RoomIssuer;
-  readonly counters: { accepted: number; refused: number; failures: number; acceptFailures: number };
+  readonly counters: ServerCounters;
   lastAcceptWarning: number;
   /** Refused connections logged at warn: 10 at once, then 1 a second. */
   readonly refusalLogBudget: LogBudget;
@@ -192,6 +216,13 @@ export function startJoin(context: ServerContext, server: AnyActorRef, event: Jo
 /** A client actor is done with (finished or failed): its feed stops and its connection's place is free. */
 export function dropClient(context: ServerContext, connectionId: number, entry: ClientEntry): void {
   entry.feed.unsubscribe();
+  const { retired } = context.counters;
+  const { stats } = entry.actor.getSnapshot().context;
+  retired.requests += stats.requests;
+  retired.errors += stats.errors;
+  retired.bytesIn += entry.connection.bytesIn();
+  retired.bytesOut += entry.connection.bytesOut();
+  if (entry.connection.outputOverflowedOnce()) context.counters.slowConsumers++;
   context.clients.delete(connectionId);
   entry.connection.release();
   const nick = context.irc?.nicks.releaseConnection(connectionId);

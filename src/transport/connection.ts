@@ -71,6 +71,8 @@ export interface Connection<T = Decoded> {
    * departures holds its place. Once; later calls do nothing.
    */
   release(): void;
+  /** Whether its unsent output ever passed its limit (a slow consumer). */
+  outputOverflowedOnce(): boolean;
   /** Queues bytes even past the output limit: the error reply owed to a slow consumer. */
   sendBeyondLimit(bytes: Buffer): void;
   /**
@@ -149,6 +151,7 @@ class SocketConnection<T> implements Connection<T> {
   /** The input ended, or the socket closed, and the reader has not been told yet (see ENDS_PER_TURN). */
   private endPending = false;
   private closePending = false;
+  private overflowedOutput = false;
   queuedForReport = false;
 
   constructor(
@@ -241,8 +244,13 @@ class SocketConnection<T> implements Connection<T> {
     return this.framer?.queued ?? 0;
   }
 
+  outputOverflowedOnce(): boolean {
+    return this.overflowedOutput;
+  }
+
   /** The output writer's report: unsent output passed its limit. */
   outputOverflowed(): void {
+    this.overflowedOutput = true;
     this.reader?.next(OVERFLOW);
   }
 
