@@ -122,6 +122,11 @@ describe.skipIf(!redisFound)('readiness in cluster mode', () => {
       await redis.process!.restart();
     }
     await eventually('200 from /readyz again', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
-    expect(await get(port, '/metrics').then((answer) => answer.body)).toContain('chat_cluster_redis_reachable 1');
+    const metrics = (await get(port, '/metrics')).body;
+    expect(metrics).toContain('chat_cluster_redis_reachable 1');
+    expect(metrics).toMatch(/^chat_cluster_redis_command_seconds_count [1-9]\d*$/m);
+    expect(metrics).toMatch(/^chat_cluster_unavailable_total \d+$/m);
+    expect(metrics).toMatch(/^chat_cluster_lease_renewals_total \d+$/m);
+    expect(metrics).toMatch(/^chat_cluster_nodes_alive 1$/m);
   }, 60_000);
 });

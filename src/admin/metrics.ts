@@ -114,11 +114,17 @@ export function createMetrics(actor: ServerActor, cluster: ClusterLink | null): 
         this.set(cluster.reachable ? (await cluster.nodes().catch(() => [])).length : 0);
       },
     });
+    const latency = new Histogram({ name: 'chat_cluster_redis_command_seconds', help: 'Cluster mode: Redis command round trips (ordering scripts, leases, lookups)', buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+    cluster.observeCommandLatency((seconds) => latency.observe(seconds));
+    totalCounter(registry, 'chat_cluster_unavailable_total', 'Cluster mode: requests answered UNAVAILABLE (Redis not reached within the wait bound)', () => cluster.stats.unavailable);
+    totalCounter(registry, 'chat_cluster_lease_renewals_total', 'Cluster mode: lease renewals that succeeded', () => cluster.stats.leaseRenewals);
+    totalCounter(registry, 'chat_cluster_log_reads_total', 'Cluster mode: gaps (and catch-ups) filled from a room\'s log in Redis', () => cluster.stats.logReads);
     totalCounter(registry, 'chat_cluster_fencings_total', 'Cluster mode: times this node lost its lease and dropped its connections', () => context().counters.fencings);
   }
   return {
     registry,
     close() {
+      cluster?.observeCommandLatency(null);
       clearInterval(sampler);
       delay.disable();
     },

@@ -25,6 +25,10 @@ export class RedisCommands {
    * warn line when they start, one when Redis answers again, however many requests it costs.
    */
   private silence: { since: number; timedOut: number } | null = null;
+  /** Requests answered UNAVAILABLE (a command that could not reach Redis within the wait bound). */
+  unavailable = 0;
+  /** Told each command's round trip in seconds, when metrics are on (one call per command, else none). */
+  latencyObserver: ((seconds: number) => void) | null = null;
 
   constructor(
     private readonly redis: RedisPort,
@@ -99,6 +103,15 @@ export class RedisCommands {
   }
 
   private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+    try {
+      return await this.sendWithin(send, mode);
+    } catch (error) {
+      if (error instanceof UnavailableError) this.unavailable++;
+      throw error;
+    }
+  }
+
+  private async sendWithin<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       const { state } = this.status;
@@ -113,7 +126,10 @@ export class RedisCommands {
         continue;
       }
       try {
+        const observe = this.latencyObserver;
+        const started = observe ? performance.now() : 0;
         const reply = await this.bounded(send(), deadline);
+        if (observe) observe((performance.now() - started) / 1000);
         if (this.silence) this.answeredAgain();
         return reply;
       } catch (error) {

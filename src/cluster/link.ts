@@ -205,7 +205,21 @@ export class ClusterLink {
   }
 
   /** Records from `from` on, read from the room's log; `trimmed` when the log no longer reaches back. */
+  /** Log reads: each a gap (or a catch-up) filled from a room's log. */
+  private logReads = 0;
+
+  /** What the metrics read: UNAVAILABLE answers, lease renewals, gaps filled from the log. */
+  get stats(): { unavailable: number; leaseRenewals: number; logReads: number } {
+    return { unavailable: this.commands.unavailable, leaseRenewals: this.lease.renewals, logReads: this.logReads };
+  }
+
+  /** Every Redis command's round trip, in seconds, to `observer` (metrics on). */
+  observeCommandLatency(observer: ((seconds: number) => void) | null): void {
+    this.commands.latencyObserver = observer;
+  }
+
   async readLog(ref: RoomRef, from: number): Promise<LogRead> {
+    this.logReads++;
     const records: ClusterRecord[] = [];
     for (let next = from; ;) {
       const reply = await this.commands.run<[number, ...string[]]>(READ_LOG, [this.keys.roomSeq(ref), this.keys.roomLog(ref)], [String(next), String(LOG_READ_BATCH)], 'idempotent');

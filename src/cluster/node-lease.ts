@@ -150,6 +150,9 @@ export class NodeLease {
     this.options.log.info({ node: id, redis: this.options.url, leaseMs: this.options.leaseMs }, 'cluster: node registered');
   }
 
+  /** Lease renewals that succeeded (a metric: a steady rate while the node is healthy). */
+  renewals = 0;
+
   private async renewLease(): Promise<void> {
     const { state } = this.status;
     if (state === 'closed' || this.stopping) return;
@@ -164,6 +167,7 @@ export class NodeLease {
     try {
       const renewed = await this.commands.call<number>(['PEXPIRE', this.keys.lease(this.nodeIdValue), String(this.options.leaseMs)], 'once');
       if (renewed === 1) {
+        this.renewals++;
         this.lastRenewal = Date.now();
         await this.measureClock();
       } else this.fence('lease found expired');
