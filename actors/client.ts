@@ -17,12 +17,19 @@ function membershipLogBudget(context: ClientContext): LogBudget {
   return (context.logBudget ??= new LogBudget(10, 50));
 }
 
+/** Request events by the protocol's word for them. */
+const LAB_KINDS: Readonly<Record<string, string>> = {
+  'request.helo': 'HELO', 'request.kill': 'KILL_SERVICE', 'request.join': 'JOIN_CHATROOM', 'request.chat': 'CHAT',
+  'request.leave': 'LEAVE_CHATROOM', 'request.disconnect': 'DISCONNECT', 'request.failure': 'malformed',
+};
+
 function reply(context: ClientContext, text: string): void {
   context.connection.outbound.next(Buffer.from(text));
 }
 
 function replyError(context: ClientContext, error: ProtocolError): void {
   context.stats.errors++;
+  context.settings.tally.error('lab', error.name);
   context.log.debug({ code: ERRORS[error.name].code, error: error.name, description: error.description }, 'error reply');
   reply(context, encodeError(error));
 }
@@ -89,6 +96,7 @@ export const clientMachine = setup({
   actions: {
     countRequest: ({ context, event }) => {
       context.stats.requests++;
+      context.settings.tally.request('lab', LAB_KINDS[event.type] ?? 'other');
       // The kind only: what clients send stays out of the log.
       if (context.log.isLevelEnabled('debug')) context.log.debug({ request: event.type.slice('request.'.length) }, 'request');
     },
@@ -231,6 +239,7 @@ export const clientMachine = setup({
     },
     answerSlowConsumer: ({ context }) => {
       context.stats.errors++;
+      context.settings.tally.error('lab', 'SLOW_CONSUMER');
       context.log.warn({ queuedBytes: context.connection.queuedBytes() }, 'slow consumer: output limit passed; closing');
       // Behind the output already queued; the close is bounded by the flush limit either way.
       context.connection.sendBeyondLimit(Buffer.from(encodeError(protocolError('SLOW_CONSUMER'))));

@@ -66,6 +66,7 @@ export const ircClientMachine = setup({
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
       context.stats.requests++;
+      context.settings.tally.request('irc', event.message.command);
       const fx = effectsOf(self, enqueue);
       const { message } = event;
       if (context.log.isLevelEnabled('debug')) context.log.debug({ command: printable(message.command.slice(0, 32)) }, 'irc command');
@@ -170,6 +171,7 @@ export const ircClientMachine = setup({
     quitOnOverflow: ({ context }) => {
       context.quitReason = 'SendQ exceeded';
       context.stats.errors++;
+      context.settings.tally.error('irc', 'SendQ exceeded');
       context.log.warn({ queuedBytes: context.connection.queuedBytes() }, 'slow consumer: output limit passed; closing');
       context.connection.sendBeyondLimit(Buffer.from('ERROR :SendQ exceeded\r\n'));
     },

@@ -237,6 +237,7 @@ export const serverMachine = setup({
         restore: { members: last.members, pendingJoins: last.pendingJoins, pendingLeaves: last.pendingLeaves, lastSeq: last.lastSeq, topic: last.topic },
       }, context.cluster);
       context.rooms.set(roomRef, room);
+      context.counters.roomRestarts++;
       for (const member of last.members.values()) enqueue.sendTo(member.client, { type: 'room.restarted', roomRef, room });
       if (retry) {
         context.retried.add(retry);
@@ -313,7 +314,7 @@ export const serverMachine = setup({
       cluster: input.cluster,
       admission: new ConnectionAdmission(input.options),
       connectionIds: { next: () => nextConnectionId++ },
-      irc: ircDoorState(input.options, settings.lineBudget, () => unregisteredIrc(clients), () => ircClients(clients)),
+      irc: ircDoorState(input.options, settings.lineBudget, settings.tally, () => unregisteredIrc(clients), () => ircClients(clients)),
       doorAddresses: {},
       tls: input.tls,
     };

@@ -43,22 +43,47 @@ afterEach(() => {
 
 describe('metrics and health', () => {
   it('serves /healthz, /readyz and /metrics on loopback, and 404 elsewhere', async () => {
-    const server = await startServer({ metricsPort: 0, ircPort: 0 });
+    const server = await startServer({ metricsPort: 0, ircPort: 0, serverName: 'irc.test' });
     expect(await get(server.metricsPort!, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
     expect(await get(server.metricsPort!, '/readyz')).toEqual({ status: 200, body: 'ready\n' });
     const lab = await RawClient.connect(server.port);
     lab.send(wire.join('lobby', 'alice'));
     await lab.readUntil(wire.hasJoined(0, 'alice'));
-    await ircUser(server.ircPort!, 'carol');
+    const carol = await ircUser(server.ircPort!, 'carol');
+    carol.send('FOO bar');
+    await carol.expect(':irc.test 421 carol FOO :Unknown command');
     const { status, body } = await get(server.metricsPort!, '/metrics');
     expect(status).toBe(200);
     expect(body).toContain('chat_connections{door="lab",tls="false"} 1');
     expect(body).toContain('chat_connections{door="irc",tls="false"} 1');
     expect(body).toContain('chat_rooms 1');
     expect(body).toContain('chat_deliveries_total 1');
+    expect(body).toContain('chat_requests_by_kind_total{protocol="lab",kind="JOIN_CHATROOM"} 1');
+    expect(body).toContain('chat_requests_by_kind_total{protocol="irc",kind="NICK"} 1');
+    expect(body).toContain('chat_requests_by_kind_total{protocol="irc",kind="other"} 1');
+    expect(body).toContain('chat_errors_by_code_total{protocol="irc",code="ERR_UNKNOWNCOMMAND"} 1');
+    expect(body).toMatch(/^chat_floods_slowed_total 0$/m);
     expect(body).toMatch(/^chat_event_loop_lag_seconds_bucket\{le="0.01"\} \d+$/m);
     expect(body).toMatch(/^process_resident_memory_bytes \d+/m);
     expect((await get(server.metricsPort!, '/nothing')).status).toBe(404);
+  });
+
+  it('counts a room actor\'s failure and restart, and keeps the totals of the room that failed', async () => {
+    const server = await startServer({ metricsPort: 0, testHooks: true });
+    const a = await RawClient.connect(server.port);
+    a.send(wire.join('r', 'a'));
+    await a.readUntil(wire.hasJoined(0, 'a'));
+    const b = await RawClient.connect(server.port);
+    b.send(wire.join('r', 'b'));
+    await b.readUntil(wire.hasJoined(0, 'b'));
+    server.inspect.roomActor(0)!.send({ type: 'test.fault' });
+    a.send(wire.chat(0, 0, 'a', 'after the restart'));
+    await b.readUntil(wire.said(0, 'a', 'after the restart'));
+    const { body } = await get(server.metricsPort!, '/metrics');
+    expect(body).toMatch(/^chat_actor_failures_total 1$/m);
+    expect(body).toMatch(/^chat_room_restarts_total 1$/m);
+    // 1 + 2 deliveries of the joins before the failure, 2 of the chat after it.
+    expect(body).toMatch(/^chat_deliveries_total 5$/m);
   });
 
   it.runIf(prometheusFound)('is scraped by a real Prometheus, whose queries give the connections and deliveries after known traffic', async () => {

@@ -86,7 +86,26 @@ export function createMetrics(actor: ServerActor, cluster: ClusterLink | null): 
   totalCounter(registry, 'chat_bytes_received_total', 'Bytes read from clients', () => clientTotal((e) => e.bytesIn, 'bytesIn'));
   totalCounter(registry, 'chat_bytes_sent_total', 'Bytes written to clients', () => clientTotal((e) => e.bytesOut, 'bytesOut'));
   totalCounter(registry, 'chat_slow_consumers_cut_total', 'Connections cut because they stopped reading (output past its limit)', () => context().counters.slowConsumers);
+  totalCounter(registry, 'chat_floods_slowed_total', 'Times a connection was slowed by the receive-flood limit', () => context().counters.floodsSlowed.count);
+  const byLabel = (name: string, help: string, label: string, read: () => Map<string, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['protocol', label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, count] of read()) {
+          const space = key.indexOf(' ');
+          this.inc({ protocol: key.slice(0, space), [label]: key.slice(space + 1) }, count);
+        }
+      },
+    });
+  };
+  byLabel('chat_requests_by_kind_total', 'Requests by protocol and kind (lab request, or IRC command; other: a command the IRC door does not know)', 'kind', () => context().clientSettings.tally.requests);
+  byLabel('chat_errors_by_code_total', 'Error replies by protocol and code (lab error name, or IRC ERR_ numeric)', 'code', () => context().clientSettings.tally.errors);
   totalCounter(registry, 'chat_actor_failures_total', 'Client and room actors that failed (contained by the supervisor)', () => context().counters.failures);
+  totalCounter(registry, 'chat_room_restarts_total', 'Room actors restarted with their membership after a failure', () => context().counters.roomRestarts);
 
   const lag = new Histogram({ name: 'chat_event_loop_lag_seconds', help: 'Event-loop delay, sampled each second (its worst in that second)', buckets: LAG_BUCKETS, registers: [registry] });
   const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -3,6 +3,7 @@
  * and what it keeps (its rooms in join order, its join id, what waits). The rules over it are the
  * actor's (actors/client.ts) and the checks in rules.ts.
  */
+import type { RequestTally } from './tally.js';
 import type { ClientEvent } from '../../actors/events.js';
 import type { KillServicePolicy } from '../config.js';
 import type { LineLogger, LogBudget } from '../log.js';
@@ -24,6 +25,8 @@ export interface ClientSettings {
    * thousands of connections neither floods the log nor spends its time writing it.
    */
   readonly lineBudget: LogBudget;
+  /** Requests by kind and errors by code, the server's (shared with the IRC door's settings). */
+  readonly tally: RequestTally;
 }
 
 /** What a finished client actor reports to its supervisor. */

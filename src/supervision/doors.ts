@@ -42,11 +42,13 @@ export function listenerInput(context: ServerContext, door: 'lab' | 'irc' | 'web
   const port = portOf(context.options, door, tls);
   if (port === undefined) return { door: 'none' };
   const common = { ...shared(context), port, tls: tlsOf(context, tls) };
+  // Every connection counts its flood slowdowns into the server's one counter.
+  const counted = <T extends { flood: object }>(transport: T): T => ({ ...transport, flood: { ...transport.flood, slowed: context.counters.floodsSlowed } });
   if (door === 'lab') {
-    return { door, ...common, ...proxies(context), refusal: (reason) => encodeError(protocolError('LIMIT_REACHED', reason)), transport: transportOptions(context.options) };
+    return { door, ...common, ...proxies(context), refusal: (reason) => encodeError(protocolError('LIMIT_REACHED', reason)), transport: counted(transportOptions(context.options)) };
   }
-  if (door === 'irc') return { door, ...common, ...proxies(context), refusal: IRC_REFUSAL, transport: ircTransportOptions(context.options) };
-  return { door, ...common, refusal: IRC_REFUSAL, transport: ircTransportOptions(context.options), origins: parseOrigins(context.options.webOrigins) };
+  if (door === 'irc') return { door, ...common, ...proxies(context), refusal: IRC_REFUSAL, transport: counted(ircTransportOptions(context.options)) };
+  return { door, ...common, refusal: IRC_REFUSAL, transport: counted(ircTransportOptions(context.options)), origins: parseOrigins(context.options.webOrigins) };
 }
 
 /** The last line a connection the server closes gets, in its door's protocol (the web door speaks IRC). */

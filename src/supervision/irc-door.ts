@@ -17,6 +17,7 @@ import type { IrcSettings } from '../irc/session/state.js';
 import type { ResolvedOptions } from '../config.js';
 import { OptionError } from '../option-error.js';
 import type { LogBudget } from '../log.js';
+import type { RequestTally } from '../session/tally.js';
 import type { RoomRef } from '../protocol/types.js';
 import type { RoomIssuer } from '../rooms/issuing.js';
 import { NickRegistry } from './nicks.js';
@@ -37,7 +38,7 @@ const VERSION = 'actor-chat-server-0.1';
 
 /** The door's state when an IRC port is configured; null otherwise (nothing of it is made). */
 /** `ircClients`: the supervisor's entries for the IRC and web doors' connections, as they are now (keep-alive sweeps them). */
-export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, unregistered: () => number, ircClients: () => Iterable<KeptAlive>): IrcDoorState | null {
+export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, tally: RequestTally, unregistered: () => number, ircClients: () => Iterable<KeptAlive>): IrcDoorState | null {
   if (!ircSpoken(options)) return null;
   return {
     settings: {
@@ -52,6 +53,7 @@ export function ircDoorState(options: ResolvedOptions, lineBudget: LogBudget, un
       createdAt: new Date(),
       version: VERSION,
       lineBudget,
+      tally,
     },
     nicks: new NickRegistry(),
     sweeper: new PingSweeper(options.ircPingMs, options.serverName, ircClients),

@@ -3,6 +3,7 @@
  * holds, how a room actor is started (watched for failure) and a join handed to it, and how a
  * finished client is let go. The statechart and its rules are in actors/server.ts.
  */
+import { RequestTally } from '../session/tally.js';
 import type { TlsCredentials } from '../transport/tls-credentials.js';
 import type { KeptAlive } from '../irc/keep-alive.js';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
@@ -48,15 +49,19 @@ export interface ServerCounters {
   /** Refusals by kind: `limit` (the total), `address` (per address), `origin` (the web door's check). */
   readonly refusedBy: Map<string, number>;
   failures: number;
+  /** Room actors restarted with their membership after a failure. */
+  roomRestarts: number;
   acceptFailures: number;
   slowConsumers: number;
   fencings: number;
+  /** Times a connection was slowed by the receive-flood limit (counted by the connections). */
+  readonly floodsSlowed: { count: number };
   /** The figures of rooms and connections that are gone, so totals never go back. */
   readonly retired: { messagesRouted: number; deliveries: number; requests: number; errors: number; bytesIn: number; bytesOut: number };
 }
 
 export function newCounters(): ServerCounters {
-  return { accepted: 0, refused: 0, refusedBy: new Map(), failures: 0, acceptFailures: 0, slowConsumers: 0, fencings: 0, retired: { messagesRouted: 0, deliveries: 0, requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 } };
+  return { accepted: 0, refused: 0, refusedBy: new Map(), failures: 0, roomRestarts: 0, acceptFailures: 0, slowConsumers: 0, fencings: 0, floodsSlowed: { count: 0 }, retired: { messagesRouted: 0, deliveries: 0, requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 } };
 }
 
 /** A room is gone (or replaced after a failure): its figures join the totals. */
@@ -239,5 +244,6 @@ export function clientSettings(options: ResolvedOptions): ClientSettings {
     flushMs: options.shutdownFlushMs,
     testHooks: options.testHooks,
     lineBudget: new LogBudget(200, 2_000),
+    tally: new RequestTally(),
   };
 }

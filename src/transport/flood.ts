@@ -5,6 +5,8 @@ export interface FloodLimit {
   readonly bytesPerSecond: number;
   /** Bytes it may send in one go before being slowed. */
   readonly burstBytes: number;
+  /** The server's count of times a connection was slowed (for the metrics); shared by every connection. */
+  readonly slowed?: { count: number };
 }
 
 /**
@@ -76,6 +78,7 @@ export class ReadThrottle {
     this.tokens -= bytes;
     if (this.timer) return;
     if (this.tokens < 0) {
+      if (this.limit.slowed) this.limit.slowed.count++;
       this.pause();
       const waitMs = Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
       this.timer = setTimeout(ReadThrottle.refilled, waitMs, this);

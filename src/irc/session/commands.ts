@@ -175,6 +175,7 @@ export function isChannelMessage(context: IrcClientContext, message: IrcMessage)
  */
 export function channelMessage(context: IrcClientContext, message: IrcMessage): { room: RoomActorRef; event: RoomEvent } | null {
   context.stats.requests++;
+  context.settings.tally.request('irc', message.command);
   const [target, text] = message.params as [string, string | undefined];
   const notice = message.command === 'NOTICE';
   const membership = text ? membershipOfChannel(context, target) : undefined;

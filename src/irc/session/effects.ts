@@ -18,7 +18,10 @@ export function send(context: IrcClientContext, ...lines: string[]): void {
 
 /** A numeric to this connection, addressed to its nick. */
 export function reply(context: IrcClientContext, name: NumericName, params: readonly string[] = [], text?: string): void {
-  if (name.startsWith('ERR_')) context.stats.errors++;
+  if (name.startsWith('ERR_')) {
+    context.stats.errors++;
+    context.settings.tally.error('irc', name);
+  }
   send(context, numeric(context.settings.serverName, context.person.nick, name, params, text));
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ClientEvent, IrcQuery } from '../../../actors/events.js';
 import type { LineLogger, LogBudget } from '../../log.js';
+import type { RequestTally } from '../../session/tally.js';
 import type { JoinId } from '../../protocol/types.js';
 import type { IrcPerson } from '../../rooms/door.js';
 import type { Membership } from '../../session/rules.js';
@@ -28,6 +29,7 @@ export interface IrcSettings {
   readonly version: string;
   /** Shared with the lab door's connections: connected, joined, left and disconnected lines. */
   readonly lineBudget: LogBudget;
+  readonly tally: RequestTally;
 }
 
 export interface IrcClientInput {
