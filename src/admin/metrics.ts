@@ -87,7 +87,7 @@ export function createMetrics(actor: ServerActor, cluster: ClusterLink | null): 
   totalCounter(registry, 'chat_bytes_sent_total', 'Bytes written to clients', () => clientTotal((e) => e.bytesOut, 'bytesOut'));
   totalCounter(registry, 'chat_slow_consumers_cut_total', 'Connections cut because they stopped reading (output past its limit)', () => context().counters.slowConsumers);
   totalCounter(registry, 'chat_floods_slowed_total', 'Times a connection was slowed by the receive-flood limit', () => context().counters.floodsSlowed.count);
-  const byLabel = (name: string, help: string, label: string, read: () => Map<string, number>): void => {
+  const byLabel = (name: string, help: string, label: string, read: () => Readonly<Record<string, Map<string, number>>>): void => {
     new Counter({
       name,
       help,
@@ -95,10 +95,7 @@ export function createMetrics(actor: ServerActor, cluster: ClusterLink | null): 
       registers: [registry],
       collect() {
         this.reset();
-        for (const [key, count] of read()) {
-          const space = key.indexOf(' ');
-          this.inc({ protocol: key.slice(0, space), [label]: key.slice(space + 1) }, count);
-        }
+        for (const [protocol, counts] of Object.entries(read())) for (const [key, count] of counts) this.inc({ protocol, [label]: key }, count);
       },
     });
   };

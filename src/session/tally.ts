@@ -12,18 +12,19 @@ const IRC_COMMANDS: ReadonlySet<string> = new Set([
 export type Protocol = 'lab' | 'irc';
 
 export class RequestTally {
-  /** `protocol kind` → count. */
-  readonly requests = new Map<string, number>();
-  /** `protocol code` → count. */
-  readonly errors = new Map<string, number>();
+  /** Per protocol: kind → count (no key string is built per request). */
+  readonly requests: Readonly<Record<Protocol, Map<string, number>>> = { lab: new Map(), irc: new Map() };
+  /** Per protocol: code → count. */
+  readonly errors: Readonly<Record<Protocol, Map<string, number>>> = { lab: new Map(), irc: new Map() };
 
   request(protocol: Protocol, kind: string): void {
-    const key = `${protocol} ${protocol === 'irc' && !IRC_COMMANDS.has(kind) ? 'other' : kind}`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    const key = protocol === 'irc' && !IRC_COMMANDS.has(kind) ? 'other' : kind;
+    const counts = this.requests[protocol];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
 
   error(protocol: Protocol, code: string): void {
-    const key = `${protocol} ${code}`;
-    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+    const counts = this.errors[protocol];
+    counts.set(code, (counts.get(code) ?? 0) + 1);
   }
 }
