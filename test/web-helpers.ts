@@ -1,5 +1,6 @@
 import { afterEach, expect } from 'vitest';
 import WebSocket from 'ws';
+import { LinePeer } from './line-peer.js';
 
 const open = new Set<WebSocket>();
 
@@ -22,12 +23,13 @@ export interface WsOptions {
  * A WebSocket IRC peer, as a web IRC client is: one IRC line per message, no CR LF. Each message
  * is kept with whether it came as binary, so tests can assert the framing itself.
  */
-export class WsPeer {
+export class WsPeer extends LinePeer {
   private readonly messages: { text: string; binary: boolean }[] = [];
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly socket: WebSocket) {
+    super();
     socket.on('message', (data: Buffer, binary: boolean) => {
       this.messages.push({ text: data.toString('utf8'), binary });
       this.wake();
@@ -80,27 +82,6 @@ export class WsPeer {
     return text;
   }
 
-  async expect(expected: string): Promise<void> {
-    expect(await this.line()).toBe(expected);
-  }
-
-  /** Lines up to and including the first that matches `pattern`. */
-  async until(pattern: RegExp): Promise<string[]> {
-    const lines: string[] = [];
-    for (;;) {
-      const line = await this.line();
-      lines.push(line);
-      if (pattern.test(line)) return lines;
-    }
-  }
-
-  async register(nick: string, caps: readonly string[] = []): Promise<string[]> {
-    if (caps.length > 0) this.send('CAP LS 302', `CAP REQ :${caps.join(' ')}`);
-    this.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} on the web`);
-    if (caps.length > 0) this.send('CAP END');
-    return this.until(/ (376|422) /);
-  }
-
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -110,6 +91,6 @@ export class WsPeer {
 
 export async function webUser(port: number, nick: string, caps: readonly string[] = []): Promise<WsPeer> {
   const peer = await WsPeer.connect(port);
-  await peer.register(nick, caps);
+  await peer.register(nick, caps, `${nick} on the web`);
   return peer;
 }

@@ -52,7 +52,6 @@ export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListener
   const { admission } = options;
   // One for every connection of this door: their writes are flushed together, once a turn.
   const scheduler = new FlushScheduler();
-  let listening = false;
   let stopped = false;
 
   const admit = (socket: Socket, peer: PeerAddress | null): void => {
@@ -90,22 +89,30 @@ export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListener
       },
     );
   });
-  server.on('error', (error: Error) => {
-    // After listening, errors are failed accepts (EMFILE when descriptors run out). libuv
-    // accepts and drops the pending connection with a reserved descriptor, so the loop does
-    // not spin; the listener reports it and carries on.
-    if (!listening) events.failed(error);
-    else events.acceptFailed(error);
-  });
-  server.listen({ port: options.port, host: options.host }, () => {
-    listening = true;
-    const address = server.address();
-    if (address && typeof address === 'object') events.listening(address.address, address.port);
-  });
+  listenReporting(server, options, events);
   return () => {
     stopped = true;
     server.close();
   };
+}
+
+/**
+ * Listens and reports it: `listening` with the bound address, or `failed`. After listening, errors
+ * are failed accepts (EMFILE when descriptors run out): libuv accepts and drops the pending
+ * connection with a reserved descriptor, so the loop does not spin; they are reported and the
+ * listener carries on. Shared by every door's listener (the web door's HTTP server too).
+ */
+export function listenReporting(server: Server, where: { readonly port: number; readonly host: string | undefined }, events: Pick<TcpListenerEvents<unknown>, 'listening' | 'failed' | 'acceptFailed'>): void {
+  let listening = false;
+  server.on('error', (error: Error) => {
+    if (!listening) events.failed(error);
+    else events.acceptFailed(error);
+  });
+  server.listen({ port: where.port, host: where.host }, () => {
+    listening = true;
+    const address = server.address();
+    if (address && typeof address === 'object') events.listening(address.address, address.port);
+  });
 }
 
 function tlsServer(tls: NonNullable<TcpListenerOptions<unknown>['tls']>): Server {

@@ -7,7 +7,7 @@ import type { IrcInput } from '../irc/decoder.js';
 import { plainAddress } from '../transport/address.js';
 import { socketConnection } from '../transport/connection.js';
 import { FlushScheduler } from '../transport/outbound.js';
-import type { TcpListenerEvents, TcpListenerOptions } from '../transport/tcp-listener.js';
+import { listenReporting, type TcpListenerEvents, type TcpListenerOptions } from '../transport/tcp-listener.js';
 import { originAllowed, type OriginPolicy } from './origins.js';
 import { loadPage, servePage } from './static-files.js';
 import { WebSocketStream } from './websocket-stream.js';
@@ -70,7 +70,6 @@ export function listenWeb(options: WebListenerOptions, events: TcpListenerEvents
   // One for every connection of this door: their writes are flushed together, once a turn.
   const scheduler = new FlushScheduler();
   const { admission } = options;
-  let listening = false;
 
   const admit = (ws: WebSocket, request: IncomingMessage): void => {
     const raw = request.socket as Socket;
@@ -100,15 +99,7 @@ export function listenWeb(options: WebListenerOptions, events: TcpListenerEvents
     if (socket.writable) refuseUpgrade(socket, '400 Bad Request', 'bad request\n');
     else socket.destroy();
   });
-  server.on('error', (error: Error) => {
-    if (!listening) events.failed(error);
-    else events.acceptFailed(error);
-  });
-  server.listen({ port: options.port, host: options.host }, () => {
-    listening = true;
-    const address = server.address();
-    if (address && typeof address === 'object') events.listening(address.address, address.port);
-  });
+  listenReporting(server, options, events);
   return () => {
     server.close();
     // Idle keep-alive page requests; upgraded sockets are the connections' own now.
