@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { resetSocket } from '../src/transport/reset.js';
 import { joinedClient, RawClient, startServer, wire } from './helpers.js';
 import { kernelSocket, kernelState } from './kernel-sockets.js';
+import { makeTestPki } from './tls-certs.js';
 
 const body = 'x'.repeat(4000);
 
@@ -48,6 +51,28 @@ describe.skipIf(process.platform !== 'linux')('connections the server gives up o
     expect(cut).toBeNull();
     slow.socket.resume();
     await slow.closed;
+  }, 60_000);
+
+  it('resets a slow consumer over TLS as well: the TCP connection under the TLS one', async () => {
+    const pki = makeTestPki();
+    const { cert, key } = pki.serverPair('reset');
+    const server = await startServer({ tlsCert: cert, tlsKey: key, tlsPort: 0, maxSendQueueBytes: 64 * 1024, slowConsumerGraceMs: 100, shutdownFlushMs: 200, floodBytesPerSecond: 256 << 20, floodBurstBytes: 256 << 20 });
+    const slow = tlsConnect({ host: '127.0.0.1', port: server.tlsPort!, ca: readFileSync(pki.caFile) });
+    slow.on('error', () => {});
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      slow.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes(wire.hasJoined(0, 'slow'))) resolve();
+      });
+      slow.write(wire.join('busy', 'slow'));
+    });
+    slow.pause();
+    await postUntilCut(await joinedClient(server.port, 'busy', 'sender'));
+    const serverSide = (): ReturnType<typeof kernelSocket> => kernelSocket(server.tlsPort!, slow.localPort!);
+    const cut = await kernelState(serverSide, (socket) => socket?.state !== 'ESTABLISHED', 'the cut');
+    expect(cut).toBeNull();
+    slow.destroy();
   }, 60_000);
 
   it('closes a slow consumer that catches up within the flush bound gracefully: its output, SLOW_CONSUMER, the end', async () => {

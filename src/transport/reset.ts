@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { StreamSocket } from './stream-socket.js';
 
@@ -18,12 +18,16 @@ export function resetSocket(socket: StreamSocket): void {
 }
 
 /**
- * A reset where the socket can do one. A TLS socket cannot (Node refuses it on a TLS handle): it
- * is destroyed, which closes it at once all the same, unsent bytes dropped.
+ * A reset. Node refuses one on a TLS socket's handle, so a TLS socket is reset through the TCP
+ * socket under it (a TLS server's sockets keep it as `_parent`), then destroyed; without one it
+ * is only destroyed.
  */
-function reset(socket: StreamSocket): void {
-  if (socket instanceof TLSSocket) socket.destroy();
-  else socket.resetAndDestroy();
+export function reset(socket: StreamSocket): void {
+  if (socket instanceof TLSSocket) {
+    const tcp = (socket as TLSSocket & { _parent?: unknown })._parent;
+    if (tcp instanceof Socket && !tcp.destroyed) tcp.resetAndDestroy();
+    socket.destroy();
+  } else socket.resetAndDestroy();
 }
 
 /**

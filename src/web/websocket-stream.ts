@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
+import { reset } from '../transport/reset.js';
 import type { StreamSocket } from '../transport/stream-socket.js';
 
 const CRLF = Buffer.from('\r\n');
@@ -50,7 +51,9 @@ export class WebSocketStream extends Duplex implements StreamSocket {
     return this;
   }
 
+  /** A reset of the TCP connection under the WebSocket (its unsent bytes dropped), as for the other doors. */
   resetAndDestroy(): this {
+    reset(this.raw);
     this.ws.terminate();
     return this.destroy();
   }
