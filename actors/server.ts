@@ -15,7 +15,6 @@ import {
   startJoin,
   roomLimitRefusal,
   startRoom,
-  type ListenerKey,
   newCounters,
   retireRoomStats,
   type ServerContext,
@@ -27,7 +26,7 @@ import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
 import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
-import { closingLine, ircClients, listenerInput, unregisteredIrc } from '../src/supervision/doors.js';
+import { closingLine, ircClients, listenerInput, listenerKey, unregisteredIrc } from '../src/supervision/doors.js';
 
 export type { ServerContext, ServerInput } from '../src/supervision/registry.js';
 
@@ -48,7 +47,8 @@ export const serverMachine = setup({
   actions: {
     recordDoorAddress: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'listener.listening');
-      const key: ListenerKey = event.tls ? (`${event.door}Tls` as ListenerKey) : (event.door as ListenerKey);
+      const key = listenerKey(event.door, event.tls);
+      if (key === null) return;
       enqueue.assign({ doorAddresses: { ...context.doorAddresses, [key]: { host: event.host, port: event.port } } });
       context.log.info({ host: event.host, port: event.port, door: event.door, tls: event.tls, serverName: context.options.serverName }, 'listening');
     }),

@@ -12,7 +12,7 @@ import { ClusterStartError, ListenError } from './errors.js';
 import { OptionError } from './option-error.js';
 import { createMetrics } from './admin/metrics.js';
 import { openMetricsEndpoint } from './admin/metrics-endpoint.js';
-import { portOf } from './supervision/doors.js';
+import { listenerPorts, portOf } from './supervision/doors.js';
 import type { ListenerKey } from './supervision/registry.js';
 import { TlsCredentials, TlsCredentialsError } from './transport/tls-credentials.js';
 
@@ -109,13 +109,7 @@ export async function startChatServer(options: StartOptions = {}): Promise<ChatS
     await (await admin)?.close();
     await metrics?.close();
   });
-  const configured = {
-    irc: resolved.ircPort,
-    web: resolved.webPort,
-    labTls: resolved.tlsPort,
-    ircTls: resolved.ircTlsPort,
-    webTls: resolved.webTlsPort,
-  } satisfies Record<ListenerKey, number | undefined>;
+  const configured = listenerPorts(resolved);
   const listening = new Promise<{ host: string; port: number; ports: Partial<Record<ListenerKey, number>> }>((resolve, reject) => {
     const subscription = actor.subscribe((snapshot) => {
       const { address, doorAddresses } = snapshot.context;

@@ -9,7 +9,7 @@ import { parseOrigins } from '../web/origins.js';
 import { encodeError } from '../protocol/encode.js';
 import { protocolError, type ProtocolError } from '../protocol/errors.js';
 import { parseTrustedProxies } from '../transport/trusted-proxies.js';
-import type { IrcClientEntry, ServerContext } from './registry.js';
+import type { IrcClientEntry, ListenerKey, ServerContext } from './registry.js';
 
 function shared(context: ServerContext) {
   return { host: context.options.host, admission: context.admission, ids: context.connectionIds };
@@ -28,11 +28,21 @@ function tlsOf(context: ServerContext, tls: boolean) {
   return tls && context.tls ? { credentials: context.tls, handshakeTimeoutMs: context.options.tlsHandshakeTimeoutMs } : null;
 }
 
+/** The listeners besides the lab's plain one, by key, with their configured ports (undefined: off). */
+export function listenerPorts(options: ServerContext['options']): Record<ListenerKey, number | undefined> {
+  return { irc: options.ircPort, web: options.webPort, labTls: options.tlsPort, ircTls: options.ircTlsPort, webTls: options.webTlsPort };
+}
+
+/** A listener's key: its door, and `Tls` after it for the TLS one. The lab's plain one has none. */
+export function listenerKey(door: 'lab' | 'irc' | 'web', tls: boolean): ListenerKey | null {
+  if (tls) return `${door}Tls`;
+  return door === 'lab' ? null : door;
+}
+
 /** The port of a door's plain or TLS listener; undefined when that one is not configured. */
 export function portOf(options: ServerContext['options'], door: 'lab' | 'irc' | 'web', tls: boolean): number | undefined {
-  if (door === 'lab') return tls ? options.tlsPort : options.port;
-  if (door === 'irc') return tls ? options.ircTlsPort : options.ircPort;
-  return tls ? options.webTlsPort : options.webPort;
+  const key = listenerKey(door, tls);
+  return key === null ? options.port : listenerPorts(options)[key];
 }
 
 const IRC_REFUSAL = (reason: string): string => `ERROR :Closing link: ${reason}\r\n`;
