@@ -22,6 +22,8 @@ export interface DriverOptions {
   warmup: number;
   drain: number;
   roomPrefix: string;
+  /** Connects in flight (not yet joined) while setting up; chatload's is 256. */
+  handshakes: number;
 }
 
 /** chatload's JSON line, field for field. */
@@ -88,7 +90,6 @@ interface Conn {
   chain: number;
 }
 
-const MAX_PENDING_CONNECTS = 256;
 const SETUP_TIMEOUT_MS = 60_000;
 /** An open-loop sender stops queueing this far ahead of its acknowledgements. */
 const OPEN_LOOP_BACKLOG = 100_000;
@@ -172,7 +173,7 @@ class DriverRun {
     };
   }
 
-  /** Connects with at most 256 connections not yet joined; joins as connections complete. */
+  /** Connects with at most `handshakes` connections not yet joined; joins as connections complete. */
   private connectAndJoin(): Promise<boolean> {
     let next = 0;
     return new Promise<boolean>((resolve) => {
@@ -197,7 +198,7 @@ class DriverRun {
           return finish(false);
         }
         if (this.joined === this.nconn) return finish(true);
-        while (next < this.nconn && next - this.joined < MAX_PENDING_CONNECTS) this.startConnect(this.cs[next++]!);
+        while (next < this.nconn && next - this.joined < this.options.handshakes) this.startConnect(this.cs[next++]!);
       };
       this.onProgress();
     });

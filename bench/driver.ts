@@ -38,6 +38,7 @@ export function parseDriverArgs(argv: string[]): DriverOptions {
       rate: { type: 'string', default: '0' },
       drain: { type: 'string', default: '3' },
       'room-prefix': { type: 'string', default: 'room' },
+      handshakes: { type: 'string', default: '256' },
     },
   });
   if (values.proto !== 'tcd') throw new RangeError('the Node driver speaks only --proto tcd');
@@ -58,6 +59,7 @@ export function parseDriverArgs(argv: string[]): DriverOptions {
     warmup: Number(values.warmup),
     drain: Number(values.drain),
     roomPrefix: values['room-prefix'],
+    handshakes: Number(values.handshakes),
   };
 }
 

@@ -65,12 +65,26 @@ export function inspircdMissing(): string | null {
   return null;
 }
 
-/** Compiles chatload once per version of its source. */
-export function buildChatload(): string {
-  const out = join(tmpdir(), `chatload-${Math.floor(statSync(CHATLOAD_SOURCE).mtimeMs)}`);
+/** The connects chatload keeps in flight while it sets up. */
+export const CHATLOAD_HANDSHAKES = 256;
+
+/** Compiles chatload once per source version (and handshake limit) into the temp directory. */
+export function buildChatload(handshakes = CHATLOAD_HANDSHAKES): string {
+  const stamp = Math.floor(statSync(CHATLOAD_SOURCE).mtimeMs);
+  const out = join(tmpdir(), handshakes === CHATLOAD_HANDSHAKES ? `chatload-${stamp}` : `chatload-${stamp}-h${handshakes}`);
   if (existsSync(out)) return out;
   const partial = `${out}.${process.pid}`;
-  const cc = spawnSync('cc', ['-O2', '-o', partial, CHATLOAD_SOURCE, '-lm'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  let source = CHATLOAD_SOURCE;
+  if (handshakes !== CHATLOAD_HANDSHAKES) {
+    // chatload fixes its connects in flight at 256; a reconnect storm has thousands outstanding.
+    const text = readFileSync(CHATLOAD_SOURCE, 'utf8');
+    const limit = `next - joined_count < ${CHATLOAD_HANDSHAKES}`;
+    if (!text.includes(limit)) fail(`${CHATLOAD_SOURCE} no longer has "${limit}": cannot build it with ${handshakes} handshakes outstanding`);
+    source = `${partial}.c`;
+    writeFileSync(source, text.replace(limit, `next - joined_count < ${handshakes}`));
+  }
+  const cc = spawnSync('cc', ['-O2', '-o', partial, source, '-lm'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (source !== CHATLOAD_SOURCE) rmSync(source, { force: true });
   if (cc.status !== 0) fail(`could not compile ${CHATLOAD_SOURCE}`);
   renameSync(partial, out);
   return out;
@@ -285,5 +299,18 @@ export async function subscriberIds(url: string): Promise<Set<string> | null> {
     return null;
   } finally {
     client.destroy();
+  }
+}
+
+/** The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows), or null. */
+export function listenOverflows(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]?.split(/\s+/) ?? [];
+    const values = lines[1]?.split(/\s+/) ?? [];
+    const at = names.indexOf('ListenOverflows');
+    return at < 0 ? null : Number(values[at]);
+  } catch {
+    return null;
   }
 }

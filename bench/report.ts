@@ -17,9 +17,11 @@ export interface Row {
   order_violations: number | null;
   cpu_nodes_s: number | null;
   cpu_redis_s: number | null;
-  /** The server's CPU time over the whole run (setup, warm-up, drain) per message delivered in it, µs. */
+  /** The server's CPU time while the driver measured per message delivered then, µs (setup excluded). */
   cpu_us_per_delivery: number | null;
   output_buffer_cuts: number | null;
+  /** The most listen-queue overflows in one run. */
+  listen_overflows: number | null;
 }
 
 export function median(values: number[]): number | null {
@@ -28,9 +30,6 @@ export function median(values: number[]): number | null {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
-
-/** A scale run's CPU is mostly its join storm (1 msg/s a sender): per delivery it says nothing. */
-const setupBound = (workload: string): boolean => JOIN_STORMS.some((j) => j.from === workload);
 
 export function summarize(runs: Run[], workload: Workload, server: ServerKind): Row {
   const mine = runs.filter((r) => r.workload === workload.name && r.server === server);
@@ -51,8 +50,9 @@ export function summarize(runs: Run[], workload: Workload, server: ServerKind): 
     order_violations: worst((r) => r.order_violations + r.order_divergent_rooms),
     cpu_nodes_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.nodes] : []))),
     cpu_redis_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.redis] : []))),
-    cpu_us_per_delivery: setupBound(workload.name) ? null : median(mine.flatMap((r) => (r.cpu && r.result && r.result.delivered > 0 ? [(r.cpu.nodes * 1e6) / r.result.delivered] : []))),
+    cpu_us_per_delivery: median(mine.flatMap((r) => (r.cpuRate && r.result && r.result.delivered_per_s > 0 ? [(r.cpuRate.nodes * 1e6) / r.result.delivered_per_s] : []))),
     output_buffer_cuts: mine.some((r) => r.outputBufferCuts !== null) ? Math.max(...mine.map((r) => r.outputBufferCuts ?? 0)) : null,
+    listen_overflows: mine.some((r) => r.listenOverflows !== null) ? Math.max(...mine.map((r) => r.listenOverflows ?? 0)) : null,
   };
 }
 
@@ -81,7 +81,7 @@ export function table(header: string[], rows: string[][]): string {
 
 export function figuresTable(rows: Row[]): string {
   return table(
-    ['workload', 'server', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn', 'lost', 'order viol'],
+    ['workload', 'server', 'delivered/s', 'p50 ms', 'p99 ms', 'joins/s', 'KB/conn', 'listen overflows', 'lost', 'order viol'],
     rows.map((r) => [
       r.label,
       r.server,
@@ -90,6 +90,7 @@ export function figuresTable(rows: Row[]): string {
       fmt(r.p99_ms, 2),
       fmt(r.joins_per_s),
       fmt(r.kb_per_conn, 1),
+      fmt(r.listen_overflows),
       fmt(r.lost),
       fmt(r.order_violations),
     ]),
@@ -113,12 +114,12 @@ export function cpuTable(rows: Row[]): string {
 }
 
 /**
- * CPU per delivery: the server's CPU seconds over the whole run (its setup, warm-up and drain
- * too) divided by every message delivered in it; not for the scale runs (see setupBound).
+ * CPU per delivery: the server's CPU seconds per second while the driver measured, over the
+ * deliveries per second then (setup, warm-up and drain left out); the CPU column is the whole run's.
  */
 export function cpuPerDeliveryTable(rows: Row[]): string {
   return table(
-    ['workload', 'server', 'server CPU s', 'CPU µs/delivery'],
+    ['workload', 'server', 'server CPU s (run)', 'CPU µs/delivery (measured)'],
     rows.filter((r) => r.cpu_us_per_delivery !== null).map((r) => [r.label, r.server, fmt(r.cpu_nodes_s, 2), fmt(r.cpu_us_per_delivery, 2)]),
   );
 }
@@ -151,15 +152,25 @@ export function ratioTable(rows: Row[], sides: Sides): string {
   );
 }
 
+function cpuPerDelivery(run: Run): number | null {
+  return run.cpuRate && run.result && run.result.delivered_per_s > 0 ? run.cpuRate.nodes / run.result.delivered_per_s : null;
+}
+
 /** The figure each target judges, per workload: what the per-pair table shows. */
 export const TARGET_METRICS: readonly { workload: string; label?: string; metric: string; of: (run: Run) => number | null }[] = [
   { workload: 'fanout-a', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
   { workload: 'fanout-b', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
   { workload: 'latency', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
+  { workload: 'small-rooms', metric: 'CPU/delivery', of: cpuPerDelivery },
+  { workload: 'small-rooms', metric: 'p50', of: (r) => r.result?.p50_us ?? null },
+  { workload: 'small-rooms', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
   { workload: 'scale', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
-  ...JOIN_STORMS.filter((j) => j.from === 'scale').map((j) => ({ workload: j.from, label: j.label, metric: 'joins/s', of: (r: Run) => r.result?.joins_per_s ?? null })),
+  ...JOIN_STORMS.filter((j) => j.from === 'scale' || j.from === 'storm').map((j) => ({ workload: j.from, label: j.label, metric: 'joins/s', of: (r: Run) => r.result?.joins_per_s ?? null })),
   { workload: 'fanout-a-irc', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
   { workload: 'fanout-b-irc', metric: 'delivered/s', of: (r) => r.result?.delivered_per_s ?? null },
+  { workload: 'storm', metric: 'KB/conn', of: (r) => (r.result ? r.kbPerConn : null) },
+  { workload: 'small-rooms-irc', metric: 'CPU/delivery', of: cpuPerDelivery },
+  { workload: 'small-rooms-irc', metric: 'p99', of: (r) => r.result?.p99_us ?? null },
   { workload: 'scale-irc', metric: 'KB/conn', of: (r) => (r.result ? r.kbPerConn : null) },
   ...JOIN_STORMS.filter((j) => j.from === 'scale-irc').map((j) => ({ workload: j.from, label: j.label, metric: 'joins/s', of: (r: Run) => r.result?.joins_per_s ?? null })),
 ];

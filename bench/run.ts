@@ -12,8 +12,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
-import { BASELINE, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
+import { BASELINE, CHATLOAD_HANDSHAKES, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, listenOverflows, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
 import { cpuPerDeliveryTable, cpuTable, doorMemoryTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
+import { CpuWindow } from './cpu-window.js';
 import { JOIN_STORMS, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- options
@@ -165,7 +166,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   if (tty) progress();
   else process.stderr.write(`${title} …\n`);
   const ticker = setInterval(progress, 1000);
-  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, outputBufferCuts: null, failure: null };
+  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, cpuRate: null, listenOverflows: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
     server = await startServer(kind, {
@@ -188,9 +189,14 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
     const before = totalRss();
     let peak = before;
+    const overflowsBefore = listenOverflows();
     const args = [...(workload.door === 'irc' ? ['--proto', 'irc'] : []), ...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const handshakes = workload.handshakes ?? CHATLOAD_HANDSHAKES;
     const driver =
-      plan.driver === 'chatload' ? spawnUnlimited(plan.driverPath, args, 'pipe') : spawnUnlimited(process.execPath, [plan.driverPath, ...args], 'pipe');
+      plan.driver === 'chatload'
+        ? spawnUnlimited(buildChatload(handshakes), args, 'pipe')
+        : spawnUnlimited(process.execPath, [plan.driverPath, ...args, '--handshakes', String(handshakes)], 'pipe');
+    const cpuWindow = new CpuWindow([pids, [redisPid]]);
     children.add(driver);
     let stdout = '';
     let stderr = '';
@@ -202,6 +208,9 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     }, 200);
     const limit = setTimeout(() => driver.kill('SIGKILL'), (60 + plan.warmup + plan.duration + 3 + 30) * 1000);
     await exited(driver);
+    cpuWindow.stop();
+    const overflowsAfter = listenOverflows();
+    if (overflowsBefore !== null && overflowsAfter !== null) run.listenOverflows = overflowsAfter - overflowsBefore;
     clearTimeout(limit);
     clearInterval(sampler);
     children.delete(driver);
@@ -212,6 +221,8 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     }
     const line = stdout.split('\n').find((l) => l.startsWith('{'));
     if (line) run.result = JSON.parse(line) as DriverResult;
+    const rates = run.result ? cpuWindow.ratesIn(run.result, plan.warmup) : null;
+    if (rates) run.cpuRate = { nodes: rates[0]!, redis: rates[1]! };
     if (before !== null && peak !== null) run.kbPerConn = Math.round(((peak - before) / connections(workload)) * 10) / 10;
     if (/EMFILE|ENFILE|Too many open files|out of file descriptors/.test(stderr)) {
       run.failure = `out of file descriptors: raise \`ulimit -n\` (${connections(workload)} connections need as many descriptors)`;

@@ -9,20 +9,27 @@ export interface Workload {
   label: string;
   door: Door;
   args: string[];
+  /** Connects in flight while the driver sets up (default chatload's 256): a reconnect storm's. */
+  handshakes?: number;
 }
 
 const FANOUT_A = ['--rooms', '1', '--members', '100', '--senders', '4', '--window', '16'];
 const FANOUT_B = ['--rooms', '10', '--members', '50', '--senders', '2', '--window', '16'];
 const SCALE = ['--rooms', '1000', '--members', '10', '--senders', '1', '--rate', '1'];
+/** The common case of a chat server: many small rooms, where no write coalescing helps. */
+const SMALL_ROOMS = ['--rooms', '1000', '--members', '10', '--senders', '1', '--rate', '10'];
 
 /** The IRC workloads are the lab's, load for load, driven with `chatload --proto irc`. */
 export const WORKLOADS: readonly Workload[] = [
   { name: 'fanout-a', label: 'fan-out A', door: 'lab', args: FANOUT_A },
   { name: 'fanout-b', label: 'fan-out B', door: 'lab', args: FANOUT_B },
   { name: 'latency', label: 'latency', door: 'lab', args: ['--rooms', '1', '--members', '100', '--senders', '10', '--rate', '100'] },
+  { name: 'small-rooms', label: 'small rooms', door: 'lab', args: SMALL_ROOMS },
   { name: 'scale', label: 'scale 10k', door: 'lab', args: SCALE },
+  { name: 'storm', label: 'scale 10k, 4,096 connecting', door: 'lab', args: SCALE, handshakes: 4096 },
   { name: 'fanout-a-irc', label: 'fan-out A IRC', door: 'irc', args: FANOUT_A },
   { name: 'fanout-b-irc', label: 'fan-out B IRC', door: 'irc', args: FANOUT_B },
+  { name: 'small-rooms-irc', label: 'small rooms IRC', door: 'irc', args: SMALL_ROOMS },
   { name: 'scale-irc', label: 'scale 10k IRC', door: 'irc', args: SCALE },
 ];
 
@@ -34,6 +41,7 @@ export interface JoinStorm {
 }
 export const JOIN_STORMS: readonly JoinStorm[] = [
   { name: 'join-storm', label: 'join storm', from: 'scale' },
+  { name: 'join-storm-4096', label: 'join storm, 4,096 connecting', from: 'storm' },
   { name: 'join-storm-irc', label: 'join storm IRC', from: 'scale-irc' },
 ];
 
@@ -52,6 +60,10 @@ export interface Run {
   kbPerConn: number | null;
   /** CPU seconds the server processes (together) and, in cluster runs, Redis used during the run. */
   cpu: { nodes: number; redis: number } | null;
+  /** The same while the driver measured (setup, warm-up and drain left out), CPU seconds per second. */
+  cpuRate: { nodes: number; redis: number } | null;
+  /** The kernel's listen-queue overflows during the run (TcpExt ListenOverflows, machine-wide). */
+  listenOverflows: number | null;
   /** Cluster runs: node subscriber connections that Redis cut during the run (a slow subscriber passing its output-buffer limit). */
   outputBufferCuts: number | null;
   failure: string | null;

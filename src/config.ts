@@ -51,6 +51,8 @@ export interface ChatServerOptions {
   maxConnections?: number;
   /** Connections from one peer address at once (loopback exempt). */
   maxConnectionsPerAddress?: number;
+  /** Connections the kernel queues for each listener until they are accepted (default 4096; capped by net.core.somaxconn). */
+  listenBacklog?: number;
   /** The per-address limit counts IPv6 peers by this many leading bits (64: per /64). */
   ipv6PrefixLength?: number;
   /** Unsent output bytes per connection above which, for longer than the grace period, it is cut as a slow consumer (8× this: cut at once). */
@@ -153,6 +155,8 @@ export const DEFAULTS = {
   maxRooms: 10_000,
   rememberedRooms: 100_000,
   maxConnections: 20_000,
+  // A restarted daemon meets every client's reconnect at once: Node's 511 overflows (the kernel caps it at net.core.somaxconn).
+  listenBacklog: 4096,
   maxConnectionsPerAddress: 100,
   // A /64 is what one IPv6 host or subscriber is normally given.
   ipv6PrefixLength: 64,
@@ -263,7 +267,7 @@ export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 
 /** Limits where 0 would refuse everything (or, for a rate, divide by zero). */
 const AT_LEAST_ONE = [
   'maxLineBytes', 'maxRequestBytes', 'maxRoomsPerConnection', 'maxRooms', 'rememberedRooms', 'maxConnections',
-  'maxConnectionsPerAddress', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
+  'maxConnectionsPerAddress', 'listenBacklog', 'maxSendQueueBytes', 'floodBytesPerSecond', 'floodBurstBytes', 'keepAliveMs',
   'leaseMs', 'redisWaitMs', 'roomLogLength', 'requestTimeoutMs', 'ircPingMs',
 ] as const;
 

@@ -17,6 +17,7 @@ test('the Node load driver delivers every message in order', async () => {
     warmup: 0.2,
     drain: 3,
     roomPrefix: 'bench-test-',
+    handshakes: 256,
   });
   expect(ok).toBe(true);
   expect(result.delivered).toBeGreaterThan(0);

@@ -18,6 +18,7 @@ const NUMERIC_OPTIONS: ReadonlyArray<{ flag: string; key: NumericOption; help: s
   { flag: 'remembered-rooms', key: 'rememberedRooms', help: 'empty room names kept with their refs' },
   { flag: 'max-connections', key: 'maxConnections', help: 'connections', note: `, or the descriptor limit less ${RESERVED_DESCRIPTORS}` },
   { flag: 'max-connections-per-address', key: 'maxConnectionsPerAddress', help: 'connections per peer address, loopback exempt' },
+  { flag: 'listen-backlog', key: 'listenBacklog', help: 'connections the kernel queues for accept (capped by net.core.somaxconn)' },
   { flag: 'ipv6-prefix-length', key: 'ipv6PrefixLength', help: 'IPv6 peers count as one address per prefix of this length' },
   { flag: 'max-send-queue-bytes', key: 'maxSendQueueBytes', help: 'unsent output before a slow consumer is cut', note: '; 8x: at once' },
   { flag: 'slow-consumer-grace-ms', key: 'slowConsumerGraceMs', help: 'time allowed above the send queue limit' },

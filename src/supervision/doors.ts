@@ -12,7 +12,7 @@ import { parseTrustedProxies } from '../transport/trusted-proxies.js';
 import type { IrcClientEntry, ListenerKey, ServerContext } from './registry.js';
 
 function shared(context: ServerContext) {
-  return { host: context.options.host, admission: context.admission, ids: context.connectionIds };
+  return { host: context.options.host, backlog: context.options.listenBacklog, admission: context.admission, ids: context.connectionIds };
 }
 
 /** The TCP doors': the proxies whose PROXY protocol header is believed (plain ports only). */

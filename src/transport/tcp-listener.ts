@@ -12,6 +12,8 @@ import { isTrusted } from './trusted-proxies.js';
 export interface TcpListenerOptions<T> {
   readonly port: number;
   readonly host: string | undefined;
+  /** The kernel's accept queue: a reconnect storm's connections wait there, not in SYN retries. */
+  readonly backlog: number;
   /** Peers whose PROXY protocol header names the real client; null: nobody's. */
   readonly trustedProxies: BlockList | null;
   readonly proxyHeaderTimeoutMs: number;
@@ -102,13 +104,13 @@ export function listenTcp<T>(options: TcpListenerOptions<T>, events: TcpListener
  * connection with a reserved descriptor, so the loop does not spin; they are reported and the
  * listener carries on. Shared by every door's listener (the web door's HTTP server too).
  */
-export function listenReporting(server: Server, where: { readonly port: number; readonly host: string | undefined }, events: Pick<TcpListenerEvents<unknown>, 'listening' | 'failed' | 'acceptFailed'>): void {
+export function listenReporting(server: Server, where: { readonly port: number; readonly host: string | undefined; readonly backlog: number }, events: Pick<TcpListenerEvents<unknown>, 'listening' | 'failed' | 'acceptFailed'>): void {
   let listening = false;
   server.on('error', (error: Error) => {
     if (!listening) events.failed(error);
     else events.acceptFailed(error);
   });
-  server.listen({ port: where.port, host: where.host }, () => {
+  server.listen({ port: where.port, host: where.host, backlog: where.backlog }, () => {
     listening = true;
     const address = server.address();
     if (address && typeof address === 'object') events.listening(address.address, address.port);

@@ -1,0 +1,54 @@
+/**
+ * The servers' CPU while the driver measures, setup and drain left out: a join storm or a slow
+ * drain would otherwise dominate the CPU per delivery of a light workload. Samples the processes'
+ * CPU time every 100 ms and reads the rate over the driver's measured window afterwards.
+ */
+import { cpuSeconds } from './processes.js';
+import type { DriverResult } from './driver.js';
+
+/** chatload lets join announcements settle this long between setup and the first message. */
+const SETTLE_S = 0.3;
+/** Trimmed off each end of the window: the samples and the driver's clock are not aligned. */
+const EDGE_S = 0.25;
+
+interface Sample {
+  at: number;
+  cpu: number[];
+}
+
+export class CpuWindow {
+  private readonly samples: Sample[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly started = performance.now();
+
+  constructor(private readonly groups: (number | undefined)[][]) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 100);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  /**
+   * CPU seconds per second of each group of processes over the driver's measured window (its
+   * start: setup, settle and warm-up after the driver started), or null when the window is too
+   * short to say.
+   */
+  ratesIn(result: DriverResult, warmup: number): number[] | null {
+    const from = (result.setup_s + SETTLE_S + warmup + EDGE_S) * 1000;
+    const to = from + (result.measure_s - 2 * EDGE_S) * 1000;
+    if (to - from < 500) return null;
+    const first = this.samples.find((s) => s.at >= from);
+    const last = [...this.samples].reverse().find((s) => s.at <= to);
+    if (!first || !last || last.at - first.at < 400) return null;
+    const seconds = (last.at - first.at) / 1000;
+    return first.cpu.map((cpu, i) => (last.cpu[i]! - cpu) / seconds);
+  }
+
+  private sample(): void {
+    const cpu = this.groups.map((pids) => pids.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0));
+    this.samples.push({ at: performance.now() - this.started, cpu });
+  }
+}
