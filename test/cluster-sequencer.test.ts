@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, type ClusterRecord } from '../src/cluster/record.js';
+import { decodeRecord, decodeRecords, type ClusterRecord } from '../src/cluster/record.js';
 import { RoomSequencer } from '../src/cluster/sequencer.js';
 
 const chat = (seq: number): ClusterRecord => ({ seq, kind: 'chat', joinId: 1, name: 'bob', text: `m${seq}` });
@@ -40,6 +40,17 @@ describe('decodeRecord', () => {
     expect(decodeRecord('[3,"j",7,"alice",2]')).toEqual({ seq: 3, kind: 'joined', joinId: 7, name: 'alice', node: 2 });
     expect(decodeRecord('[4,"c",7,"alice","line one\\nline two"]')).toEqual({ seq: 4, kind: 'chat', joinId: 7, name: 'alice', text: 'line one\nline two' });
     expect(decodeRecord('[5,"l",7,"alice"]')).toEqual({ seq: 5, kind: 'left', joinId: 7, name: 'alice' });
+  });
+
+  it('reads several records ordered in one call (a JSON array of them), and one alone', () => {
+    expect(decodeRecords('[[4,"c",7,"alice","one"],[5,"i",8,"bob","two"]]')).toEqual([
+      { seq: 4, kind: 'chat', joinId: 7, name: 'alice', text: 'one' },
+      { seq: 5, kind: 'chat', joinId: 8, name: 'bob', text: 'two', irc: true },
+    ]);
+    expect(decodeRecords('[6,"l",7,"alice"]')).toEqual([{ seq: 6, kind: 'left', joinId: 7, name: 'alice' }]);
+    // What is not a record is left out, the rest kept.
+    expect(decodeRecords('[[1,"x",2,"a"],[7,"c",2,"a","t"]]')).toEqual([{ seq: 7, kind: 'chat', joinId: 2, name: 'a', text: 't' }]);
+    for (const junk of ['', 'hello', '{}', '[]', '[[]]']) expect(decodeRecords(junk)).toEqual([]);
   });
 
   it('ignores anything else on a channel', () => {

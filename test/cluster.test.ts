@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterStartError, OptionError, startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
-import { ORDER } from '../src/cluster/scripts.js';
+import { ORDER_CHATS } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
 import { aliceAndBob, concurrentSenders, expectRead, joinedClient, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
 import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
@@ -39,7 +39,7 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     try {
       const keys = new ClusterKeys(bobsNode.options.clusterPrefix);
       const transaction = admin.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
-      for (const text of texts) transaction.addCommand(['EVAL', ORDER.source, '3', ...keys.roomKeys(0), 'c', '1', String(bobsNode.cluster!.nodeId), text, String(logLength), keys.roomChannel(0), 'PUBLISH']);
+      for (const text of texts) transaction.addCommand(['EVAL', ORDER_CHATS.source, '3', ...keys.roomKeys(0), String(logLength), keys.roomChannel(0), 'PUBLISH', '0', 'c', '1', text, '']);
       const [killed] = await transaction.exec();
       expect(killed).toBe(2);
     } finally {

@@ -11,11 +11,13 @@ import { openRedisPort, type RedisPort } from './redis-port.js';
 import { RoomChannels, type RoomListener } from './room-channels.js';
 import { ORDER, READ_LOG, RESOLVE_JOIN } from './scripts.js';
 import { ClusterNicks } from './nicks.js';
+import { ChatBatches, type ChatOutcome, type ChatToOrder } from './chat-batches.js';
 
 export { UnavailableError } from './commands.js';
 export type { FenceChange } from './node-lease.js';
 export type { ClusterNodeInfo } from './queries.js';
 export type { RoomClusterEvent, RoomListener } from './room-channels.js';
+export type { ChatOutcome, ChatToOrder } from './chat-batches.js';
 
 export interface ClusterLinkOptions {
   readonly url: string;
@@ -33,12 +35,10 @@ export interface ClusterLinkOptions {
 
 /**
  * `name`: with the IRC face when the member has one (record.ts faceOf). `letter`: the record kind
- * on the wire (record.ts): a chat's `c`, `i`, `n`, `t` or `k` (then `face` is the new name), a
- * leave's `l`, `p` or `q` (then `reason`).
+ * on the wire (record.ts): a leave's `l`, `p` or `q` (then `reason`). Chats go by `orderChat`.
  */
 export type OrderCommand =
   | { kind: 'join'; joinId: JoinId; name: string }
-  | { kind: 'chat'; joinId: JoinId; text: string; letter?: string; face?: string }
   | { kind: 'leave'; joinId: JoinId; letter?: 'l' | 'p' | 'q'; reason?: string };
 
 export type OrderResult =
@@ -72,6 +72,7 @@ export class ClusterLink {
   private readonly commands: RedisCommands;
   private readonly channels: RoomChannels;
   private readonly lease: NodeLease;
+  private readonly chats: ChatBatches;
   /** The IRC door's cluster-wide nicks, rooms' members on every node, and private messages between nodes. */
   readonly nicks: ClusterNicks;
   /** Per member (`<ref> <join id>`): its last join or leave, until Redis has it. */
@@ -91,6 +92,9 @@ export class ClusterLink {
     const leaseOptions = { leaseMs: options.leaseMs, logLength: options.logLength, log: options.log, url: redactedUrl(options.url) };
     this.lease = new NodeLease(redis, this.keys, this.commands, this.status, this.channels, leaseOptions, () => this.description);
     this.nicks = new ClusterNicks(this.commands, this.keys, () => this.lease.nodeId, redis);
+    // A chat carries its deadline on Redis' clock, as a join does (see order).
+    const chatDeadline = (): number => Date.now() + options.waitMs - DEADLINE_MARGIN_MS + this.lease.clockOffsetMs;
+    this.chats = new ChatBatches(this.commands, this.keys, chatDeadline, redis.publishCommand, options.logLength);
   }
 
   /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */
@@ -159,18 +163,27 @@ export class ClusterLink {
   }
 
   /**
-   * Gives a room event its place in the room's order. A chat is sent once; a join or leave is
-   * idempotent and retried across reconnections. Rejects with UnavailableError after the wait
-   * bound; a `durable` command (a leave, a departure) is then still retried until Redis has it.
+   * Gives a chat its place in the room's order, with the room's other chats of this event-loop
+   * turn (chat-batches.ts); sent once. `told` hears what became of it.
+   */
+  orderChat(ref: RoomRef, chat: ChatToOrder, told: (outcome: ChatOutcome) => void): void {
+    this.chats.add(ref, chat, told);
+  }
+
+  /**
+   * Gives a join or leave its place in the room's order: idempotent, retried across
+   * reconnections. Rejects with UnavailableError after the wait bound; a `durable` command (a
+   * leave, a departure) is then still retried until Redis has it. The room's chats gathered so
+   * far go first.
    */
   async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
-    const chat = command.kind === 'chat';
-    const mode: Mode = chat ? 'once' : 'idempotent';
+    this.chats.flush(ref);
+    const mode: Mode = 'idempotent';
     // One member's joins and leaves go to Redis one after another: a leave still being retried
     // must not land after the same member's next join. (A member's chats come only between the
     // two, once its client has the answer.)
-    const memberKey = chat ? '' : `${ref} ${command.joinId}`;
-    const before = chat ? undefined : this.memberChains.get(memberKey);
+    const memberKey = `${ref} ${command.joinId}`;
+    const before = this.memberChains.get(memberKey);
     const attempt = async (): Promise<OrderResult> => {
       const waitUntil = Date.now() + this.options.waitMs;
       if (before) await this.commands.bounded(before.catch(() => {}), waitUntil);
@@ -186,21 +199,18 @@ export class ClusterLink {
       // The script's deadline is a little before the node's own, by more than the error in its
       // estimate of Redis' clock: the answer still comes within the wait bound.
       const deadline = durable ? 0 : waitUntil - DEADLINE_MARGIN_MS + this.lease.clockOffsetMs;
-      const letter = command.kind === 'join' ? 'j' : (command.letter ?? command.kind[0]!);
-      const value = command.kind === 'join' ? command.name : command.kind === 'chat' ? command.text : (command.reason ?? '');
+      const letter = command.kind === 'join' ? 'j' : (command.letter ?? 'l');
+      const value = command.kind === 'join' ? command.name : (command.reason ?? '');
       const args = [letter, String(command.joinId), String(this.lease.nodeId), value, String(this.options.logLength), this.keys.roomChannel(ref), this.redis.publishCommand, String(deadline)];
-      if (command.kind === 'chat' && command.face !== undefined) args.push(command.face);
       return parseOrderReply(await this.commands.run<[number, string?]>(ORDER, this.keys.roomKeys(ref), args, mode));
     };
     const first = attempt();
     let settled: Promise<unknown> = first;
     if (durable) settled = first.catch(() => this.commands.retryUntilDone(attempt));
-    if (!chat) {
-      this.memberChains.set(memberKey, settled);
-      void settled.finally(() => {
-        if (this.memberChains.get(memberKey) === settled) this.memberChains.delete(memberKey);
-      }).catch(() => {});
-    }
+    this.memberChains.set(memberKey, settled);
+    void settled.finally(() => {
+      if (this.memberChains.get(memberKey) === settled) this.memberChains.delete(memberKey);
+    }).catch(() => {});
     return first;
   }
 

@@ -45,10 +45,40 @@ export function decodeRecord(payload: string): ClusterRecord | null {
   } catch {
     return null;
   }
+  return recordOf(parsed);
+}
+
+/**
+ * A message on a room's channel: one record, or several ordered in one script call (a JSON array
+ * of records). What is not a record is left out (a foreign publisher on the channel).
+ */
+export function decodeRecords(payload: string): ClusterRecord[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  if (!Array.isArray(parsed[0])) {
+    const record = recordOf(parsed);
+    return record ? [record] : [];
+  }
+  const records: ClusterRecord[] = [];
+  for (const item of parsed as unknown[]) {
+    const record = recordOf(item);
+    if (record) records.push(record);
+  }
+  return records;
+}
+
+function recordOf(parsed: unknown): ClusterRecord | null {
   if (!Array.isArray(parsed) || parsed.length < 4) return null;
   const [seq, kind, joinId, stored, extra] = parsed as unknown[];
   if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(joinId) || typeof stored !== 'string' || typeof kind !== 'string') return null;
   const split = stored.indexOf(FACE_SEPARATOR);
+  // The lab's chat, the bulk of the traffic: one literal, no spreads (every node decodes every record).
+  if (kind === 'c' && split < 0) return typeof extra === 'string' ? { seq: seq as number, kind: 'chat', joinId: joinId as JoinId, name: stored, text: extra } : null;
   const base = split < 0 ? { seq: seq as number, joinId: joinId as JoinId, name: stored } : { seq: seq as number, joinId: joinId as JoinId, name: stored.slice(0, split), source: stored.slice(split + 1) };
   const chat = CHAT_KINDS[kind];
   if (chat) return typeof extra === 'string' ? { ...base, kind: 'chat', text: extra, ...chat } : null;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RoomRef } from '../protocol/types.js';
 import type { RedisCommands } from './commands.js';
 import type { ClusterKeys } from './keys.js';
-import { decodeRecord, type ClusterRecord } from './record.js';
+import { decodeRecords, type ClusterRecord } from './record.js';
 import type { RedisPort } from './redis-port.js';
 
 /** What a room hears from the cluster: records in any order, and prompts to catch up. */
@@ -58,8 +58,7 @@ export class RoomChannels {
     if (alreadyWatched) return;
     const channel = this.keys.roomChannel(ref);
     const subscribed = this.channelOp(ref, () => this.redis.subscribe(channel, (message) => {
-      const record = decodeRecord(message);
-      if (record) this.arrived(ref, record);
+      for (const record of decodeRecords(message)) this.arrived(ref, record);
     }));
     this.subscriptions.set(ref, subscribed);
   }

@@ -43,16 +43,16 @@ end
 `;
 
 /**
- * The room's ordering point: one event gets the room's next sequence number, changes the
- * membership, goes into the room's capped log and out on its channel, all at once.
- * KEYS: seq, members, log. ARGV: kind, join id, node id, name (j) or text (chats) or reason (p, q),
- * log length, channel, publish command (PUBLISH or SPUBLISH), deadline in Redis' milliseconds
- * (0: none), and for `k` (a nick change) the member's new name. Kinds: `j` join; `c` the lab's chat,
- * `i`, `n`, `t`, `k` IRC's PRIVMSG, NOTICE, TOPIC and NICK; `l` leave, `p` part with a reason, `q`
- * quit. A member is stored as "<node id> <join seq> <name>" (the name with its IRC face, if any).
- * Returns {seq, record}; {0, join seq} for a join of a member already in; {-1} for a chat or leave
- * of a join id that is not in the room; {-2} past the deadline (the node has answered UNAVAILABLE:
- * it must not happen after all).
+ * The room's ordering point for joins and leaves (chats: ORDER_CHATS): one event gets the room's
+ * next sequence number, changes the membership, goes into the room's capped log and out on its
+ * channel, all at once.
+ * KEYS: seq, members, log. ARGV: kind, join id, node id, name (j) or reason (p, q), log length,
+ * channel, publish command (PUBLISH or SPUBLISH), deadline in Redis' milliseconds (0: none). Kinds:
+ * `j` join; `l` leave, `p` part with a reason, `q` quit. A member is stored as
+ * "<node id> <join seq> <name>" (the name with its IRC face, if any).
+ * Returns {seq, record}; {0, join seq} for a join of a member already in; {-1} for a leave of a
+ * join id that is not in the room; {-2} past the deadline (the node has answered UNAVAILABLE: it
+ * must not happen after all).
  */
 export const ORDER = script(`
 local LOG_LENGTH, CHANNEL, PUBLISH = ARGV[5], ARGV[6], ARGV[7]
@@ -78,19 +78,54 @@ if not member then return {-1} end
 local first = string.find(member, ' ', 1, true)
 local second = string.find(member, ' ', first + 1, true)
 local name = string.sub(member, second + 1)
-if kind == 'k' then
-  name = ARGV[9]
-  redis.call('HSET', KEYS[2], joinId, string.sub(member, 1, second) .. name)
-end
-if kind == 'c' or kind == 'i' or kind == 'n' or kind == 't' or kind == 'k' then
-  local seq, record = append(kind, joinId, name, ARGV[4])
-  return {seq, record}
-end
 redis.call('HDEL', KEYS[2], joinId)
 local extra = nil
 if kind == 'p' or kind == 'q' then extra = ARGV[4] else kind = 'l' end
 local seq, record = append(kind, joinId, name, extra)
 return {seq, record}
+`);
+
+/**
+ * A room's chats from one node in one event-loop turn, in the order they came, each given the
+ * room's next place as ORDER gives a chat its place: one script call and one message on the room's
+ * channel for them all (a JSON array of the records; a lone record as it is), where a call and a
+ * message each would cost every node and Redis several times the CPU. Each record still goes into
+ * the log as its own entry, so catching up reads them one by one.
+ * KEYS: seq, members, log. ARGV: log length, channel, publish command, deadline (as ORDER's), then
+ * four per chat: kind (`c`, `i`, `n`, `t`, `k`), join id, text, new name (for `k`; else empty).
+ * Returns each chat's seq, or -1 for a join id not in the room; {-2} past the deadline (none ordered).
+ */
+export const ORDER_CHATS = script(`
+local LOG_LENGTH, CHANNEL, PUBLISH = ARGV[1], ARGV[2], ARGV[3]
+local deadline = tonumber(ARGV[4])
+if deadline > 0 then
+  local now = redis.call('TIME')
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then return {-2} end
+end
+local results, published = {}, {}
+for i = 5, #ARGV, 4 do
+  local kind, joinId = ARGV[i], ARGV[i + 1]
+  local member = redis.call('HGET', KEYS[2], joinId)
+  if not member then
+    results[#results + 1] = -1
+  else
+    local first = string.find(member, ' ', 1, true)
+    local second = string.find(member, ' ', first + 1, true)
+    local name = string.sub(member, second + 1)
+    if kind == 'k' then
+      name = ARGV[i + 3]
+      redis.call('HSET', KEYS[2], joinId, string.sub(member, 1, second) .. name)
+    end
+    local seq = redis.call('INCR', KEYS[1])
+    local record = cjson.encode({seq, kind, tonumber(joinId), name, ARGV[i + 2]})
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', LOG_LENGTH, seq .. '-0', 'r', record)
+    published[#published + 1] = record
+    results[#results + 1] = seq
+  end
+end
+if #published == 1 then redis.call(PUBLISH, CHANNEL, published[1])
+elseif #published > 1 then redis.call(PUBLISH, CHANNEL, '[' .. table.concat(published, ',') .. ']') end
+return results
 `);
 
 /**

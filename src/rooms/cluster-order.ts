@@ -9,6 +9,8 @@ import { chatKind, faceOf } from '../cluster/record.js';
 import { personSource } from './door.js';
 import type { ChatCommand, DepartCommand, LeaveCommand, RoomIo, RoomOrder, RoomOrderEvent, RoomState } from './order.js';
 
+const NOT_MEMBER: OrderResult = { status: 'notMember' };
+
 /** The answer to a join, chat or lookup that Redis did not take within the wait bound. */
 export function sharedStateUnavailable(): ProtocolError {
   return protocolError('UNAVAILABLE', 'the cluster\'s shared state could not be reached in time; try again');
@@ -46,12 +48,10 @@ export class ClusterOrder implements RoomOrder {
     // A NICK change stores the member's new name and face for the records after it.
     const face = letter === 'k' && sender.person ? faceOf(speakerName(sender), personSource(sender.person)) : undefined;
     // A chat ordered comes back on the room's channel like everyone's; only its failures need an answer.
-    this.link.order(room.ref, { kind: 'chat', joinId: command.joinId, text: command.text, letter, face }).then(
-      (result) => {
-        if (result.status !== 'ordered') this.answerTo(room, io).send({ type: 'cluster.ordered', command, result });
-      },
-      () => this.answerTo(room, io).send({ type: 'cluster.unavailable', command }),
-    );
+    this.link.orderChat(room.ref, { joinId: command.joinId, text: command.text, letter, face }, (outcome) => {
+      if (outcome === 'notMember') this.answerTo(room, io).send({ type: 'cluster.ordered', command, result: NOT_MEMBER });
+      else if (outcome === 'unavailable') this.answerTo(room, io).send({ type: 'cluster.unavailable', command });
+    });
   }
 
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void {

@@ -1,0 +1,94 @@
+import type { JoinId, RoomRef } from '../protocol/types.js';
+import type { RedisCommands } from './commands.js';
+import type { ClusterKeys } from './keys.js';
+import { ORDER_CHATS } from './scripts.js';
+
+/** A chat for the ordering script: its wire letter, and for a NICK change (`k`) the new name. */
+export interface ChatToOrder {
+  readonly joinId: JoinId;
+  readonly text: string;
+  readonly letter: string;
+  readonly face: string | undefined;
+}
+
+/**
+ * What became of a chat: `ordered` (its record comes back on the room's channel like everyone's),
+ * `notMember` (the cluster no longer has the sender in the room), `unavailable` (not ordered
+ * within the wait bound; it never will be).
+ */
+export type ChatOutcome = 'ordered' | 'notMember' | 'unavailable';
+
+interface Pending {
+  chat: ChatToOrder;
+  told: (outcome: ChatOutcome) => void;
+}
+
+/** Chats per script call: a long batch holds Redis (and every other room's events) up. */
+const MOST_PER_CALL = 256;
+
+/** Where the script's deadline comes from: the link's wait bound on Redis' clock. */
+export interface ChatDeadline {
+  (): number;
+}
+
+/**
+ * A room's chats, gathered over one event-loop turn and ordered by one script call per room
+ * (ORDER_CHATS): every chat read from every socket in a turn goes out together when the turn's
+ * reads are done (setImmediate). A room's join or leave flushes its chats first, so a member's
+ * chat before its own leave keeps its place.
+ */
+export class ChatBatches {
+  private readonly pending = new Map<RoomRef, Pending[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly commands: RedisCommands,
+    private readonly keys: ClusterKeys,
+    private readonly deadline: ChatDeadline,
+    private readonly publishCommand: string,
+    private readonly logLength: number,
+  ) {}
+
+  add(ref: RoomRef, chat: ChatToOrder, told: (outcome: ChatOutcome) => void): void {
+    const batch = this.pending.get(ref);
+    if (batch) batch.push({ chat, told });
+    else this.pending.set(ref, [{ chat, told }]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flushAll());
+    }
+  }
+
+  /** Sends the room's waiting chats now: a join or leave of the room is about to go. */
+  flush(ref: RoomRef): void {
+    const batch = this.pending.get(ref);
+    if (!batch) return;
+    this.pending.delete(ref);
+    this.send(ref, batch);
+  }
+
+  private flushAll(): void {
+    this.scheduled = false;
+    const all = [...this.pending];
+    this.pending.clear();
+    for (const [ref, batch] of all) this.send(ref, batch);
+  }
+
+  private send(ref: RoomRef, batch: Pending[]): void {
+    for (let start = 0; start < batch.length; start += MOST_PER_CALL) {
+      const part = start === 0 && batch.length <= MOST_PER_CALL ? batch : batch.slice(start, start + MOST_PER_CALL);
+      const args = [String(this.logLength), this.keys.roomChannel(ref), this.publishCommand, String(this.deadline())];
+      for (const { chat } of part) args.push(chat.letter, String(chat.joinId), chat.text, chat.face ?? '');
+      this.commands.run<number[]>(ORDER_CHATS, this.keys.roomKeys(ref), args, 'once').then(
+        (results) => {
+          // {-2}: past the deadline, none of them ordered.
+          const late = results.length === 1 && results[0] === -2;
+          part.forEach((pending, i) => pending.told(late ? 'unavailable' : results[i]! > 0 ? 'ordered' : 'notMember'));
+        },
+        () => {
+          for (const pending of part) pending.told('unavailable');
+        },
+      );
+    }
+  }
+}
