@@ -104,6 +104,20 @@ describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', (
     expect(new Set(clients.map(({ joinId }) => joinId)).size).toBe(clients.length);
   });
 
+  it("chats ordered together (one script call per room per turn) keep their places: a burst, then the sender's leave, in one write", async () => {
+    const [n1, n2] = await cluster(2);
+    const { a, b } = await aliceAndBob(n1!.port, n2!.port);
+    const texts = Array.from({ length: 40 }, (_, i) => `burst ${i}`);
+    // bob (join id 1) says 40 lines and leaves, all in one TCP write: the chats are gathered in one
+    // turn, and the leave must not overtake them.
+    b.send(texts.map((text) => wire.chat(0, 1, 'bob', text)).join('') + wire.leave(0, 1, 'bob'));
+    const expected = texts.map((text) => wire.said(0, 'bob', text)).join('') + wire.hasLeft(0, 'bob');
+    await expectRead(a, expected);
+    await expectRead(b, expected.slice(0, -wire.hasLeft(0, 'bob').length));
+    await b.readUntil('JOIN_ID: 1\n');
+    expect(a.pending()).toBe('');
+  });
+
   it('a node stopping gracefully: its members leave, announced once on the other nodes', async () => {
     // A lease longer than any wait here: only the stopping node's own announcement can pass.
     const [n1, n2] = await cluster(2, { leaseMs: 120_000 });

@@ -59,12 +59,17 @@ export class ChatBatches {
     }
   }
 
-  /** Sends the room's waiting chats now: a join or leave of the room is about to go. */
-  flush(ref: RoomRef): void {
+  /**
+   * Sends the room's waiting chats now, as a join or leave of the room is about to go; settles
+   * when Redis has answered them (null: none waited). What comes next waits for that: two
+   * different scripts can be run out of the order they were sent in (a NOSCRIPT answer is
+   * followed by the script's source, by then behind the other).
+   */
+  flush(ref: RoomRef): Promise<void> | null {
     const batch = this.pending.get(ref);
-    if (!batch) return;
+    if (!batch) return null;
     this.pending.delete(ref);
-    this.send(ref, batch);
+    return this.send(ref, batch);
   }
 
   private flushAll(): void {
@@ -74,12 +79,13 @@ export class ChatBatches {
     for (const [ref, batch] of all) this.send(ref, batch);
   }
 
-  private send(ref: RoomRef, batch: Pending[]): void {
+  private send(ref: RoomRef, batch: Pending[]): Promise<void> {
+    const answered: Promise<void>[] = [];
     for (let start = 0; start < batch.length; start += MOST_PER_CALL) {
       const part = start === 0 && batch.length <= MOST_PER_CALL ? batch : batch.slice(start, start + MOST_PER_CALL);
       const args = [String(this.logLength), this.keys.roomChannel(ref), this.publishCommand, String(this.deadline())];
       for (const { chat } of part) args.push(chat.letter, String(chat.joinId), chat.text, chat.face ?? '');
-      this.commands.run<number[]>(ORDER_CHATS, this.keys.roomKeys(ref), args, 'once').then(
+      const answer = this.commands.run<number[]>(ORDER_CHATS, this.keys.roomKeys(ref), args, 'once').then(
         (results) => {
           // {-2}: past the deadline, none of them ordered.
           const late = results.length === 1 && results[0] === -2;
@@ -89,6 +95,8 @@ export class ChatBatches {
           for (const pending of part) pending.told('unavailable');
         },
       );
+      answered.push(answer);
     }
+    return answered.length === 1 ? answered[0]! : Promise.all(answered).then(() => {});
   }
 }

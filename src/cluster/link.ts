@@ -177,7 +177,7 @@ export class ClusterLink {
    * far go first.
    */
   async order(ref: RoomRef, command: OrderCommand, durable = false): Promise<OrderResult> {
-    this.chats.flush(ref);
+    const chatsFirst = this.chats.flush(ref);
     const mode: Mode = 'idempotent';
     // One member's joins and leaves go to Redis one after another: a leave still being retried
     // must not land after the same member's next join. (A member's chats come only between the
@@ -187,6 +187,7 @@ export class ClusterLink {
     const attempt = async (): Promise<OrderResult> => {
       const waitUntil = Date.now() + this.options.waitMs;
       if (before) await this.commands.bounded(before.catch(() => {}), waitUntil);
+      if (chatsFirst) await this.commands.bounded(chatsFirst, waitUntil);
       if (command.kind === 'join') {
         // Everything ordered after this join must reach this node: it listens before it joins.
         await this.commands.bounded(this.channels.subscribed(ref), waitUntil);
