@@ -140,7 +140,7 @@ async function runInspircd(python: string, work: string, options: Options): Prom
   const unavailable = inspircdUnavailable(options.install);
   if (unavailable !== null) return { ...side, absent: unavailable };
   // Its stdout goes to inspircd-server.log, its own log (connections, not traffic) to inspircd-server-own.log.
-  const serverOptions = { door: 'irc', nodes: 1, redisUrl: undefined, reference: undefined, prefix: 'irctest', log: join(work, 'inspircd-server.log') } as const;
+  const serverOptions = { door: 'irc', nodes: 1, redisUrl: undefined, redisShards: 0, reference: undefined, prefix: 'irctest', log: join(work, 'inspircd-server.log') } as const;
   const server = await startServer('inspircd', serverOptions).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
   if (typeof server === 'string') return { ...side, absent: server };
   try {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisClient } from '../src/cluster/redis-client.js';
+import { startRedisCluster } from './redis-cluster.js';
 import type { Door, ServerKind } from './workloads.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -140,8 +141,8 @@ export interface Server {
   children: ChildProcess[];
   /** The ports the driver connects to: the IRC door's for an IRC workload. */
   ports: number[];
-  /** A private Redis for a cluster run, with its Unix socket. */
-  redis: { child: ChildProcess | null; url: string; dir: string | null } | null;
+  /** A cluster run's Redis: a private one (its processes, for their CPU), or the one given (none). */
+  redis: { children: readonly ChildProcess[]; url: string; stop(): Promise<void> } | null;
   /** InspIRCd's configuration, pid file and log, removed when it stops. */
   scratch: string | null;
 }
@@ -170,7 +171,7 @@ export async function startProcess(args: string[], port: number, what: string, l
   return child;
 }
 
-export async function startRedisServer(): Promise<{ child: ChildProcess; url: string; dir: string }> {
+export async function startRedisServer(): Promise<NonNullable<Server['redis']>> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-bench-redis-'));
   const socket = join(dir, 'redis.sock');
   // Redis' defaults otherwise, the pub/sub output-buffer limit (32mb 8mb 60) included: the figures in docs/cluster.md assume them.
@@ -181,7 +182,27 @@ export async function startRedisServer(): Promise<{ child: ChildProcess; url: st
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('redis-server did not start');
     await sleep(20);
   }
-  return { child, url: `unix://${socket}`, dir };
+  const stop = async (): Promise<void> => {
+    child.kill('SIGKILL');
+    await exited(child);
+    children.delete(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { children: [child], url: `unix://${socket}`, stop };
+}
+
+/** A private Redis Cluster of `masters` masters (`--redis-shards`): rooms spread over its shards. */
+async function startShardedRedis(masters: number): Promise<NonNullable<Server['redis']>> {
+  const cluster = await startRedisCluster(masters);
+  for (const child of cluster.children) children.add(child);
+  return {
+    children: cluster.children,
+    url: cluster.url,
+    stop: async () => {
+      for (const child of cluster.children) children.delete(child);
+      await cluster.stop();
+    },
+  };
 }
 
 /**
@@ -212,6 +233,8 @@ export interface ServerOptions {
   /** Cluster runs: the nodes, and the Redis (a private one when undefined). */
   nodes: number;
   redisUrl: string | undefined;
+  /** A private Redis Cluster of this many masters instead of one redis-server (0: one). */
+  redisShards: number;
   /** `--against`: the other checkout's server entry point. */
   reference: string | undefined;
   /** The cluster's Redis key prefix, one per run so runs never share state. */
@@ -221,7 +244,7 @@ export interface ServerOptions {
 }
 
 export async function startServer(kind: ServerKind, options: ServerOptions): Promise<Server> {
-  const { door, nodes, redisUrl, reference, prefix, log } = options;
+  const { door, nodes, redisUrl, redisShards, reference, prefix, log } = options;
   if (kind === 'inspircd') return startInspircd(log);
   /** The server on `port` (the lab door's), with the IRC door on `ircPort` for an IRC workload; the port to drive. */
   const serve = async (main: string, extra: string[], what: string, nodeLog: string | undefined): Promise<[ChildProcess, number]> => {
@@ -239,7 +262,7 @@ export async function startServer(kind: ServerKind, options: ServerOptions): Pro
     const [child, port] = await serve(kind === 'reference' ? reference! : SERVER_MAIN, [], `${kind} server${door === 'irc' ? "'s IRC door" : ''}`, log);
     return { children: [child], ports: [port], redis: null, scratch: null };
   }
-  const redis = redisUrl === undefined ? await startRedisServer() : { child: null, url: redisUrl, dir: null };
+  const redis = redisUrl !== undefined ? { children: [], url: redisUrl, stop: async () => {} } : redisShards > 0 ? await startShardedRedis(redisShards) : await startRedisServer();
   const server: Server = { children: [], ports: [], redis, scratch: null };
   for (let i = 0; i < nodes; i++) {
     const [child, port] = await serve(SERVER_MAIN, ['--redis', redis.url, '--cluster-prefix', prefix], `cluster node ${i + 1}`, log?.replace(/(\.log)?$/, `-node${i + 1}$1`));
@@ -257,12 +280,7 @@ export async function stopServer(server: Server, kind: ServerKind): Promise<void
     clearTimeout(timer);
     children.delete(child);
   }
-  if (server.redis?.child) {
-    server.redis.child.kill('SIGKILL');
-    await exited(server.redis.child);
-    children.delete(server.redis.child);
-  }
-  if (server.redis?.dir) rmSync(server.redis.dir, { recursive: true, force: true });
+  await server.redis?.stop();
   if (server.scratch) rmSync(server.scratch, { recursive: true, force: true });
 }
 

@@ -35,6 +35,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --cluster N          cluster mode: N nodes sharing rooms through one Redis, clients spread over
                        them; with --ab, compared with the single-process server
   --redis URL          the Redis for --cluster (default: a private redis-server per run)
+  --redis-shards N     with --cluster: a private Redis Cluster of N masters per run instead
   --logs DIR           keep each server's output (its pino log) in DIR, a file per run
   --json               also print the runs and medians as one JSON line
   --help               this text
@@ -53,6 +54,7 @@ function options(): {
   json: boolean;
   cluster: number;
   redis: string | undefined;
+  redisShards: number;
   logs: string | undefined;
 } {
   const { values } = parseArgs({
@@ -67,6 +69,7 @@ function options(): {
       json: { type: 'boolean', default: false },
       cluster: { type: 'string', default: '0' },
       redis: { type: 'string' },
+      'redis-shards': { type: 'string', default: '0' },
       logs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -89,6 +92,9 @@ function options(): {
   const cluster = Number(values.cluster);
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1) fail('--cluster must be 2 or more nodes');
   if (cluster > 0 && values.redis === undefined && !onPath('redis-server')) fail('--cluster needs redis-server on PATH, or --redis URL');
+  const redisShards = Number(values['redis-shards']);
+  if (!Number.isInteger(redisShards) || redisShards < 0 || redisShards === 1 || redisShards === 2) fail('--redis-shards must be 3 or more masters (a Redis Cluster needs 3)');
+  if (redisShards > 0 && (cluster === 0 || values.redis !== undefined || !onPath('redis-cli'))) fail('--redis-shards goes with --cluster, without --redis, and needs redis-cli');
   const reference = values.against === undefined ? undefined : join(resolve(values.against), 'dist/src/cli/main.js');
   if (reference !== undefined && (!values.ab || cluster > 0)) fail('--against goes with --ab, on a single server');
   if (reference !== undefined && !existsSync(reference)) fail(`--against: ${reference} is missing: run \`npm run build\` there`);
@@ -122,6 +128,7 @@ function options(): {
     json: values.json,
     cluster,
     redis: values.redis,
+    redisShards,
     logs: values.logs === undefined ? undefined : resolve(values.logs),
   };
 }
@@ -137,6 +144,7 @@ function ircDoorIn(reference: string): boolean {
 interface Plan {
   nodes: number;
   redis: string | undefined;
+  redisShards: number;
   /** `--against`: the other checkout's server entry point. */
   reference: string | undefined;
   driver: 'chatload' | 'node';
@@ -173,6 +181,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       door: workload.door,
       nodes: plan.nodes,
       redisUrl: plan.redis,
+      redisShards: plan.redisShards,
       reference: plan.reference,
       prefix: `bench-${process.pid}-${runIndex}:`,
       log: plan.logs === undefined ? undefined : join(plan.logs, `${String(runIndex).padStart(3, '0')}-${workload.name}-${kind}-pair${pair + 1}.log`),
@@ -183,8 +192,8 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       return each.some((kb) => kb === null) ? null : each.reduce<number>((sum, kb) => sum + kb!, 0);
     };
     const totalCpu = (list: (number | undefined)[]): number => list.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
-    const redisPid = server.redis?.child?.pid;
-    const cpuBefore = { nodes: totalCpu(pids), redis: totalCpu([redisPid]) };
+    const redisPids = server.redis?.children.map((child) => child.pid) ?? [];
+    const cpuBefore = { nodes: totalCpu(pids), redis: totalCpu(redisPids) };
     // Redis 7.0 does not count output-buffer cuts; a subscriber connection it cut is one that is gone afterwards.
     const subscribersBefore = kind === 'cluster' ? await subscriberIds(server.redis!.url) : null;
     const before = totalRss();
@@ -196,7 +205,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       plan.driver === 'chatload'
         ? spawnUnlimited(buildChatload(handshakes), args, 'pipe')
         : spawnUnlimited(process.execPath, [plan.driverPath, ...args, '--handshakes', String(handshakes)], 'pipe');
-    const cpuWindow = new CpuWindow([pids, [redisPid]]);
+    const cpuWindow = new CpuWindow([pids, redisPids]);
     children.add(driver);
     let stdout = '';
     let stderr = '';
@@ -214,7 +223,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     clearTimeout(limit);
     clearInterval(sampler);
     children.delete(driver);
-    run.cpu = { nodes: totalCpu(pids) - cpuBefore.nodes, redis: totalCpu([redisPid]) - cpuBefore.redis };
+    run.cpu = { nodes: totalCpu(pids) - cpuBefore.nodes, redis: totalCpu(redisPids) - cpuBefore.redis };
     if (kind === 'cluster') {
       const subscribersAfter = await subscriberIds(server.redis!.url);
       run.outputBufferCuts = subscribersBefore && subscribersAfter ? [...subscribersBefore].filter((id) => !subscribersAfter.has(id)).length : null;
@@ -268,13 +277,13 @@ async function main(): Promise<number> {
   };
   const repeats = opts.ab ? opts.pairs : 1;
   const total = opts.only.reduce((sum, w) => sum + serversOf(w).length * repeats, 0);
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, redisShards: opts.redisShards, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
   const anchors = [...new Set(opts.only.map((w) => anchorOf(w, opts.cluster, opts.reference)))].map((kind) =>
     kind === 'reference' ? `${ANCHOR_NAMES.reference} ${opts.reference}` : `${ANCHOR_NAMES[kind]}${kind === 'inspircd' ? ' (IRC workloads)' : kind === 'baseline' ? ' (lab workloads)' : ''}`,
   );
   process.stderr.write(
     `bench: ${plan.total} runs of ${opts.duration} s (after ${opts.warmup} s of warm-up) with ${opts.driver === 'chatload' ? 'chatload' : 'the Node driver (figures are lower bounds)'}` +
-      `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on one Redis` : ''}` +
+      `${opts.cluster > 0 ? `, cluster mode: ${opts.cluster} nodes on ${opts.redisShards > 0 ? `a Redis Cluster of ${opts.redisShards} masters` : "one Redis"}` : ''}` +
       `${opts.ab ? `, A/B against ${anchors.join(' and ')}, ${opts.pairs} pair${opts.pairs === 1 ? '' : 's'}` : ''}\n`,
   );
   const runs: Run[] = [];
@@ -301,7 +310,7 @@ async function main(): Promise<number> {
   }
   console.log(
     `\n${opts.driver === 'chatload' ? 'driver: chatload' : 'driver: the built-in Node driver (slower than chatload: figures are lower bounds)'}; ` +
-      `${opts.duration} s per run after ${opts.warmup} s of warm-up${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection; CPU µs/delivery: server CPU over the whole run per message delivered` +
+      `${opts.duration} s per run after ${opts.warmup} s of warm-up${opts.ab ? `, median of ${opts.pairs}` : ''}; KB/conn: server RSS growth during the run per connection; CPU µs/delivery: server CPU while the driver measured, per message delivered then` +
       `${opts.cluster > 0 ? ' (all nodes; Redis not counted)' : ''}`,
   );
   if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, warmup: opts.warmup, ab: opts.ab, pairs: repeats, runs, rows }));
