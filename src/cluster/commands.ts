@@ -7,6 +7,12 @@ import { UnavailableError } from '../errors.js';
 
 export { UnavailableError } from '../errors.js';
 
+/**
+ * Commands written to Redis and not answered yet, at most: past it (Redis stalled, say) new ones
+ * wait, within their bound, instead of piling up in the client (it keeps no timeout of its own).
+ */
+const MOST_UNANSWERED = 20_000;
+
 /** `once`: sent at most once (a chat); `idempotent`: safe to send again if lost in flight. */
 export type Mode = 'once' | 'idempotent';
 
@@ -27,6 +33,9 @@ export class RedisCommands {
   private silence: { since: number; timedOut: number } | null = null;
   /** Requests answered UNAVAILABLE (a command that could not reach Redis within the wait bound). */
   unavailable = 0;
+  /** Commands written and not answered (nor failed by the client) yet, and who waits for fewer. */
+  private unanswered = 0;
+  private waitingForRoom: (() => void)[] = [];
   /** Told each command's round trip in seconds, when metrics are on (one call per command, else none). */
   latencyObserver: ((seconds: number) => void) | null = null;
 
@@ -86,6 +95,26 @@ export class RedisCommands {
     });
   }
 
+  /** A command's reply, counted among the unanswered until it settles. */
+  private counted<T>(reply: Promise<T>): Promise<T> {
+    this.unanswered++;
+    const settled = (): void => {
+      this.unanswered--;
+      if (this.waitingForRoom.length > 0 && this.unanswered < MOST_UNANSWERED / 2) {
+        for (const wake of this.waitingForRoom.splice(0)) wake();
+      }
+    };
+    reply.then(settled, settled);
+    return reply;
+  }
+
+  private whenRoom(wake: () => void): () => void {
+    this.waitingForRoom.push(wake);
+    return () => {
+      this.waitingForRoom = this.waitingForRoom.filter((other) => other !== wake);
+    };
+  }
+
   /** The sweep: fails every command past its deadline. */
   failOverdue(): void {
     const now = Date.now();
@@ -125,10 +154,14 @@ export class RedisCommands {
         await this.wakeBefore(deadline, 'Redis not reachable in time', (wake) => this.redis.onceReady(wake));
         continue;
       }
+      if (this.unanswered >= MOST_UNANSWERED) {
+        await this.wakeBefore(deadline, 'Redis not answering in time', (wake) => this.whenRoom(wake));
+        continue;
+      }
       try {
         const observe = this.latencyObserver;
         const started = observe ? performance.now() : 0;
-        const reply = await this.bounded(send(), deadline);
+        const reply = await this.bounded(this.counted(send()), deadline);
         if (observe) observe((performance.now() - started) / 1000);
         if (this.silence) this.answeredAgain();
         return reply;

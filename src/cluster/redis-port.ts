@@ -1,5 +1,5 @@
 import { createCluster } from '@redis/client';
-import { createRedisClient, redisSocketOptions, type RedisClient } from './redis-client.js';
+import { NO_CLIENT_TIMEOUT, createRedisClient, redisSocketOptions, type RedisClient } from './redis-client.js';
 
 /**
  * What the cluster link needs of Redis, whether it is one server or a Redis Cluster: commands
@@ -99,6 +99,7 @@ class ClusterRedis implements RedisPort {
     // Node-to-node addresses come from the cluster itself; the URL is the way in.
     this.cluster = createCluster({
       rootNodes: [{ ...rest, socket }],
+      commandOptions: NO_CLIENT_TIMEOUT,
       defaults: { disableOfflineQueue: true, socket: { reconnectStrategy: socket.reconnectStrategy, connectTimeout: socket.connectTimeout } },
     });
   }
