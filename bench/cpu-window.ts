@@ -47,6 +47,25 @@ export class CpuWindow {
     return first.cpu.map((cpu, i) => (last.cpu[i]! - cpu) / seconds);
   }
 
+  /**
+   * The measured window's quietest half second for the first group (the servers): its CPU rate, and
+   * the other groups' rates then. In a closed-loop run a server well under a core while the driver
+   * keeps going is waiting with work queued: a stall, not contention.
+   */
+  quietestIn(result: DriverResult, warmup: number): number[] | null {
+    const from = (result.setup_s + SETTLE_S + warmup + EDGE_S) * 1000;
+    const to = from + (result.measure_s - 2 * EDGE_S) * 1000;
+    const inside = this.samples.filter((s) => s.at >= from && s.at <= to);
+    let quietest: number[] | null = null;
+    for (let i = 0; i + 5 < inside.length; i++) {
+      const [a, b] = [inside[i]!, inside[i + 5]!];
+      const seconds = (b.at - a.at) / 1000;
+      const rates = a.cpu.map((cpu, g) => (b.cpu[g]! - cpu) / seconds);
+      if (quietest === null || rates[0]! < quietest[0]!) quietest = rates;
+    }
+    return quietest;
+  }
+
   private sample(): void {
     const cpu = this.groups.map((pids) => pids.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0));
     this.samples.push({ at: performance.now() - this.started, cpu });

@@ -295,6 +295,17 @@ export function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** Write system calls a process has made so far (/proc/PID/io syscw), or null. */
+export function writeCalls(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const match = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS of a process in KiB, or null where there is no /proc. */
 export function rssKb(pid: number | undefined): number | null {
   if (pid === undefined) return null;

@@ -20,6 +20,8 @@ export interface Row {
   /** The server's CPU time while the driver measured per message delivered then, µs (setup excluded). */
   cpu_us_per_delivery: number | null;
   output_buffer_cuts: number | null;
+  /** Write system calls per 1,000 deliveries (median of the runs). */
+  writes_per_thousand: number | null;
   /** The most listen-queue overflows in one run. */
   listen_overflows: number | null;
 }
@@ -52,6 +54,7 @@ export function summarize(runs: Run[], workload: Workload, server: ServerKind): 
     cpu_redis_s: median(mine.flatMap((r) => (r.cpu ? [r.cpu.redis] : []))),
     cpu_us_per_delivery: median(mine.flatMap((r) => (r.cpuRate && r.result && r.result.delivered_per_s > 0 ? [(r.cpuRate.nodes * 1e6) / r.result.delivered_per_s] : []))),
     output_buffer_cuts: mine.some((r) => r.outputBufferCuts !== null) ? Math.max(...mine.map((r) => r.outputBufferCuts ?? 0)) : null,
+    writes_per_thousand: median(mine.flatMap((r) => (r.writesPerThousand !== null ? [r.writesPerThousand] : []))),
     listen_overflows: mine.some((r) => r.listenOverflows !== null) ? Math.max(...mine.map((r) => r.listenOverflows ?? 0)) : null,
   };
 }
@@ -119,8 +122,8 @@ export function cpuTable(rows: Row[]): string {
  */
 export function cpuPerDeliveryTable(rows: Row[]): string {
   return table(
-    ['workload', 'server', 'server CPU s (run)', 'CPU µs/delivery (measured)'],
-    rows.filter((r) => r.cpu_us_per_delivery !== null).map((r) => [r.label, r.server, fmt(r.cpu_nodes_s, 2), fmt(r.cpu_us_per_delivery, 2)]),
+    ['workload', 'server', 'server CPU s (run)', 'CPU µs/delivery (measured)', 'writes per 1,000 deliveries'],
+    rows.filter((r) => r.cpu_us_per_delivery !== null).map((r) => [r.label, r.server, fmt(r.cpu_nodes_s, 2), fmt(r.cpu_us_per_delivery, 2), fmt(r.writes_per_thousand, 1)]),
   );
 }
 

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
-import { BASELINE, CHATLOAD_HANDSHAKES, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, listenOverflows, onPath, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
+import { BASELINE, CHATLOAD_HANDSHAKES, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, listenOverflows, onPath, writeCalls, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
 import { cpuPerDeliveryTable, cpuTable, doorMemoryTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
 import { CpuWindow } from './cpu-window.js';
 import { JOIN_STORMS, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
@@ -174,7 +174,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   if (tty) progress();
   else process.stderr.write(`${title} …\n`);
   const ticker = setInterval(progress, 1000);
-  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, cpuRate: null, listenOverflows: null, outputBufferCuts: null, failure: null };
+  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, cpuRate: null, quietest: null, writesPerThousand: null, listenOverflows: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
     server = await startServer(kind, {
@@ -199,13 +199,18 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const before = totalRss();
     let peak = before;
     const overflowsBefore = listenOverflows();
+    const totalWrites = (): number | null => {
+      const each = pids.map(writeCalls);
+      return each.some((n) => n === null) ? null : each.reduce<number>((sum, n) => sum + n!, 0);
+    };
+    const writesBefore = totalWrites();
     const args = [...(workload.door === 'irc' ? ['--proto', 'irc'] : []), ...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const handshakes = workload.handshakes ?? CHATLOAD_HANDSHAKES;
     const driver =
       plan.driver === 'chatload'
         ? spawnUnlimited(buildChatload(handshakes), args, 'pipe')
         : spawnUnlimited(process.execPath, [plan.driverPath, ...args, '--handshakes', String(handshakes)], 'pipe');
-    const cpuWindow = new CpuWindow([pids, redisPids]);
+    const cpuWindow = new CpuWindow([pids, redisPids, [driver.pid]]);
     children.add(driver);
     let stdout = '';
     let stderr = '';
@@ -219,6 +224,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     await exited(driver);
     cpuWindow.stop();
     const overflowsAfter = listenOverflows();
+    const writesAfter = totalWrites();
     if (overflowsBefore !== null && overflowsAfter !== null) run.listenOverflows = overflowsAfter - overflowsBefore;
     clearTimeout(limit);
     clearInterval(sampler);
@@ -230,8 +236,13 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     }
     const line = stdout.split('\n').find((l) => l.startsWith('{'));
     if (line) run.result = JSON.parse(line) as DriverResult;
+    if (run.result && run.result.delivered > 0 && writesBefore !== null && writesAfter !== null) {
+      run.writesPerThousand = Math.round(((writesAfter - writesBefore) * 1000 * 10) / run.result.delivered) / 10;
+    }
     const rates = run.result ? cpuWindow.ratesIn(run.result, plan.warmup) : null;
     if (rates) run.cpuRate = { nodes: rates[0]!, redis: rates[1]! };
+    const quietest = run.result ? cpuWindow.quietestIn(run.result, plan.warmup) : null;
+    if (quietest) run.quietest = { server: quietest[0]!, driver: quietest[2]! };
     if (before !== null && peak !== null) run.kbPerConn = Math.round(((peak - before) / connections(workload)) * 10) / 10;
     if (/EMFILE|ENFILE|Too many open files|out of file descriptors/.test(stderr)) {
       run.failure = `out of file descriptors: raise \`ulimit -n\` (${connections(workload)} connections need as many descriptors)`;
@@ -248,6 +259,16 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   const summary = run.failure ? `FAILED: ${run.failure}` : `${run.result?.delivered_per_s ?? 0} delivered/s`;
   process.stderr.write(`${tty ? '\r' : ''}${title} … ${seconds}s, ${summary}${tty ? '   ' : ''}\n`);
   return run;
+}
+
+/**
+ * A closed-loop run (no --rate) whose server, for half a second, used under half its own average
+ * CPU: with messages always in flight, it was waiting with work queued (or was kept off the CPU).
+ */
+function stalled(run: Run): boolean {
+  const workload = WORKLOADS.find((w) => w.name === run.workload);
+  if (!workload || workload.args.includes('--rate') || !run.quietest || !run.cpuRate) return false;
+  return run.quietest.server < run.cpuRate.nodes / 2;
 }
 
 /** The A/B's anchor for a workload: the single-process server for a cluster, the other build for `--against`, else the baseline or InspIRCd by door. */
@@ -316,6 +337,13 @@ async function main(): Promise<number> {
   if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, warmup: opts.warmup, ab: opts.ab, pairs: repeats, runs, rows }));
   const failures = runs.filter((r) => r.failure);
   for (const r of failures) process.stderr.write(`bench: ${r.server} ${r.workload} failed: ${r.failure}\n`);
+  for (const r of runs.filter(stalled)) {
+    const { server, driver } = r.quietest!;
+    process.stderr.write(
+      `bench: ${r.server} ${r.workload} pair ${r.pair + 1}: a stall: for half a second the server used ${server.toFixed(2)} of a core ` +
+        `(${r.cpuRate!.nodes.toFixed(2)} over the run) while the driver used ${driver.toFixed(2)}\n`,
+    );
+  }
   for (const r of runs.filter((run) => (run.result?.errors ?? 0) > 0)) {
     process.stderr.write(`bench: ${r.server} ${r.workload} pair ${r.pair + 1}: the driver saw ${r.result!.errors} error replies or socket errors\n`);
   }

@@ -62,6 +62,10 @@ export interface Run {
   cpu: { nodes: number; redis: number } | null;
   /** The same while the driver measured (setup, warm-up and drain left out), CPU seconds per second. */
   cpuRate: { nodes: number; redis: number } | null;
+  /** The quietest half second of the measured window: the servers' and the driver's CPU rates then. */
+  quietest: { server: number; driver: number } | null;
+  /** The servers' write system calls during the run per 1,000 messages delivered (coalescing: fewer is better). */
+  writesPerThousand: number | null;
   /** The kernel's listen-queue overflows during the run (TcpExt ListenOverflows, machine-wide). */
   listenOverflows: number | null;
   /** Cluster runs: node subscriber connections that Redis cut during the run (a slow subscriber passing its output-buffer limit). */
