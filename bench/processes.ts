@@ -295,6 +295,19 @@ export function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU seconds the hypervisor has taken from this machine so far (steal, all cores; /proc/stat), or
+ * null. On a shared VM a run can lose half its CPU to a neighbour: server and driver slow down together.
+ */
+export function stealSeconds(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    return fields.length > 8 ? Number(fields[8]) / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Write system calls a process has made so far (/proc/PID/io syscw), or null. */
 export function writeCalls(pid: number | undefined): number | null {
   if (pid === undefined) return null;

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DriverResult } from './driver.js';
-import { BASELINE, CHATLOAD_HANDSHAKES, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, listenOverflows, onPath, writeCalls, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
+import { BASELINE, CHATLOAD_HANDSHAKES, CHATLOAD_SOURCE, NODE_DRIVER, SERVER_MAIN, buildChatload, chatloadAvailable, children, cpuSeconds, exited, fail, inspircdMissing, listenOverflows, onPath, stealSeconds, writeCalls, rssKb, spawnUnlimited, startServer, stopServer, subscriberIds, type Server } from './processes.js';
 import { cpuPerDeliveryTable, cpuTable, doorMemoryTable, figuresTable, joinStormRow, pairTable, ratioTable, summarize, type Row } from './report.js';
 import { CpuWindow } from './cpu-window.js';
 import { JOIN_STORMS, WORKLOADS, type Run, type ServerKind, type Workload } from './workloads.js';
@@ -25,6 +25,8 @@ const USAGE = `Usage: npm run bench -- [options]
                        (default all; the *-irc ones drive the IRC door with chatload --proto irc)
   --duration S         measured seconds per run (default 5)
   --warmup S           seconds of load before measuring starts (default 1): the JIT's warm-up
+  --rate N             messages per second per sender for the open-loop workloads (small-rooms,
+                       latency, scale), instead of theirs
   --driver D           chatload|node (default chatload when ../shared/bench/chatload.c and cc exist)
   --ab                 compare with ../shared/bench/baseline-node.mjs (lab workloads) and InspIRCd
                        (IRC workloads, ../shared/bench/anchors/inspircd.conf), runs A B A B …
@@ -55,6 +57,8 @@ function options(): {
   cluster: number;
   redis: string | undefined;
   redisShards: number;
+  /** `--rate`: the open-loop workloads' rate per sender instead of theirs. */
+  rate: number | undefined;
   logs: string | undefined;
 } {
   const { values } = parseArgs({
@@ -62,6 +66,7 @@ function options(): {
       only: { type: 'string' },
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
+      rate: { type: 'string' },
       driver: { type: 'string' },
       ab: { type: 'boolean', default: false },
       against: { type: 'string' },
@@ -87,6 +92,8 @@ function options(): {
   const pairs = Number(values.pairs);
   if (!(duration > 0)) fail('--duration must be a positive number of seconds');
   if (!(warmup >= 0)) fail('--warmup must be a number of seconds, 0 or more');
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(rate > 0)) fail('--rate must be a positive number of messages per second');
   if (!Number.isInteger(pairs) || pairs < 1) fail('--pairs must be a positive integer');
   if (values.driver !== undefined && values.driver !== 'chatload' && values.driver !== 'node') fail('--driver must be chatload or node');
   const cluster = Number(values.cluster);
@@ -129,6 +136,7 @@ function options(): {
     cluster,
     redis: values.redis,
     redisShards,
+    rate,
     logs: values.logs === undefined ? undefined : resolve(values.logs),
   };
 }
@@ -145,6 +153,7 @@ interface Plan {
   nodes: number;
   redis: string | undefined;
   redisShards: number;
+  rate: number | undefined;
   /** `--against`: the other checkout's server entry point. */
   reference: string | undefined;
   driver: 'chatload' | 'node';
@@ -174,7 +183,7 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
   if (tty) progress();
   else process.stderr.write(`${title} …\n`);
   const ticker = setInterval(progress, 1000);
-  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, cpuRate: null, quietest: null, writesPerThousand: null, listenOverflows: null, outputBufferCuts: null, failure: null };
+  const run: Run = { workload: workload.name, server: kind, pair, result: null, kbPerConn: null, cpu: null, cpuRate: null, quietest: null, writesPerThousand: null, stealCores: null, listenOverflows: null, outputBufferCuts: null, failure: null };
   let server: Server | null = null;
   try {
     server = await startServer(kind, {
@@ -204,7 +213,10 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       return each.some((n) => n === null) ? null : each.reduce<number>((sum, n) => sum + n!, 0);
     };
     const writesBefore = totalWrites();
-    const args = [...(workload.door === 'irc' ? ['--proto', 'irc'] : []), ...workload.args, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
+    const stealBefore = stealSeconds();
+    const driverStarted = performance.now();
+    const load = plan.rate === undefined ? workload.args : workload.args.map((arg, i) => (workload.args[i - 1] === '--rate' ? String(plan.rate) : arg));
+    const args = [...(workload.door === 'irc' ? ['--proto', 'irc'] : []), ...load, '--ports', server.ports.join(','), '--duration', String(plan.duration), '--warmup', String(plan.warmup), '--room-prefix', `b${process.pid}r${runIndex}-`];
     const handshakes = workload.handshakes ?? CHATLOAD_HANDSHAKES;
     const driver =
       plan.driver === 'chatload'
@@ -225,6 +237,8 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     cpuWindow.stop();
     const overflowsAfter = listenOverflows();
     const writesAfter = totalWrites();
+    const stealAfter = stealSeconds();
+    if (stealBefore !== null && stealAfter !== null) run.stealCores = Math.round(((stealAfter - stealBefore) / ((performance.now() - driverStarted) / 1000)) * 100) / 100;
     if (overflowsBefore !== null && overflowsAfter !== null) run.listenOverflows = overflowsAfter - overflowsBefore;
     clearTimeout(limit);
     clearInterval(sampler);
@@ -298,7 +312,7 @@ async function main(): Promise<number> {
   };
   const repeats = opts.ab ? opts.pairs : 1;
   const total = opts.only.reduce((sum, w) => sum + serversOf(w).length * repeats, 0);
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, redisShards: opts.redisShards, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, redisShards: opts.redisShards, rate: opts.rate, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
   const anchors = [...new Set(opts.only.map((w) => anchorOf(w, opts.cluster, opts.reference)))].map((kind) =>
     kind === 'reference' ? `${ANCHOR_NAMES.reference} ${opts.reference}` : `${ANCHOR_NAMES[kind]}${kind === 'inspircd' ? ' (IRC workloads)' : kind === 'baseline' ? ' (lab workloads)' : ''}`,
   );
@@ -337,6 +351,9 @@ async function main(): Promise<number> {
   if (opts.json) console.log(JSON.stringify({ driver: opts.driver, duration: opts.duration, warmup: opts.warmup, ab: opts.ab, pairs: repeats, runs, rows }));
   const failures = runs.filter((r) => r.failure);
   for (const r of failures) process.stderr.write(`bench: ${r.server} ${r.workload} failed: ${r.failure}\n`);
+  for (const r of runs.filter((run) => (run.stealCores ?? 0) >= 0.1)) {
+    process.stderr.write(`bench: ${r.server} ${r.workload} pair ${r.pair + 1}: the hypervisor took ${r.stealCores!.toFixed(2)} of a core from this machine during the run (steal time): its figures are low\n`);
+  }
   for (const r of runs.filter(stalled)) {
     const { server, driver } = r.quietest!;
     process.stderr.write(

@@ -66,6 +66,8 @@ export interface Run {
   quietest: { server: number; driver: number } | null;
   /** The servers' write system calls during the run per 1,000 messages delivered (coalescing: fewer is better). */
   writesPerThousand: number | null;
+  /** CPU the hypervisor took from the machine during the run, in cores (steal time over the run's length). */
+  stealCores: number | null;
   /** The kernel's listen-queue overflows during the run (TcpExt ListenOverflows, machine-wide). */
   listenOverflows: number | null;
   /** Cluster runs: node subscriber connections that Redis cut during the run (a slow subscriber passing its output-buffer limit). */
