@@ -1,9 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { joinedClient, RawClient, readErrorCode, startServer, wire, expectRead } from './helpers.js';
 import { ERRORS } from '../src/protocol/errors.js';
 
 describe('limits', () => {
+  it("every door's listener has the accept queue asked for (--listen-backlog), as the kernel reports it", async () => {
+    // `ss` shows a listening socket's accept-queue length as its Send-Q.
+    const backlogOf = (port: number): number => {
+      const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+      return Number(out.trim().split(/\s+/)[2]);
+    };
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const chosen = await startServer({ listenBacklog: 1000, ircPort: 0, webPort: 0 });
+    for (const port of [chosen.port, chosen.ircPort!, chosen.webPort!]) expect(backlogOf(port)).toBe(Math.min(1000, somaxconn));
+    // The default: a reconnect storm's worth (Node's own is 511).
+    const byDefault = await startServer({});
+    expect(backlogOf(byDefault.port)).toBe(Math.min(4096, somaxconn));
+  });
+
   it('refuses a join past the rooms-per-connection limit and keeps the connection', async () => {
     const server = await startServer({ maxRoomsPerConnection: 2 });
     const client = await RawClient.connect(server.port);
