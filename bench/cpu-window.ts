@@ -1,9 +1,9 @@
 /**
- * The servers' CPU while the driver measures, setup and drain left out: a join storm or a slow
- * drain would otherwise dominate the CPU per delivery of a light workload. Samples the processes'
- * CPU time every 100 ms and reads the rate over the driver's measured window afterwards.
+ * Counters of the run (the servers' CPU, Redis', the driver's, the servers' write calls) while the
+ * driver measures, setup and drain left out: a join storm or a slow drain would otherwise dominate
+ * a light workload's figures. Samples every 100 ms and reads rates over the driver's measured
+ * window afterwards.
  */
-import { cpuSeconds } from './processes.js';
 import type { DriverResult } from './driver.js';
 
 /** chatload lets join announcements settle this long between setup and the first message. */
@@ -21,9 +21,11 @@ export class CpuWindow {
   private readonly timer: NodeJS.Timeout;
   private readonly started = performance.now();
 
-  constructor(private readonly groups: (number | undefined)[][]) {
+  /** `probes`: each a counter read now, or null when it cannot be read (its process gone, say). */
+  constructor(private readonly probes: (() => number | null)[]) {
     this.sample();
     this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
   }
 
   stop(): void {
@@ -32,9 +34,9 @@ export class CpuWindow {
   }
 
   /**
-   * CPU seconds per second of each group of processes over the driver's measured window (its
-   * start: setup, settle and warm-up after the driver started), or null when the window is too
-   * short to say.
+   * Each counter's rate per second over the driver's measured window (its start: setup, settle
+   * and warm-up after the driver started), or null when the window is too short to say or a
+   * counter could not be read.
    */
   ratesIn(result: DriverResult, warmup: number): number[] | null {
     const from = (result.setup_s + SETTLE_S + warmup + EDGE_S) * 1000;
@@ -44,12 +46,13 @@ export class CpuWindow {
     const last = [...this.samples].reverse().find((s) => s.at <= to);
     if (!first || !last || last.at - first.at < 400) return null;
     const seconds = (last.at - first.at) / 1000;
-    return first.cpu.map((cpu, i) => (last.cpu[i]! - cpu) / seconds);
+    const rates = first.cpu.map((cpu, i) => (last.cpu[i]! - cpu) / seconds);
+    return rates.some(Number.isNaN) ? null : rates;
   }
 
   /**
-   * The measured window's quietest half second for the first group (the servers): its CPU rate, and
-   * the other groups' rates then. In a closed-loop run a server well under a core while the driver
+   * The measured window's quietest half second for the first counter (the servers' CPU): its rate,
+   * and the other counters' rates then. In a closed-loop run a server well under a core while the driver
    * keeps going is waiting with work queued: a stall, not contention.
    */
   quietestIn(result: DriverResult, warmup: number): number[] | null {
@@ -61,13 +64,14 @@ export class CpuWindow {
       const [a, b] = [inside[i]!, inside[i + 5]!];
       const seconds = (b.at - a.at) / 1000;
       const rates = a.cpu.map((cpu, g) => (b.cpu[g]! - cpu) / seconds);
+      if (rates.some(Number.isNaN)) continue;
       if (quietest === null || rates[0]! < quietest[0]!) quietest = rates;
     }
     return quietest;
   }
 
   private sample(): void {
-    const cpu = this.groups.map((pids) => pids.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0));
+    const cpu = this.probes.map((probe) => probe() ?? Number.NaN);
     this.samples.push({ at: performance.now() - this.started, cpu });
   }
 }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       rows.push([String(batch), (events / seconds).toFixed(0), `${(cpu * 100).toFixed(0)} %`, (events / seconds / cpu).toFixed(0), ((cpu * 1e6) / (events / seconds)).toFixed(2)]);
       process.stderr.write(`bench:order: batch ${batch}: ${(events / seconds).toFixed(0)} events/s\n`);
     }
-    if (heard === 0) fail('the subscribers heard nothing: the script did not publish');
+    if (heard === 0) throw new Error('the subscribers heard nothing: the script did not publish');
     console.log(table(['chats per call', 'events/s', 'Redis CPU', 'events/s per Redis core', 'Redis CPU µs/event'], rows));
     console.log(`\n${ROOMS} rooms of ${MEMBERS}, two subscriber connections (two nodes) on every room's channel, ${IN_FLIGHT} calls in flight, ${SECONDS} s per batch size, 64-byte messages, room log capped at 10,000`);
   } finally {

@@ -193,8 +193,7 @@ export async function startRedisServer(): Promise<NonNullable<Server['redis']>> 
 
 /** A private Redis Cluster of `masters` masters (`--redis-shards`): rooms spread over its shards. */
 async function startShardedRedis(masters: number): Promise<NonNullable<Server['redis']>> {
-  const cluster = await startRedisCluster(masters);
-  for (const child of cluster.children) children.add(child);
+  const cluster = await startRedisCluster(masters, (child) => children.add(child));
   return {
     children: cluster.children,
     url: cluster.url,

@@ -44,9 +44,10 @@ export interface RedisCluster {
 
 /**
  * A private Redis Cluster of `masters` masters on loopback (cluster nodes talk over TCP: a port and
- * that port + 10000 each), no replicas, no persistence.
+ * that port + 10000 each), no replicas, no persistence. `started` hears of each master as it starts
+ * (so an interrupted bench can kill the ones already running).
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, started: (child: ChildProcess) => void = () => {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-redis-cluster-'));
   const ports = await freeClusterPorts(masters);
   const children: ChildProcess[] = [];
@@ -57,7 +58,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
   try {
     for (const port of ports) {
-      children.push(await launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], 'redis-server (cluster)'));
+      const child = await launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], 'redis-server (cluster)');
+      children.push(child);
+      started(child);
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);

@@ -158,6 +158,8 @@ interface Plan {
   reference: string | undefined;
   driver: 'chatload' | 'node';
   driverPath: string;
+  /** chatload built for each handshake limit the workloads use (before any server starts). */
+  chatloads: ReadonlyMap<number, string>;
   duration: number;
   warmup: number;
   total: number;
@@ -212,7 +214,6 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
       const each = pids.map(writeCalls);
       return each.some((n) => n === null) ? null : each.reduce<number>((sum, n) => sum + n!, 0);
     };
-    const writesBefore = totalWrites();
     const stealBefore = stealSeconds();
     const driverStarted = performance.now();
     const load = plan.rate === undefined ? workload.args : workload.args.map((arg, i) => (workload.args[i - 1] === '--rate' ? String(plan.rate) : arg));
@@ -220,9 +221,14 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     const handshakes = workload.handshakes ?? CHATLOAD_HANDSHAKES;
     const driver =
       plan.driver === 'chatload'
-        ? spawnUnlimited(buildChatload(handshakes), args, 'pipe')
+        ? spawnUnlimited(plan.chatloads.get(handshakes)!, args, 'pipe')
         : spawnUnlimited(process.execPath, [plan.driverPath, ...args, '--handshakes', String(handshakes)], 'pipe');
-    const cpuWindow = new CpuWindow([pids, redisPids, [driver.pid]]);
+    // Counters: servers' CPU, Redis' CPU, the driver's CPU, servers' write calls.
+    const cpuOf = (list: (number | undefined)[]) => (): number | null => {
+      const each = list.map(cpuSeconds);
+      return each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + s!, 0);
+    };
+    const cpuWindow = new CpuWindow([cpuOf(pids), cpuOf(redisPids), cpuOf([driver.pid]), totalWrites]);
     children.add(driver);
     let stdout = '';
     let stderr = '';
@@ -236,7 +242,6 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     await exited(driver);
     cpuWindow.stop();
     const overflowsAfter = listenOverflows();
-    const writesAfter = totalWrites();
     const stealAfter = stealSeconds();
     if (stealBefore !== null && stealAfter !== null) run.stealCores = Math.round(((stealAfter - stealBefore) / ((performance.now() - driverStarted) / 1000)) * 100) / 100;
     if (overflowsBefore !== null && overflowsAfter !== null) run.listenOverflows = overflowsAfter - overflowsBefore;
@@ -250,11 +255,9 @@ async function runOnce(plan: Plan, workload: Workload, kind: ServerKind, pair: n
     }
     const line = stdout.split('\n').find((l) => l.startsWith('{'));
     if (line) run.result = JSON.parse(line) as DriverResult;
-    if (run.result && run.result.delivered > 0 && writesBefore !== null && writesAfter !== null) {
-      run.writesPerThousand = Math.round(((writesAfter - writesBefore) * 1000 * 10) / run.result.delivered) / 10;
-    }
     const rates = run.result ? cpuWindow.ratesIn(run.result, plan.warmup) : null;
     if (rates) run.cpuRate = { nodes: rates[0]!, redis: rates[1]! };
+    if (rates && run.result!.delivered_per_s > 0) run.writesPerThousand = Math.round((rates[3]! * 1000 * 10) / run.result!.delivered_per_s) / 10;
     const quietest = run.result ? cpuWindow.quietestIn(run.result, plan.warmup) : null;
     if (quietest) run.quietest = { server: quietest[0]!, driver: quietest[2]! };
     if (before !== null && peak !== null) run.kbPerConn = Math.round(((peak - before) / connections(workload)) * 10) / 10;
@@ -304,6 +307,8 @@ async function main(): Promise<number> {
   const opts = options();
   if (!existsSync(SERVER_MAIN)) fail(`${SERVER_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const driverPath = opts.driver === 'chatload' ? buildChatload() : NODE_DRIVER;
+  const chatloads = new Map<number, string>();
+  if (opts.driver === 'chatload') for (const workload of opts.only) chatloads.set(workload.handshakes ?? CHATLOAD_HANDSHAKES, buildChatload(workload.handshakes));
   const single: ServerKind = opts.cluster > 0 ? 'cluster' : 'project';
   const serversOf = (workload: Workload): ServerKind[] => (opts.ab ? [single, anchorOf(workload, opts.cluster, opts.reference)] : [single]);
   const sides = (name: string): readonly [ServerKind, ServerKind] => {
@@ -312,7 +317,7 @@ async function main(): Promise<number> {
   };
   const repeats = opts.ab ? opts.pairs : 1;
   const total = opts.only.reduce((sum, w) => sum + serversOf(w).length * repeats, 0);
-  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, redisShards: opts.redisShards, rate: opts.rate, reference: opts.reference, driver: opts.driver, driverPath, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
+  const plan: Plan = { nodes: opts.cluster, redis: opts.redis, redisShards: opts.redisShards, rate: opts.rate, reference: opts.reference, driver: opts.driver, driverPath, chatloads, duration: opts.duration, warmup: opts.warmup, total, logs: opts.logs };
   const anchors = [...new Set(opts.only.map((w) => anchorOf(w, opts.cluster, opts.reference)))].map((kind) =>
     kind === 'reference' ? `${ANCHOR_NAMES.reference} ${opts.reference}` : `${ANCHOR_NAMES[kind]}${kind === 'inspircd' ? ' (IRC workloads)' : kind === 'baseline' ? ' (lab workloads)' : ''}`,
   );

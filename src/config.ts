@@ -225,6 +225,8 @@ export function resolveOptions(options: ChatServerOptions = {}): ResolvedOptions
   if (clusterPrefixProblem(resolved.clusterPrefix)) throw new OptionError('--cluster-prefix must not contain { or }');
   const redisProblem = resolved.redis === undefined ? null : redisUrlProblem(resolved.redis);
   if (redisProblem) throw new OptionError(redisProblem);
+  // libuv takes the backlog as a 32-bit int (4294967296 would wrap to 0); no kernel queues more than 65535.
+  if (resolved.listenBacklog > 65_535) throw new OptionError(`listenBacklog must be at most 65535, got ${resolved.listenBacklog}`);
   if (!Number.isInteger(resolved.ipv6PrefixLength) || resolved.ipv6PrefixLength < 1 || resolved.ipv6PrefixLength > 128) {
     throw new OptionError(`ipv6PrefixLength must be a whole number from 1 to 128, got ${resolved.ipv6PrefixLength}`);
   }

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { joinedClient, RawClient, readErrorCode, startServer, wire, expectRead } from './helpers.js';
 import { ERRORS } from '../src/protocol/errors.js';
+import { OptionError, startChatServer } from '../src/index.js';
 
 describe('limits', () => {
   it("every door's listener has the accept queue asked for (--listen-backlog), as the kernel reports it", async () => {
@@ -18,6 +19,9 @@ describe('limits', () => {
     // The default: a reconnect storm's worth (Node's own is 511).
     const byDefault = await startServer({});
     expect(backlogOf(byDefault.port)).toBe(Math.min(4096, somaxconn));
+    // libuv would wrap 2^32 to a queue of 0: refused, as 0 is, with one clear error.
+    await expect(startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', listenBacklog: 2 ** 32 })).rejects.toThrow(/listenBacklog must be at most 65535/);
+    await expect(startChatServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', listenBacklog: 0 })).rejects.toThrow(OptionError);
   });
 
   it('refuses a join past the rooms-per-connection limit and keeps the connection', async () => {

@@ -1,5 +1,6 @@
 import type { JoinId, RoomRef } from '../protocol/types.js';
-import type { RedisCommands } from './commands.js';
+import type { Logger } from 'pino';
+import { UnavailableError, type RedisCommands } from './commands.js';
 import type { ClusterKeys } from './keys.js';
 import { ORDER_CHATS } from './scripts.js';
 
@@ -39,6 +40,8 @@ export interface ChatDeadline {
  */
 export class ChatBatches {
   private readonly pending = new Map<RoomRef, Pending[]>();
+  /** Per room: settles when every batch sent so far has its answer. */
+  private readonly answered = new Map<RoomRef, Promise<void>>();
   private scheduled = false;
 
   constructor(
@@ -47,6 +50,7 @@ export class ChatBatches {
     private readonly deadline: ChatDeadline,
     private readonly publishCommand: string,
     private readonly logLength: number,
+    private readonly log: Logger,
   ) {}
 
   add(ref: RoomRef, chat: ChatToOrder, told: (outcome: ChatOutcome) => void): void {
@@ -61,15 +65,17 @@ export class ChatBatches {
 
   /**
    * Sends the room's waiting chats now, as a join or leave of the room is about to go; settles
-   * when Redis has answered them (null: none waited). What comes next waits for that: two
-   * different scripts can be run out of the order they were sent in (a NOSCRIPT answer is
-   * followed by the script's source, by then behind the other).
+   * when Redis has answered every chat of the room sent so far (null: none is unanswered). What
+   * comes next waits for that: two different scripts can be run out of the order they were sent
+   * in (a NOSCRIPT answer is followed by the script's source, by then behind the other).
    */
   flush(ref: RoomRef): Promise<void> | null {
     const batch = this.pending.get(ref);
-    if (!batch) return null;
-    this.pending.delete(ref);
-    return this.send(ref, batch);
+    if (batch) {
+      this.pending.delete(ref);
+      this.send(ref, batch);
+    }
+    return this.answered.get(ref) ?? null;
   }
 
   private flushAll(): void {
@@ -79,24 +85,35 @@ export class ChatBatches {
     for (const [ref, batch] of all) this.send(ref, batch);
   }
 
-  private send(ref: RoomRef, batch: Pending[]): Promise<void> {
+  private send(ref: RoomRef, batch: Pending[]): void {
     const answered: Promise<void>[] = [];
     for (let start = 0; start < batch.length; start += MOST_PER_CALL) {
       const part = start === 0 && batch.length <= MOST_PER_CALL ? batch : batch.slice(start, start + MOST_PER_CALL);
       const args = [String(this.logLength), this.keys.roomChannel(ref), this.publishCommand, String(this.deadline())];
       for (const { chat } of part) args.push(chat.letter, String(chat.joinId), chat.text, chat.face ?? '');
-      const answer = this.commands.run<number[]>(ORDER_CHATS, this.keys.roomKeys(ref), args, 'once').then(
-        (results) => {
-          // {-2}: past the deadline, none of them ordered.
-          const late = results.length === 1 && results[0] === -2;
-          part.forEach((pending, i) => pending.told(late ? 'unavailable' : results[i]! > 0 ? 'ordered' : 'notMember'));
-        },
-        () => {
-          for (const pending of part) pending.told('unavailable');
-        },
-      );
+      const answer = this.commands
+        .run<number[]>(ORDER_CHATS, this.keys.roomKeys(ref), args, 'once')
+        .then(
+          (results) => {
+            // {-2}: past the deadline, none of them ordered.
+            const late = results.length === 1 && results[0] === -2;
+            if (late) this.commands.countUnavailable(part.length);
+            part.forEach((pending, i) => pending.told(late ? 'unavailable' : results[i]! > 0 ? 'ordered' : 'notMember'));
+          },
+          (error: unknown) => {
+            // The command counted one request UNAVAILABLE: each chat in it is one.
+            if (error instanceof UnavailableError) this.commands.countUnavailable(part.length - 1);
+            for (const pending of part) pending.told('unavailable');
+          },
+        )
+        .catch((error: unknown) => this.log.error({ err: error, room: ref }, 'cluster: answering ordered chats failed'));
       answered.push(answer);
     }
-    return answered.length === 1 ? answered[0]! : Promise.all(answered).then(() => {});
+    const before = this.answered.get(ref);
+    const all = Promise.all(before ? [before, ...answered] : answered).then(() => {});
+    this.answered.set(ref, all);
+    void all.then(() => {
+      if (this.answered.get(ref) === all) this.answered.delete(ref);
+    });
   }
 }

@@ -13,6 +13,12 @@ export { UnavailableError } from '../errors.js';
  */
 const MOST_UNANSWERED = 20_000;
 
+interface SignalPeriod {
+  readonly controller: AbortController;
+  /** The latest deadline of the commands sent with its signal. */
+  lastDeadline: number;
+}
+
 /** `once`: sent at most once (a chat); `idempotent`: safe to send again if lost in flight. */
 export type Mode = 'once' | 'idempotent';
 
@@ -33,9 +39,20 @@ export class RedisCommands {
   private silence: { since: number; timedOut: number } | null = null;
   /** Requests answered UNAVAILABLE (a command that could not reach Redis within the wait bound). */
   unavailable = 0;
-  /** Commands written and not answered (nor failed by the client) yet, and who waits for fewer. */
+  /**
+   * Commands written and not answered (nor failed by the client) yet, and who waits for fewer, in
+   * arrival order: while anyone waits, later commands wait behind them (no overtaking).
+   */
   private unanswered = 0;
-  private waitingForRoom: (() => void)[] = [];
+  private readonly waitingForRoom = new Set<() => void>();
+  /**
+   * The client keeps no timeout of its own, so a command it could not write yet (its socket full,
+   * Redis stalled) would go out whenever the socket drains, after the node has answered its
+   * request UNAVAILABLE. Commands sent in one sweep period share an abort signal, aborted once all
+   * their deadlines have passed: the client then drops those still unwritten.
+   */
+  private period: SignalPeriod | null = null;
+  private readonly periods: SignalPeriod[] = [];
   /** Told each command's round trip in seconds, when metrics are on (one call per command, else none). */
   latencyObserver: ((seconds: number) => void) | null = null;
 
@@ -48,21 +65,26 @@ export class RedisCommands {
 
   /** A Lua script, by its SHA (loaded on first use). */
   run<T>(script: Script, keys: readonly string[], args: readonly string[], mode: Mode): Promise<T> {
-    return this.withRetry(() => this.runScript<T>(script, keys, args), mode);
+    return this.withRetry((signal) => this.runScript<T>(script, keys, args, signal), mode);
   }
 
   /** A plain command; its key (routing it on a Redis Cluster) is its second word. */
   call<T>(args: readonly string[], mode: Mode): Promise<T> {
-    return this.withRetry(() => this.redis.send<T>(args, args[1]), mode);
+    return this.withRetry((signal) => this.redis.send<T>(args, args[1], signal), mode);
   }
 
-  /** A script sent at once, outside the wait bound and the node's state: for registering. */
-  async runScript<T>(script: Script, keys: readonly string[], args: readonly string[]): Promise<T> {
+  /** Requests answered UNAVAILABLE besides the one command that counted itself (a batch of chats). */
+  countUnavailable(requests: number): void {
+    this.unavailable += requests;
+  }
+
+  /** A script sent at once (outside the wait bound and the node's state when no signal is given: for registering). */
+  async runScript<T>(script: Script, keys: readonly string[], args: readonly string[], signal?: AbortSignal): Promise<T> {
     try {
-      return await this.redis.send<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args], keys[0]);
+      return await this.redis.send<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...args], keys[0], signal);
     } catch (error) {
       if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.redis.send<T>(['EVAL', script.source, String(keys.length), ...keys, ...args], keys[0]);
+      return this.redis.send<T>(['EVAL', script.source, String(keys.length), ...keys, ...args], keys[0], signal);
     }
   }
 
@@ -100,8 +122,11 @@ export class RedisCommands {
     this.unanswered++;
     const settled = (): void => {
       this.unanswered--;
-      if (this.waitingForRoom.length > 0 && this.unanswered < MOST_UNANSWERED / 2) {
-        for (const wake of this.waitingForRoom.splice(0)) wake();
+      if (this.waitingForRoom.size > 0 && this.unanswered < MOST_UNANSWERED / 2) {
+        // In arrival order; each woken one goes straight out (sendWithin's next pass), before newcomers.
+        const woken = [...this.waitingForRoom];
+        this.waitingForRoom.clear();
+        for (const wake of woken) wake();
       }
     };
     reply.then(settled, settled);
@@ -109,15 +134,16 @@ export class RedisCommands {
   }
 
   private whenRoom(wake: () => void): () => void {
-    this.waitingForRoom.push(wake);
-    return () => {
-      this.waitingForRoom = this.waitingForRoom.filter((other) => other !== wake);
-    };
+    this.waitingForRoom.add(wake);
+    return () => this.waitingForRoom.delete(wake);
   }
 
   /** The sweep: fails every command past its deadline. */
   failOverdue(): void {
     const now = Date.now();
+    // Commands sent from now on share a new signal; an old one is aborted once its last deadline passed.
+    this.period = null;
+    while (this.periods.length > 0 && this.periods[0]!.lastDeadline <= now) this.periods.shift()!.controller.abort();
     for (const entry of this.inflight) {
       if (entry.deadline > now) continue;
       this.inflight.delete(entry);
@@ -127,11 +153,25 @@ export class RedisCommands {
 
   /** The node stops: everything in flight fails. */
   failAll(): void {
+    for (const period of this.periods.splice(0)) period.controller.abort();
+    this.period = null;
     for (const failing of this.inflight) failing.fail(new UnavailableError('the node is stopping'));
     this.inflight.clear();
   }
 
-  private async withRetry<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+  private signalFor(deadline: number): AbortSignal {
+    let period = this.period;
+    if (period === null) {
+      period = { controller: new AbortController(), lastDeadline: deadline };
+      this.period = period;
+      this.periods.push(period);
+    } else if (deadline > period.lastDeadline) {
+      period.lastDeadline = deadline;
+    }
+    return period.controller.signal;
+  }
+
+  private async withRetry<T>(send: (signal: AbortSignal) => Promise<T>, mode: Mode): Promise<T> {
     try {
       return await this.sendWithin(send, mode);
     } catch (error) {
@@ -140,7 +180,7 @@ export class RedisCommands {
     }
   }
 
-  private async sendWithin<T>(send: () => Promise<T>, mode: Mode): Promise<T> {
+  private async sendWithin<T>(send: (signal: AbortSignal) => Promise<T>, mode: Mode): Promise<T> {
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       const { state } = this.status;
@@ -154,14 +194,14 @@ export class RedisCommands {
         await this.wakeBefore(deadline, 'Redis not reachable in time', (wake) => this.redis.onceReady(wake));
         continue;
       }
-      if (this.unanswered >= MOST_UNANSWERED) {
+      if (this.unanswered >= MOST_UNANSWERED || this.waitingForRoom.size > 0) {
         await this.wakeBefore(deadline, 'Redis not answering in time', (wake) => this.whenRoom(wake));
         continue;
       }
       try {
         const observe = this.latencyObserver;
         const started = observe ? performance.now() : 0;
-        const reply = await this.bounded(this.counted(send()), deadline);
+        const reply = await this.bounded(this.counted(send(this.signalFor(deadline))), deadline);
         if (observe) observe((performance.now() - started) / 1000);
         if (this.silence) this.answeredAgain();
         return reply;

@@ -94,7 +94,7 @@ export class ClusterLink {
     this.nicks = new ClusterNicks(this.commands, this.keys, () => this.lease.nodeId, redis);
     // A chat carries its deadline on Redis' clock, as a join does (see order).
     const chatDeadline = (): number => Date.now() + options.waitMs - DEADLINE_MARGIN_MS + this.lease.clockOffsetMs;
-    this.chats = new ChatBatches(this.commands, this.keys, chatDeadline, redis.publishCommand, options.logLength);
+    this.chats = new ChatBatches(this.commands, this.keys, chatDeadline, redis.publishCommand, options.logLength, options.log);
   }
 
   /** Connects, registers this node and starts its lease; rejects if Redis is not reachable in time. */

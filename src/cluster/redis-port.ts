@@ -11,7 +11,8 @@ export interface RedisPort {
   readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
   readonly isReady: boolean;
   connect(): Promise<void>;
-  send<T>(args: readonly string[], firstKey: string | undefined): Promise<T>;
+  /** `signal`: aborted, the command is dropped if the client has not written it yet. */
+  send<T>(args: readonly string[], firstKey: string | undefined, signal?: AbortSignal): Promise<T>;
   subscribe(channel: string, listener: (message: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
   /** `role` names the connection (commands, subscriber, or a cluster node). */
@@ -54,8 +55,8 @@ class SingleRedis implements RedisPort {
     await this.subscriber.connect();
   }
 
-  send<T>(args: readonly string[]): Promise<T> {
-    return this.command.sendCommand<T>(args);
+  send<T>(args: readonly string[], _firstKey: string | undefined, signal?: AbortSignal): Promise<T> {
+    return this.command.sendCommand<T>(args, signal ? { abortSignal: signal } : undefined);
   }
 
   subscribe(channel: string, listener: (message: string) => void): Promise<void> {
@@ -112,8 +113,8 @@ class ClusterRedis implements RedisPort {
     await this.cluster.connect();
   }
 
-  send<T>(args: readonly string[], firstKey: string | undefined): Promise<T> {
-    return this.cluster.sendCommand<T>(firstKey, false, [...args]);
+  send<T>(args: readonly string[], firstKey: string | undefined, signal?: AbortSignal): Promise<T> {
+    return this.cluster.sendCommand<T>(firstKey, false, [...args], signal ? { abortSignal: signal } : undefined);
   }
 
   subscribe(channel: string, listener: (message: string) => void): Promise<void> {

@@ -112,7 +112,7 @@ for i = 5, #ARGV, 4 do
     local first = string.find(member, ' ', 1, true)
     local second = string.find(member, ' ', first + 1, true)
     local name = string.sub(member, second + 1)
-    if kind == 'k' then
+    if kind == 'k' and ARGV[i + 3] ~= '' then
       name = ARGV[i + 3]
       redis.call('HSET', KEYS[2], joinId, string.sub(member, 1, second) .. name)
     end
