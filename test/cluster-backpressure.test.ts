@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatServerHandle, ClientDump } from '../src/index.js';
 import { expectRead, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
-import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis } from './redis-server.js';
 import { ERRORS } from '../src/protocol/errors.js';
 
 const available = redisAvailability() !== 'missing';
@@ -60,13 +60,7 @@ async function readWhileWaiting(node: ChatServerHandle, client: RawClient): Prom
 }
 
 describe.skipIf(!available)('cluster mode: a burst behind a request that waits for Redis', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
 
   /**
    * Redis paused; one write of a CHAT to an unknown ref (its lookup waits for Redis) and `count`

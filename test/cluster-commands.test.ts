@@ -3,22 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCommands, UnavailableError } from '../src/cluster/commands.js';
 import { LeaseStatus } from '../src/cluster/lease-state.js';
 import { openRedisPort, type RedisPort } from '../src/cluster/redis-port.js';
-import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis, testPrefix } from './redis-server.js';
 
 // The Redis client keeps no timeout of its own (the node's wait bound answers for every command):
 // what bounds the commands a stalled Redis leaves unanswered is the node's own cap.
 describe.skipIf(redisAvailability() !== 'binary')('commands to a stalled Redis', () => {
-  let redis: TestRedis;
+  const redis = suiteRedis();
   let port: RedisPort;
   beforeAll(async () => {
-    redis = await startRedis();
     port = await openRedisPort(redis.url);
     await port.connect();
   });
-  afterAll(async () => {
-    port?.destroy();
-    await redis?.stop();
-  });
+  afterAll(() => port?.destroy());
 
   it('writes at most 20,000 unanswered; the next waits within its bound, gets UNAVAILABLE, and is never carried out', async () => {
     const status = new LeaseStatus();

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterStartError, OptionError, startChatServer, type ChatServerHandle, type StartOptions } from '../src/index.js';
 import { ClusterKeys } from '../src/cluster/keys.js';
 import { createRedisClient } from '../src/cluster/redis-client.js';
 import { ORDER_CHATS } from '../src/cluster/scripts.js';
 import { renderDump } from '../src/admin/render.js';
 import { aliceAndBob, concurrentSenders, expectRead, joinedClient, RawClient, readErrorCode, startCluster, wire } from './helpers.js';
-import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError } from './transcript-scenarios.js';
 import { ERRORS } from '../src/protocol/errors.js';
 
@@ -19,13 +19,7 @@ describe('cluster mode without a reachable Redis', () => {
 });
 
 describe.skipIf(!available)('cluster mode: nodes in one process on one Redis', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
 
   const cluster = (count: number, options: StartOptions = {}): Promise<ChatServerHandle[]> => startCluster(redis.url, count, options);
 

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient, expectRead, startCluster, wire } from './helpers.js';
 import { SERVER, ircUser } from './irc-helpers.js';
-import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis } from './redis-server.js';
 
 const available = redisAvailability() !== 'missing';
 
 /** The IRC door on two nodes sharing rooms through one Redis: one room, one order, one set of nicks. */
 describe.skipIf(!available)('IRC door in cluster mode', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
 
   const nodes = () => startCluster(redis.url, 2, { ircPort: 0, serverName: SERVER });
 

@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, startCluster, startServer, wire } from './helpers.js';
 import { ircUser } from './irc-helpers.js';
-import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis } from './redis-server.js';
 
 const prometheusFound = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!prometheusFound && process.env.CI === 'true') throw new Error('the metrics tests need prometheus under CI=true');
@@ -122,13 +122,7 @@ describe('metrics and health', () => {
 const redisFound = redisAvailability() !== 'missing';
 
 describe.skipIf(!redisFound)('readiness in cluster mode', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
 
   it('turns /readyz to 503 while the node cannot reach Redis, and back to 200 when it can', async (context) => {
     if (!redis.process) context.skip();

@@ -1,4 +1,5 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { launchRedis, processExited, startRedisCluster as startRedisClusterOf } from '../bench/redis-cluster.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +33,39 @@ export function redisAvailability(): 'url' | 'binary' | 'missing' {
   return 'missing';
 }
 
+/**
+ * A private Redis for the enclosing `describe`: started before its first test, stopped after its
+ * last. The object stands for it inside tests (reading it earlier is an error).
+ */
+export function suiteRedis(): TestRedis {
+  let started: TestRedis | null = null;
+  beforeAll(async () => {
+    started = await startRedis();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const current = (): TestRedis => {
+    if (started === null) throw new Error('the suite\'s Redis is not started yet: use it inside a test or a later hook');
+    return started;
+  };
+  return {
+    get url() {
+      return current().url;
+    },
+    get process() {
+      return current().process;
+    },
+    stop: () => current().stop(),
+  };
+}
+
 export async function startRedis(): Promise<TestRedis> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, process: null, stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
   const socket = join(dir, 'redis.sock');
   const args = ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const start = () => launch(args, 'redis-server', () => existsSync(socket));
+  const start = () => launchRedis(args, 'redis-server', () => existsSync(socket));
   let child: ChildProcess = await start();
   return {
     url: `unix://${socket}`,
@@ -46,7 +74,7 @@ export async function startRedis(): Promise<TestRedis> {
       resume: () => child.kill('SIGCONT'),
       kill: async () => {
         child.kill('SIGKILL');
-        await exited(child);
+        await processExited(child);
       },
       restart: async () => {
         child = await start();
@@ -55,14 +83,11 @@ export async function startRedis(): Promise<TestRedis> {
     stop: async () => {
       child.kill('SIGCONT');
       child.kill('SIGKILL');
-      await exited(child);
+      await processExited(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
-
-const exited = processExited;
-const launch = launchRedis;
 
 /**
  * A private Redis Cluster of three masters on loopback, for the sharded pub/sub tests.

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client-library/chat-client.js';
 import type { DumpDocument } from '../src/index.js';
 import { makeTestPki } from './tls-certs.js';
 import { EXPECTED_TREE, playScenario, settled, treeOf } from './dump-scenario.js';
 import { aliceAndBob, expectRead, joinedClient, RawClient, wire } from './helpers.js';
-import { redisAvailability, startRedis, testPrefix, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis, testPrefix } from './redis-server.js';
 import { heloJoinChatLeaveDisconnect, labTesterSequence, spread, unknownRoomError, type Node } from './transcript-scenarios.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -179,14 +179,8 @@ describe('start.sh', () => {
 });
 
 describe.skipIf(redisAvailability() === 'missing')('start.sh cluster nodes', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
+  const redis = suiteRedis();
   afterEach(killSpawnedDaemons);
-  afterAll(async () => {
-    await redis?.stop();
-  });
 
   async function nodes(count: number, leaseMs: number, extra: string[] = []): Promise<(Node & { process: ChildProcess })[]> {
     const prefix = testPrefix();

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { RawClient, expectRead, startCluster, wire } from './helpers.js';
 import { SERVER } from './irc-helpers.js';
-import { redisAvailability, startRedis, type TestRedis } from './redis-server.js';
+import { redisAvailability, suiteRedis } from './redis-server.js';
 import { WsPeer, webUser } from './web-helpers.js';
 
 const available = redisAvailability() !== 'missing';
 
 /** The web door alone (no IRC port) on two nodes sharing rooms through one Redis. */
 describe.skipIf(!available)('web door in cluster mode', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
 
   it('puts web users and a lab client on two nodes in one room, with cluster-wide names, nicks and private messages', async () => {
     const [one, two] = await startCluster(redis.url, 2, { webPort: 0, serverName: SERVER });
