@@ -3,6 +3,7 @@ import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
 import { LAB_DOOR } from '../src/rooms/lab-door.js';
+import { ChatPoster } from '../src/session/chat-poster.js';
 import { chatProblem, joinProblem, membershipByName, membershipOf } from '../src/session/rules.js';
 import type { ClientContext, ClientInput, ClientOutput } from '../src/session/state.js';
 import { isLoopback } from '../src/transport/address.js';
@@ -22,6 +23,13 @@ const LAB_KINDS: Readonly<Record<string, string>> = {
   'request.helo': 'HELO', 'request.kill': 'KILL_SERVICE', 'request.join': 'JOIN_CHATROOM', 'request.chat': 'CHAT',
   'request.leave': 'LEAVE_CHATROOM', 'request.disconnect': 'DISCONNECT', 'request.failure': 'malformed',
 };
+
+/** A CHAT of a run, counted as `countRequest` counts one taken alone. */
+function countChat(context: ClientContext): void {
+  context.stats.requests++;
+  context.settings.tally.request('lab', 'CHAT');
+  if (context.log.isLevelEnabled('debug')) context.log.debug({ request: 'chat' }, 'request');
+}
 
 function reply(context: ClientContext, text: string): void {
   context.connection.outbound.next(Buffer.from(text));
@@ -75,6 +83,10 @@ export const clientMachine = setup({
     chatAllowed: ({ context, event }) => {
       assertEvent(event, 'request.chat');
       return chatProblem(context, event.request) === null;
+    },
+    allChatsAllowed: ({ context, event }) => {
+      assertEvent(event, 'request.chats');
+      return event.requests.every((request) => chatProblem(context, request) === null);
     },
     chatToForeignRoom: ({ context, event }) => {
       assertEvent(event, 'request.chat');
@@ -163,6 +175,25 @@ export const clientMachine = setup({
         return { type: 'chat', joinId: request.joinId, text: request.message };
       },
     ),
+    /** A read's run of CHATs, every one allowed: one step, and one event per room (see RunFeed). */
+    postChats: ({ context, event, self }) => {
+      assertEvent(event, 'request.chats');
+      const poster = new ChatPoster(self);
+      for (const request of event.requests) {
+        countChat(context);
+        poster.post(membershipOf(context, request.roomRef)!.room, { type: 'chat', joinId: request.joinId, text: request.message });
+      }
+      poster.flush();
+    },
+    /**
+     * A run with a CHAT that is refused or must be asked about: each is sent back as it came, to
+     * be taken in a step of its own after this one, before anything sent later (the mailbox's
+     * order), as if the run had never been gathered.
+     */
+    takeOneByOne: ({ event, self }) => {
+      assertEvent(event, 'request.chats');
+      for (const request of event.requests) self.send({ type: 'request.chat', request });
+    },
     askServerAboutRoom: sendParent(({ event, self }): ServerEvent => {
       assertEvent(event, 'request.chat');
       return { type: 'client.lookupRoom', client: self, roomRef: event.request.roomRef };
@@ -302,6 +333,7 @@ export const clientMachine = setup({
           { guard: 'chatToForeignRoom', target: 'waiting', actions: ['countRequest', 'askServerAboutRoom'] },
           { actions: ['countRequest', 'refuseChat'] },
         ],
+        'request.chats': [{ guard: 'allChatsAllowed', actions: 'postChats' }, { actions: 'takeOneByOne' }],
         'request.leave': [
           { guard: 'leaveOfMember', target: 'waiting', actions: ['countRequest', 'askRoomToLeave'] },
           { actions: ['countRequest', 'answerLeaveOfNonMember'] },

@@ -51,6 +51,11 @@ export type ClientRequestEvent =
   | { type: 'request.kill' }
   | { type: 'request.join'; request: JoinRequest }
   | { type: 'request.chat'; request: ChatRequest }
+  /**
+   * Consecutive CHATs from one read, in order (two or more): one actor step for the run rather
+   * than one per request, and one room event per room (see src/session/chat-run.ts).
+   */
+  | { type: 'request.chats'; requests: readonly ChatRequest[] }
   | { type: 'request.leave'; request: LeaveRequest }
   | { type: 'request.disconnect' }
   | { type: 'request.failure'; failure: DecodeFailure }
@@ -79,6 +84,8 @@ export type ClientEvent =
 /** What an IRC connection's client actor hears besides the room and server events every client does. */
 export type IrcClientEvent =
   | { type: 'irc.message'; message: IrcMessage }
+  /** Consecutive PRIVMSG/NOTICE lines to channels from one read (two or more), in order. */
+  | { type: 'irc.channelMessages'; messages: readonly IrcMessage[] }
   | { type: 'irc.tooLong' }
   /** No PONG came within the ping period after the server's PING. */
   | { type: 'irc.pingTimeout' }
@@ -133,6 +140,11 @@ export interface ChannelInfo {
 export type RoomEvent =
   | { type: 'join'; member: RoomMember }
   | { type: 'chat'; joinId: JoinId; text: string; style?: ChatStyle; irc?: boolean }
+  /**
+   * One client's consecutive chats to this room, in order (two or more): one step for them all.
+   * Posted directly rather than as an actor's `sendTo`: `client` names the sender for the trace.
+   */
+  | { type: 'chats'; chats: readonly ChatEvent[]; client: ClientActorRef }
   /** A LEAVE_CHATROOM: the reply echoes the request's ref and join id. */
   /** `reply` is the LEFT_CHATROOM owed to the leaver, echoing the request's ref and join id. */
   /** `reply` is empty when none is owed (IRC's PART has none); `reason` is IRC's PART message. */
@@ -151,6 +163,9 @@ export type RoomEvent =
   | { type: 'cluster.ordered'; command: RoomCommand; result: OrderResult }
   | { type: 'cluster.unavailable'; command: RoomCommand }
   | { type: 'cluster.logRead'; read: LogRead | null };
+
+/** One chat for a room. */
+export type ChatEvent = Extract<RoomEvent, { type: 'chat' }>;
 
 /** The events a room puts in its order: a client's join, chat, leave or departure. */
 export type RoomCommand = Extract<RoomEvent, { type: 'join' | 'chat' | 'leave' | 'depart' }>;

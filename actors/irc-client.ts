@@ -2,7 +2,8 @@ import { CapSet } from '../src/irc/caps.js';
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
 import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
-import { channelMessage, handleRegistered, isChannelMessage, nextOfList } from '../src/irc/session/commands.js';
+import { isChannelMessage, postChannelMessage, postChannelMessages } from '../src/irc/session/channel-line.js';
+import { handleRegistered, nextOfList } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
 import type { IrcClientContext, IrcClientInput } from '../src/irc/session/state.js';
@@ -46,6 +47,7 @@ export const ircClientMachine = setup({
   },
   guards: {
     toChannel: ({ context, event }) => event.type === 'irc.message' && isChannelMessage(context, event.message),
+    registered: ({ context }) => context.registration.done,
     wantsToWait: ({ context }) => context.next === 'wait',
     wantsToQuit: ({ context }) => context.next === 'quit',
     registrationDone: ({ context }) => registrationComplete(context),
@@ -60,8 +62,20 @@ export const ircClientMachine = setup({
      */
     postToChannel: ({ context, event }) => {
       assertEvent(event, 'irc.message');
-      const post = channelMessage(context, event.message);
-      if (post) post.room.send(post.event);
+      postChannelMessage(context, event.message);
+    },
+    /** A read's run of channel lines: one step, and one event per room (see RunFeed). */
+    postToChannels: ({ context, event, self }) => {
+      assertEvent(event, 'irc.channelMessages');
+      postChannelMessages(context, event.messages, self);
+    },
+    /**
+     * A run before registration: each line is sent back as it came, to be taken in a step of its
+     * own after this one, before anything sent later (the mailbox's order).
+     */
+    takeOneByOne: ({ event, self }) => {
+      assertEvent(event, 'irc.channelMessages');
+      for (const message of event.messages) self.send({ type: 'irc.message', message });
     },
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
@@ -244,6 +258,7 @@ export const ircClientMachine = setup({
           { guard: 'toChannel', actions: 'postToChannel' },
           { target: 'deciding', actions: 'handleLine' },
         ],
+        'irc.channelMessages': [{ guard: 'registered', actions: 'postToChannels' }, { actions: 'takeOneByOne' }],
         'irc.tooLong': { actions: 'answerTooLong' },
         'request.end': { target: 'departing', actions: 'quitOnEnd' },
         'irc.pingTimeout': { target: 'departing', actions: 'quitOnPingTimeout' },
@@ -258,6 +273,7 @@ export const ircClientMachine = setup({
       exit: 'resumeRequests',
       on: {
         'irc.message': { actions: 'defer' },
+        'irc.channelMessages': { actions: 'defer' },
         'irc.tooLong': { actions: 'defer' },
         'request.end': { actions: 'defer' },
         'irc.pingTimeout': { actions: 'defer' },

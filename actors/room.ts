@@ -104,6 +104,19 @@ export const roomMachine = setup({
       assertEvent(event, 'chat');
       submit(context, event, chatIoOf(self));
     },
+    /** One client's run of chats, in one step; a failure loses the chats from the failed one on, as one chat's would. */
+    submitChats: ({ context, event, self }) => {
+      assertEvent(event, 'chats');
+      const io = chatIoOf(self);
+      const { chats } = event;
+      let done = 0;
+      try {
+        for (; done < chats.length; done++) submit(context, chats[done]!, io);
+      } catch (cause) {
+        // The supervisor logs what was lost: the failed chat and those after it.
+        throw new RoomFault({ type: 'chats', chats: chats.slice(done), client: event.client }, { cause });
+      }
+    },
     /** Answers from Redis, records from every node, or a turn of queued departures. */
     passToOrder: enqueueActions(({ context, event, enqueue, self }) => {
       context.order.onEvent(context, event as RoomOrderEvent, ioOf(self, enqueue));
@@ -171,6 +184,7 @@ export const roomMachine = setup({
       on: {
         join: [{ guard: 'isMember', actions: 'answerRepeatedJoin' }, { actions: 'submit' }],
         chat: { actions: 'submitChat' },
+        chats: { actions: 'submitChats' },
         leave: [
           { guard: 'isMember', target: 'checkingEmpty', actions: 'submit' },
           { actions: 'answerStrayLeave' },

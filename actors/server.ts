@@ -215,7 +215,7 @@ export const serverMachine = setup({
       // answer); a chat in flight is lost. An event that fails twice is dropped.
       const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : null;
       context.log.error(
-        { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
+        { room: roomRef, members: last.members.size, event: inFlight?.type, ...(inFlight?.type === 'chats' ? { chatsLost: inFlight.chats.length } : {}), retried: retry !== null, err: event.error },
         retry
           ? 'room actor failed; restarting it with its membership and retrying the event in flight'
           : inFlight?.type === 'room.departures'

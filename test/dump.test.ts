@@ -153,12 +153,16 @@ describe('debug dump', () => {
     const client = await RawClient.connect(server.port);
     client.send(wire.join('traced', 'tess') + wire.chat(0, 0, 'tess', 'secret words'));
     await client.readUntil(wire.said(0, 'tess', 'secret words'));
+    // A run of chats in one read is posted as one event, by the client directly: still named.
+    client.send(wire.chat(0, 0, 'tess', 'more') + wire.chat(0, 0, 'tess', 'words'));
+    await client.readUntil(wire.said(0, 'tess', 'words'));
     const messages = lines.filter((line) => line.msg === 'actor message').map(({ from, to, event }) => ({ from, to, event }));
     expect(messages).toEqual(expect.arrayContaining([
       { from: 'client-0', to: 'server', event: 'client.join' },
       { from: 'server', to: 'room-0', event: 'join' },
       { from: 'room-0', to: 'client-0', event: 'room.joined' },
       { from: 'client-0', to: 'room-0', event: 'chat' },
+      { from: 'client-0', to: 'room-0', event: 'chats' },
     ]));
     expect(JSON.stringify(lines)).not.toContain('secret words');
   });

@@ -15,7 +15,7 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
     if (inspection.type !== '@xstate.event') return;
     const { event } = inspection;
     const fields: Record<string, string | number> = {
-      from: inspection.sourceRef ? actorName(inspection.sourceRef) : 'outside',
+      from: inspection.sourceRef ? actorName(inspection.sourceRef) : directSender(event),
       to: actorName(inspection.actorRef),
       event: event.type,
     };
@@ -29,6 +29,15 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
     }
     log.trace(fields, 'actor message');
   };
+}
+
+/** A run of chats is posted by its client directly (not as an actor's send): the event names it. */
+function directSender(event: { type: string; client?: unknown }): string {
+  return event.type === 'chats' && isActorRef(event.client) ? actorName(event.client) : 'outside';
+}
+
+function isActorRef(value: unknown): value is ActorRefLike {
+  return typeof value === 'object' && value !== null && 'getSnapshot' in value && 'send' in value;
 }
 
 /**

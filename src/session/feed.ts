@@ -1,26 +1,30 @@
-import type { Observer, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { ClientEvent } from '../../actors/events.js';
+import type { ChatRequest } from '../protocol/types.js';
 import type { Connection, Incoming } from '../transport/connection.js';
+import { RunFeed } from './chat-run.js';
 
 /**
  * Feeds a client actor from its connection: each request and signal on the connection's stream
- * becomes one event, in arrival order. One plain object rather than an invoked child actor or a
- * closure per callback: at 10,000 connections a second actor per connection costs more memory
- * than the connection itself.
+ * becomes one event, in arrival order, a read's consecutive CHATs one event (see RunFeed). One
+ * plain object rather than an invoked child actor or a closure per callback: at 10,000
+ * connections a second actor per connection costs more memory than the connection itself.
  */
-class ConnectionFeed implements Observer<Incoming> {
-  constructor(private readonly actor: { send(event: ClientEvent): void }) {}
-
-  next(incoming: Incoming): void {
-    this.actor.send(toClientEvent(incoming));
+class ConnectionFeed extends RunFeed<Incoming, ChatRequest> {
+  protected chatOf(incoming: Incoming): ChatRequest | null {
+    return incoming.kind === 'CHAT' ? incoming : null;
   }
 
-  /** The stream ends only with its subscription: nothing to tell. */
-  complete(): void {}
+  protected eventOf(incoming: Incoming): ClientEvent {
+    return toClientEvent(incoming);
+  }
 
-  /** A second subscriber to one connection (a wiring mistake): the connection is done with. */
-  error(): void {
-    this.actor.send({ type: 'request.end' });
+  protected runEvent(requests: ChatRequest[]): ClientEvent {
+    return { type: 'request.chats', requests };
+  }
+
+  protected chatEvent(request: ChatRequest): ClientEvent {
+    return { type: 'request.chat', request };
   }
 }
 

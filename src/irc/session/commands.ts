@@ -1,4 +1,4 @@
-import type { IrcQuery, RoomActorRef, RoomEvent } from '../../../actors/events.js';
+import type { IrcQuery } from '../../../actors/events.js';
 import { nameProblem } from '../../protocol/values.js';
 import type { Membership } from '../../session/rules.js';
 import { wantsTimeTags } from '../caps.js';
@@ -157,37 +157,6 @@ function partOne(context: IrcClientContext, channel: string, reason: string | un
   }
   fx.toRoom(membership.room, { type: 'leave', joinId: context.joinId!, reply: '', client: fx.self, outbound: context.connection.outbound, reason: reason || undefined });
   return true;
-}
-
-/**
- * A registered connection's PRIVMSG or NOTICE to one channel: the common case, which the actor
- * takes on a short path (one transition, nothing to wait for). Checked by its shape alone.
- */
-export function isChannelMessage(context: IrcClientContext, message: IrcMessage): boolean {
-  if ((message.command !== 'PRIVMSG' && message.command !== 'NOTICE') || !context.registration.done) return false;
-  const target = message.params[0];
-  return target !== undefined && target.startsWith('#') && !target.includes(',');
-}
-
-/**
- * The short path's work: the room's chat event when the connection is in it (the caller sends it:
- * no effects object per line), else the one numeric it is owed, sent here.
- */
-export function channelMessage(context: IrcClientContext, message: IrcMessage): { room: RoomActorRef; event: RoomEvent } | null {
-  context.stats.requests++;
-  context.settings.tally.request('irc', message.command);
-  const [target, text] = message.params as [string, string | undefined];
-  const notice = message.command === 'NOTICE';
-  const membership = text ? membershipOfChannel(context, target) : undefined;
-  if (membership) return { room: membership.room, event: { type: 'chat', joinId: context.joinId!, text: text!, style: notice ? 'notice' : undefined, irc: true } };
-  postChannelRefusal(context, target, text, notice);
-  return null;
-}
-
-function postChannelRefusal(context: IrcClientContext, target: string, text: string | undefined, notice: boolean): void {
-  if (notice) return;
-  if (!text) reply(context, 'ERR_NOTEXTTOSEND');
-  else reply(context, 'ERR_CANNOTSENDTOCHAN', [target]);
 }
 
 /** PRIVMSG and NOTICE: to a channel the connection is in (through its room), or to an IRC user. */

@@ -1,20 +1,30 @@
-import type { Observer, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { ClientEvent } from '../../../actors/events.js';
 import type { Connection, Incoming } from '../../transport/connection.js';
+import { RunFeed } from '../../session/chat-run.js';
 import type { IrcInput } from '../decoder.js';
+import type { IrcMessage } from '../message.js';
+import { isChannelLine } from './channel-line.js';
 
-/** Feeds an IRC client actor from its connection: each line and signal becomes one event, in order. */
-class IrcConnectionFeed implements Observer<Incoming<IrcInput>> {
-  constructor(private readonly actor: { send(event: ClientEvent): void }) {}
-
-  next(incoming: Incoming<IrcInput>): void {
-    this.actor.send(toClientEvent(incoming));
+/**
+ * Feeds an IRC client actor from its connection: each line and signal becomes one event, in
+ * order, a read's consecutive PRIVMSGs and NOTICEs to channels one event (see RunFeed).
+ */
+class IrcConnectionFeed extends RunFeed<Incoming<IrcInput>, IrcMessage> {
+  protected chatOf(incoming: Incoming<IrcInput>): IrcMessage | null {
+    return incoming.kind === 'message' && isChannelLine(incoming.message) ? incoming.message : null;
   }
 
-  complete(): void {}
+  protected eventOf(incoming: Incoming<IrcInput>): ClientEvent {
+    return toClientEvent(incoming);
+  }
 
-  error(): void {
-    this.actor.send({ type: 'request.end' });
+  protected runEvent(messages: IrcMessage[]): ClientEvent {
+    return { type: 'irc.channelMessages', messages };
+  }
+
+  protected chatEvent(message: IrcMessage): ClientEvent {
+    return { type: 'irc.message', message };
   }
 }
 
