@@ -161,7 +161,8 @@ export const clientMachine = setup({
       const joined = event;
       context.joinId = joined.joinId;
       if (membershipOf(context, joined.roomRef)) return;
-      context.rooms = [...context.rooms, { roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room }];
+      // concat, not a spread: an array of exactly its length (a spread's has room for 16 more).
+      context.rooms = context.rooms.concat({ roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
       logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined', context.settings.lineBudget);
     },
     postChat: sendTo(

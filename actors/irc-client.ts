@@ -109,7 +109,8 @@ export const ircClientMachine = setup({
       assertEvent(event, 'room.joined');
       context.joinId = event.joinId;
       if (!context.rooms.some((membership) => membership.roomRef === event.roomRef)) {
-        context.rooms = [...context.rooms, { roomRef: event.roomRef, roomName: event.roomName, clientName: event.clientName, room: event.room }];
+        // concat, not a spread: an array of exactly its length (a spread's has room for 16 more).
+        context.rooms = context.rooms.concat({ roomRef: event.roomRef, roomName: event.roomName, clientName: event.clientName, room: event.room });
         logWithin(membershipLogBudget(context), context.log, 'info', { room: event.roomRef, roomName: printable(event.roomName), nick: context.person.nick, joinId: event.joinId }, 'joined', context.settings.lineBudget);
         if (context.settings.namesAfterJoin) {
           // The JOIN list goes on once the names are answered.
