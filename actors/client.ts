@@ -1,4 +1,4 @@
-import { assertEvent, enqueueActions, sendParent, sendTo, setup } from 'xstate';
+import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
 import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
@@ -8,7 +8,8 @@ import { chatProblem, joinProblem, membershipByName, membershipOf } from '../src
 import type { ClientContext, ClientInput, ClientOutput } from '../src/session/state.js';
 import { isLoopback } from '../src/transport/address.js';
 import { departFromRooms, followRestartedRoom, markDeparted } from '../src/session/departing.js';
-import type { ClientEvent, RoomEvent, ServerEvent } from './events.js';
+import type { ChatRequest } from '../src/protocol/types.js';
+import type { ClientActorRef, ClientEvent, ServerEvent } from './events.js';
 
 export type { Membership } from '../src/session/rules.js';
 export type { ClientContext, ClientInput, ClientOutput, ClientSettings } from '../src/session/state.js';
@@ -29,6 +30,29 @@ function countChat(context: ClientContext): void {
   context.stats.requests++;
   context.settings.tally.request('lab', 'CHAT');
   if (context.log.isLevelEnabled('debug')) context.log.debug({ request: 'chat' }, 'request');
+}
+
+/**
+ * Takes a run's CHATs in order, as one by one: each allowed one to its room (consecutive ones to
+ * a room as one event), each refused one answered in its place. Stops at the first to a room this
+ * connection is not in (the server is asked about it): its index, or -1 when there is none.
+ */
+function takeChats(context: ClientContext, requests: readonly ChatRequest[], self: ClientActorRef): number {
+  const poster = new ChatPoster(self);
+  for (let i = 0; i < requests.length; i++) {
+    const request = requests[i]!;
+    countChat(context);
+    const problem = chatProblem(context, request);
+    if (problem === null) {
+      poster.post(membershipOf(context, request.roomRef)!.room, { type: 'chat', joinId: request.joinId, text: request.message, client: self });
+      continue;
+    }
+    poster.flush();
+    if (problem === 'foreign') return i;
+    replyError(context, problem);
+  }
+  poster.flush();
+  return -1;
 }
 
 function reply(context: ClientContext, text: string): void {
@@ -84,9 +108,9 @@ export const clientMachine = setup({
       assertEvent(event, 'request.chat');
       return chatProblem(context, event.request) === null;
     },
-    allChatsAllowed: ({ context, event }) => {
+    runAsksServer: ({ context, event }) => {
       assertEvent(event, 'request.chats');
-      return event.requests.every((request) => chatProblem(context, request) === null);
+      return event.requests.some((request) => chatProblem(context, request) === 'foreign');
     },
     chatToForeignRoom: ({ context, event }) => {
       assertEvent(event, 'request.chat');
@@ -165,36 +189,32 @@ export const clientMachine = setup({
       context.rooms = context.rooms.concat({ roomRef: joined.roomRef, roomName: joined.roomName, clientName: joined.clientName, room: joined.room });
       logWithin(membershipLogBudget(context), context.log, 'info', { room: joined.roomRef, roomName: printable(joined.roomName), name: printable(joined.clientName), joinId: joined.joinId }, 'joined', context.settings.lineBudget);
     },
-    postChat: sendTo(
-      ({ context, event }) => {
-        assertEvent(event, 'request.chat');
-        return membershipOf(context, event.request.roomRef)!.room;
-      },
-      ({ event }): RoomEvent => {
-        assertEvent(event, 'request.chat');
-        const { request } = event;
-        return { type: 'chat', joinId: request.joinId, text: request.message };
-      },
-    ),
-    /** A read's run of CHATs, every one allowed: one step, and one event per room (see RunFeed). */
-    postChats: ({ context, event, self }) => {
+    /**
+     * Sent straight to the room, not as a `sendTo` (which xstate carries out only once the whole
+     * step is done): chats replayed after a wait are taken in one step, and each must reach its
+     * room before the next request is answered.
+     */
+    postChat: ({ context, event, self }) => {
+      assertEvent(event, 'request.chat');
+      const { request } = event;
+      membershipOf(context, request.roomRef)!.room.send({ type: 'chat', joinId: request.joinId, text: request.message, client: self });
+    },
+    /** A read's run of CHATs none of which needs the server: one step, and one event per room (see RunFeed). */
+    takeRun: ({ context, event, self }) => {
       assertEvent(event, 'request.chats');
-      const poster = new ChatPoster(self);
-      for (const request of event.requests) {
-        countChat(context);
-        poster.post(membershipOf(context, request.roomRef)!.room, { type: 'chat', joinId: request.joinId, text: request.message });
-      }
-      poster.flush();
+      takeChats(context, event.requests, self);
     },
     /**
-     * A run with a CHAT that is refused or must be asked about: each is sent back as it came, to
-     * be taken in a step of its own after this one, before anything sent later (the mailbox's
-     * order), as if the run had never been gathered.
+     * A run with a CHAT to a room this connection is not in: the chats before it are taken, the
+     * server is asked about its ref, and the rest wait (deferred, in order) for the answer.
      */
-    takeOneByOne: ({ event, self }) => {
+    takeRunUntilLookup: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'request.chats');
-      for (const request of event.requests) self.send({ type: 'request.chat', request });
-    },
+      const { requests } = event;
+      const foreign = takeChats(context, requests, self);
+      enqueue.sendParent({ type: 'client.lookupRoom', client: self, roomRef: requests[foreign]!.roomRef });
+      for (const request of requests.slice(foreign + 1)) context.deferred.push({ type: 'request.chat', request });
+    }),
     askServerAboutRoom: sendParent(({ event, self }): ServerEvent => {
       assertEvent(event, 'request.chat');
       return { type: 'client.lookupRoom', client: self, roomRef: event.request.roomRef };
@@ -248,6 +268,7 @@ export const clientMachine = setup({
     // The requests behind one that waits stay in the connection (which stops reading once a few
     // dozen do) and come back a turn's worth at a time: a burst behind a slow answer costs
     // neither unbounded memory here nor one long replay that holds every other connection up.
+    // (What is kept here is at most the rest of one read's run of chats: see takeRunUntilLookup.)
     pauseRequests: ({ context }) => {
       context.connection.pauseRequests();
     },
@@ -334,7 +355,10 @@ export const clientMachine = setup({
           { guard: 'chatToForeignRoom', target: 'waiting', actions: ['countRequest', 'askServerAboutRoom'] },
           { actions: ['countRequest', 'refuseChat'] },
         ],
-        'request.chats': [{ guard: 'allChatsAllowed', actions: 'postChats' }, { actions: 'takeOneByOne' }],
+        'request.chats': [
+          { guard: 'runAsksServer', target: 'waiting', actions: 'takeRunUntilLookup' },
+          { actions: 'takeRun' },
+        ],
         'request.leave': [
           { guard: 'leaveOfMember', target: 'waiting', actions: ['countRequest', 'askRoomToLeave'] },
           { actions: ['countRequest', 'answerLeaveOfNonMember'] },
@@ -354,7 +378,8 @@ export const clientMachine = setup({
       entry: 'pauseRequests',
       exit: 'resumeRequests',
       on: {
-        // None should come (the connection is paused while a request waits); kept so none is lost.
+        // None should come (the connection is paused while a request waits, and the rest of a run
+        // that waits is kept by takeRunUntilLookup itself); kept so none is lost.
         'request.*': { actions: 'defer' },
         'room.joined': backToReady('recordMembership'),
         'room.left': backToReady('forgetMembership'),

@@ -139,7 +139,8 @@ export interface ChannelInfo {
 
 export type RoomEvent =
   | { type: 'join'; member: RoomMember }
-  | { type: 'chat'; joinId: JoinId; text: string; style?: ChatStyle; irc?: boolean }
+  /** `client`: the sender, when it posts the chat itself rather than as an actor's send (for the trace). */
+  | { type: 'chat'; joinId: JoinId; text: string; style?: ChatStyle; irc?: boolean; client?: ClientActorRef }
   /**
    * One client's consecutive chats to this room, in order (two or more): one step for them all.
    * Posted directly rather than as an actor's `sendTo`: `client` names the sender for the trace.

@@ -2,7 +2,7 @@ import { CapSet } from '../src/irc/caps.js';
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { logWithin, printable } from '../src/log.js';
 import { channelsAnswered, countsAnswered, directAnswered, directReceived, joinRefused, nicksAnswered } from '../src/irc/session/answers.js';
-import { isChannelMessage, postChannelMessage, postChannelMessages } from '../src/irc/session/channel-line.js';
+import { isChannelMessage, postChannelMessage, postChannelMessages, refuseUnregistered } from '../src/irc/session/channel-line.js';
 import { handleRegistered, nextOfList } from '../src/irc/session/commands.js';
 import { send, reply, type IrcEffects } from '../src/irc/session/effects.js';
 import { handleCommon, nickClaimed, nickRefused, registrationComplete, welcome } from '../src/irc/session/registration.js';
@@ -60,22 +60,19 @@ export const ircClientMachine = setup({
      * Sent straight to the room, not through `enqueueActions`: a channel line is most of the
      * door's traffic, and the room answers nothing back to this actor for it.
      */
-    postToChannel: ({ context, event }) => {
+    postToChannel: ({ context, event, self }) => {
       assertEvent(event, 'irc.message');
-      postChannelMessage(context, event.message);
+      postChannelMessage(context, event.message, self);
     },
     /** A read's run of channel lines: one step, and one event per room (see RunFeed). */
     postToChannels: ({ context, event, self }) => {
       assertEvent(event, 'irc.channelMessages');
       postChannelMessages(context, event.messages, self);
     },
-    /**
-     * A run before registration: each line is sent back as it came, to be taken in a step of its
-     * own after this one, before anything sent later (the mailbox's order).
-     */
-    takeOneByOne: ({ event, self }) => {
+    /** A run before registration: PRIVMSG and NOTICE are not registration commands (451 each). */
+    refuseUnregistered: ({ context, event }) => {
       assertEvent(event, 'irc.channelMessages');
-      for (const message of event.messages) self.send({ type: 'irc.message', message });
+      refuseUnregistered(context, event.messages);
     },
     handleLine: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'irc.message');
@@ -259,7 +256,7 @@ export const ircClientMachine = setup({
           { guard: 'toChannel', actions: 'postToChannel' },
           { target: 'deciding', actions: 'handleLine' },
         ],
-        'irc.channelMessages': [{ guard: 'registered', actions: 'postToChannels' }, { actions: 'takeOneByOne' }],
+        'irc.channelMessages': [{ guard: 'registered', actions: 'postToChannels' }, { actions: 'refuseUnregistered' }],
         'irc.tooLong': { actions: 'answerTooLong' },
         'request.end': { target: 'departing', actions: 'quitOnEnd' },
         'irc.pingTimeout': { target: 'departing', actions: 'quitOnPingTimeout' },

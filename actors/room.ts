@@ -104,7 +104,10 @@ export const roomMachine = setup({
       assertEvent(event, 'chat');
       submit(context, event, chatIoOf(self));
     },
-    /** One client's run of chats, in one step; a failure loses the chats from the failed one on, as one chat's would. */
+    /**
+     * One client's run of chats, in one step. A failure carries the chats from the failed one on:
+     * the failed one is lost (as a single chat would be), the rest go to the restarted room.
+     */
     submitChats: ({ context, event, self }) => {
       assertEvent(event, 'chats');
       const io = chatIoOf(self);
@@ -113,7 +116,6 @@ export const roomMachine = setup({
       try {
         for (; done < chats.length; done++) submit(context, chats[done]!, io);
       } catch (cause) {
-        // The supervisor logs what was lost: the failed chat and those after it.
         throw new RoomFault({ type: 'chats', chats: chats.slice(done), client: event.client }, { cause });
       }
     },

@@ -212,10 +212,11 @@ export const serverMachine = setup({
       const last = failed.getSnapshot().context;
       const inFlight = event.error instanceof RoomFault ? event.error.event : null;
       // A join, leave or departure is handed to the restarted room once (its client waits for the
-      // answer); a chat in flight is lost. An event that fails twice is dropped.
-      const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : null;
+      // answer); a chat in flight is lost, and from a run of chats only the one that failed (the
+      // rest, if any, go to the restarted room). An event that fails twice is dropped.
+      const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : inFlight?.type === 'chats' && inFlight.chats.length > 1 ? { ...inFlight, chats: inFlight.chats.slice(1) } : null;
       context.log.error(
-        { room: roomRef, members: last.members.size, event: inFlight?.type, ...(inFlight?.type === 'chats' ? { chatsLost: inFlight.chats.length } : {}), retried: retry !== null, err: event.error },
+        { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
         retry
           ? 'room actor failed; restarting it with its membership and retrying the event in flight'
           : inFlight?.type === 'room.departures'

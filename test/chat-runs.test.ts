@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ClientEvent } from '../actors/events.js';
+import { RunFeed } from '../src/session/chat-run.js';
 import { RawClient, expectRead, joinedClient, startServer, wire } from './helpers.js';
 import { IrcPeer, SERVER, ircUser } from './irc-helpers.js';
 
@@ -70,7 +72,48 @@ describe('runs of chats in one read', () => {
     expect(await peer.line()).toMatch(new RegExp(`^:${SERVER} 001 early :Welcome to the .* early!~e@127\\.0\\.0\\.1$`));
   });
 
-  it('a room that fails in the middle of a run is restarted; the run up to the failure was delivered, and chat carries on', async () => {
+  it('lab: a chat to an unknown ref in the middle of a run: the chats before it go, the rest wait for its answer and keep their places', async () => {
+    const server = await startServer();
+    const a = await joinedClient(server.port, 'one', 'a');
+    const b = await joinedClient(server.port, 'one', 'b');
+    await a.readUntil(wire.hasJoined(0, 'b'));
+    a.send(wire.chat(0, 0, 'a', 'before') + wire.chat(99, 0, 'a', 'nowhere') + wire.chat(0, 0, 'a', 'after') + wire.chat(0, 7, 'a', 'wrong join id') + wire.chat(0, 0, 'a', 'last'));
+    await expectRead(
+      a,
+      wire.said(0, 'a', 'before') + wire.error(2, 'no room has ref 99') + wire.said(0, 'a', 'after') + wire.error(4, "join id 7 is not this connection's") + wire.said(0, 'a', 'last'),
+    );
+    await expectRead(b, wire.said(0, 'a', 'before') + wire.said(0, 'a', 'after') + wire.said(0, 'a', 'last'));
+  });
+
+  it('lab: a run switching rooms (one, two, one) reaches both rooms in order, and a burst past a turn\'s 64 requests too', async () => {
+    const server = await startServer();
+    const a = await joinedClient(server.port, 'one', 'a');
+    a.send(wire.join('two', 'a'));
+    await a.readUntil(wire.hasJoined(1, 'a'));
+    const one = await joinedClient(server.port, 'one', 'one-listener');
+    const two = await joinedClient(server.port, 'two', 'two-listener', 1);
+    await a.readUntil(wire.hasJoined(1, 'two-listener'));
+    a.send(wire.chat(0, 0, 'a', 'x1') + wire.chat(0, 0, 'a', 'x2') + wire.chat(1, 0, 'a', 'y1') + wire.chat(0, 0, 'a', 'x3'));
+    await expectRead(a, wire.said(0, 'a', 'x1') + wire.said(0, 'a', 'x2') + wire.said(1, 'a', 'y1') + wire.said(0, 'a', 'x3'));
+    await expectRead(one, wire.said(0, 'a', 'x1') + wire.said(0, 'a', 'x2') + wire.said(0, 'a', 'x3'));
+    await expectRead(two, wire.said(1, 'a', 'y1'));
+    const burst = Array.from({ length: 150 }, (_, i) => `m${i}`);
+    a.send(burst.map((text) => wire.chat(0, 0, 'a', text)).join('') + 'HELO done\n');
+    await expectRead(one, burst.map((text) => wire.said(0, 'a', text)).join(''));
+    await expectRead(a, burst.map((text) => wire.said(0, 'a', text)).join('') + wire.helo('done', server.port));
+  });
+
+  it('lab: chats and then the end of input in one read: the chats are delivered before the departure', async () => {
+    const server = await startServer();
+    const a = await joinedClient(server.port, 'one', 'a');
+    const b = await joinedClient(server.port, 'one', 'b');
+    await a.readUntil(wire.hasJoined(0, 'b'));
+    a.send(wire.chat(0, 0, 'a', 'first') + wire.chat(0, 0, 'a', 'second'));
+    a.close();
+    await expectRead(b, wire.said(0, 'a', 'first') + wire.said(0, 'a', 'second') + wire.hasLeft(0, 'a'));
+  });
+
+  it('a room that fails in the middle of a run is restarted: only the chat that failed is lost', async () => {
     const server = await startServer({ testHooks: true });
     const a = await joinedClient(server.port, 'r', 'a');
     const b = await joinedClient(server.port, 'r', 'b');
@@ -78,11 +121,61 @@ describe('runs of chats in one read', () => {
     const before = server.inspect.roomActor(0)!;
     before.send({ type: 'test.failAfter', commands: 2 });
     a.send(wire.chat(0, 0, 'a', 'one') + wire.chat(0, 0, 'a', 'two') + wire.chat(0, 0, 'a', 'three'));
-    await expectRead(b, wire.said(0, 'a', 'one'));
-    await expect.poll(() => server.inspect.roomActor(0)).not.toBe(before);
+    await expectRead(b, wire.said(0, 'a', 'one') + wire.said(0, 'a', 'three'));
+    expect(server.inspect.roomActor(0)).not.toBe(before);
     a.send(wire.chat(0, 0, 'a', 'after'));
-    // Whether "two" and "three" were in the failed run depends on how the kernel cut the reads.
-    expect(await b.readUntil(wire.said(0, 'a', 'after'))).toMatch(/MESSAGE: after\n\n$/);
+    await expectRead(b, wire.said(0, 'a', 'after'));
     expect(server.inspect.roomMembers(0)).toEqual([0, 1]);
+  });
+});
+
+/** A feed over plain values: chats are numbers, anything else a string. */
+class NumberFeed extends RunFeed<number | string, number> {
+  protected chatOf(incoming: number | string): number | null {
+    return typeof incoming === 'number' ? incoming : null;
+  }
+  protected eventOf(incoming: number | string): ClientEvent {
+    return { type: 'irc.direct', from: String(incoming), command: 'NOTICE', text: '' };
+  }
+  protected runEvent(chats: number[]): ClientEvent {
+    return { type: 'irc.direct', from: chats.join('+'), command: 'PRIVMSG', text: '' };
+  }
+  protected chatEvent(chat: number): ClientEvent {
+    return { type: 'irc.direct', from: String(chat), command: 'PRIVMSG', text: '' };
+  }
+}
+
+describe('RunFeed', () => {
+  function feed(): { feed: NumberFeed; seen: string[] } {
+    const seen: string[] = [];
+    const target = { send: (event: ClientEvent) => void seen.push(event.type === 'irc.direct' ? `${event.command === 'NOTICE' ? 'other' : 'chat'}:${event.from}` : event.type) };
+    return { feed: new NumberFeed(target), seen };
+  }
+
+  it('sends a run once the synchronous work is done, a run of one as the plain event, and a run before anything else', async () => {
+    const one = feed();
+    const two = feed();
+    one.feed.next(1);
+    one.feed.next(2);
+    two.feed.next(7);
+    one.feed.next('x');
+    one.feed.next(3);
+    expect(one.seen).toEqual(['chat:1+2', 'other:x']);
+    expect(two.seen).toEqual([]);
+    await Promise.resolve();
+    expect(one.seen).toEqual(['chat:1+2', 'other:x', 'chat:3']);
+    expect(two.seen).toEqual(['chat:7']);
+  });
+
+  it('sends the run before the end of the stream or an error', () => {
+    const ended = feed();
+    ended.feed.next(1);
+    ended.feed.complete();
+    expect(ended.seen).toEqual(['chat:1']);
+    const failed = feed();
+    failed.feed.next(4);
+    failed.feed.next(5);
+    failed.feed.error();
+    expect(failed.seen).toEqual(['chat:4+5', 'request.end']);
   });
 });

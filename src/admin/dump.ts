@@ -1,3 +1,4 @@
+import type { ClientEvent } from '../../actors/events.js';
 import type { ClientContext } from '../../actors/client.js';
 import type { IrcClientContext } from '../irc/session/state.js';
 import type { RoomContext } from '../../actors/room.js';
@@ -191,9 +192,16 @@ export function clientDump(id: string, snapshot: ActorSnapshot<ClientContext | I
     bytesIn: connection.bytesIn(),
     bytesOut: connection.bytesOut(),
     queuedBytes: connection.queuedBytes(),
-    deferredRequests: context.deferred.length + connection.queuedRequests(),
+    deferredRequests: deferredRequests(context.deferred) + connection.queuedRequests(),
     requests: context.stats.requests,
     errors: context.stats.errors,
     ...irc,
   };
+}
+
+/** Requests kept while the client waits: a run of chats counts as its chats. */
+function deferredRequests(deferred: readonly ClientEvent[]): number {
+  let count = 0;
+  for (const event of deferred) count += event.type === 'request.chats' ? event.requests.length : event.type === 'irc.channelMessages' ? event.messages.length : 1;
+  return count;
 }

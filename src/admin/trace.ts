@@ -31,9 +31,9 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
   };
 }
 
-/** A run of chats is posted by its client directly (not as an actor's send): the event names it. */
+/** Chats are posted by their client directly (not as an actor's send): the event names it. */
 function directSender(event: { type: string; client?: unknown }): string {
-  return event.type === 'chats' && isActorRef(event.client) ? actorName(event.client) : 'outside';
+  return (event.type === 'chat' || event.type === 'chats') && isActorRef(event.client) ? actorName(event.client) : 'outside';
 }
 
 function isActorRef(value: unknown): value is ActorRefLike {

@@ -92,8 +92,15 @@ export interface RoomOrder {
  */
 export class RoomFault extends Error {
   override readonly name = 'RoomFault';
-  constructor(readonly event: RoomEvent, options?: { cause?: unknown }) {
+  /**
+   * Not enumerable: a logged error's enumerable fields are copied into the log line, and the
+   * event holds what clients sent (chat text) and actor refs.
+   */
+  declare readonly event: RoomEvent;
+
+  constructor(event: RoomEvent, options?: { cause?: unknown }) {
     super(`room failed while handling ${event.type}`, options);
+    Object.defineProperty(this, 'event', { value: event, enumerable: false });
   }
 }
 

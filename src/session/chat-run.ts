@@ -7,15 +7,26 @@ export interface EventTarget {
 }
 
 /** Feeds with a run gathered, flushed together once the read that gave them is handled. */
-const due: RunFeed<unknown, unknown>[] = [];
+const due: { flushRun(): void }[] = [];
 let flushQueued = false;
 
 function flushDue(): void {
-  // A run that becomes due meanwhile is taken up by this loop. An actor's send does not throw
-  // (a failing actor stops, and its supervisor is told).
-  for (let i = 0; i < due.length; i++) due[i]!.flushRun();
-  due.length = 0;
-  flushQueued = false;
+  // A run that becomes due meanwhile is taken up by this loop.
+  let i = 0;
+  try {
+    for (; i < due.length; i++) due[i]!.flushRun();
+  } finally {
+    // An actor's send does not throw (a failing actor stops and its supervisor is told); were one
+    // to, the runs after it still go, in a microtask of their own.
+    const rest = due.slice(i + 1);
+    due.length = 0;
+    flushQueued = false;
+    if (rest.length > 0) {
+      due.push(...rest);
+      flushQueued = true;
+      queueMicrotask(flushDue);
+    }
+  }
 }
 
 /**
@@ -46,7 +57,7 @@ export abstract class RunFeed<I, C> implements Observer<I> {
     if (chat !== null) {
       if (this.run === null) {
         this.run = [chat];
-        due.push(this as RunFeed<unknown, unknown>);
+        due.push(this);
         if (!flushQueued) {
           flushQueued = true;
           queueMicrotask(flushDue);

@@ -29,7 +29,7 @@ export function postChannelMessages(context: IrcClientContext, messages: readonl
   const poster = new ChatPoster(self);
   for (const message of messages) {
     const membership = channelMembership(context, message);
-    if (membership) poster.post(membership.room, chatOf(context, message));
+    if (membership) poster.post(membership.room, chatOf(context, message, self));
     else {
       poster.flush();
       refuseChannelLine(context, message);
@@ -39,9 +39,9 @@ export function postChannelMessages(context: IrcClientContext, messages: readonl
 }
 
 /** One channel line: posted to its room, or refused. */
-export function postChannelMessage(context: IrcClientContext, message: IrcMessage): void {
+export function postChannelMessage(context: IrcClientContext, message: IrcMessage, self: ClientActorRef): void {
   const membership = channelMembership(context, message);
-  if (membership) membership.room.send(chatOf(context, message));
+  if (membership) membership.room.send(chatOf(context, message, self));
   else refuseChannelLine(context, message);
 }
 
@@ -53,8 +53,17 @@ function channelMembership(context: IrcClientContext, message: IrcMessage): Memb
   return text ? membershipOfChannel(context, target) : undefined;
 }
 
-function chatOf(context: IrcClientContext, message: IrcMessage): ChatEvent {
-  return { type: 'chat', joinId: context.joinId!, text: message.params[1]!, style: message.command === 'NOTICE' ? 'notice' : undefined, irc: true };
+function chatOf(context: IrcClientContext, message: IrcMessage, self: ClientActorRef): ChatEvent {
+  return { type: 'chat', joinId: context.joinId!, text: message.params[1]!, style: message.command === 'NOTICE' ? 'notice' : undefined, irc: true, client: self };
+}
+
+/** A run before registration: each line answered in its place, as `handleLine` answers one (451). */
+export function refuseUnregistered(context: IrcClientContext, messages: readonly IrcMessage[]): void {
+  for (const message of messages) {
+    context.stats.requests++;
+    context.settings.tally.request('irc', message.command);
+    reply(context, 'ERR_NOTREGISTERED');
+  }
 }
 
 /** No external messages (+n): the same answer whether the channel exists or not; a NOTICE gets none. */
