@@ -21,7 +21,7 @@ function membershipLogBudget(context: ClientContext): LogBudget {
 
 /** Request events by the protocol's word for them. */
 const LAB_KINDS: Readonly<Record<string, string>> = {
-  'request.helo': 'HELO', 'request.kill': 'KILL_SERVICE', 'request.join': 'JOIN_CHATROOM', 'request.chat': 'CHAT',
+  'request.helo': 'HELO', 'request.kill': 'KILL_SERVICE', 'request.join': 'JOIN_CHATROOM', 'request.chat': 'CHAT', 'request.chats': 'CHAT',
   'request.leave': 'LEAVE_CHATROOM', 'request.disconnect': 'DISCONNECT', 'request.failure': 'malformed',
 };
 
