@@ -63,6 +63,29 @@ describe('runs of chats in one read', () => {
     await expectRead(lab, wire.said(0, 'alice', 'first') + wire.said(0, 'alice', 'second') + wire.said(0, 'alice', 'third') + wire.said(0, 'alice', 'fourth'));
   });
 
+  it('IRC: a run reaches every door of a room as the same lines, and is not echoed to a sender without echo-message', async () => {
+    const server = await startServer({ serverName: SERVER, ircPort: 0 });
+    const carol = await ircUser(server.ircPort!, 'carol');
+    carol.send('JOIN #one');
+    await carol.until(/ 366 carol #one /);
+    const dave = await ircUser(server.ircPort!, 'dave');
+    dave.send('JOIN #one');
+    await dave.until(/ 366 dave #one /);
+    await carol.expect(':dave!~dave@127.0.0.1 JOIN #one');
+    const lab = await RawClient.connect(server.port);
+    lab.send(wire.join('one', 'erin'));
+    await lab.readUntil(wire.hasJoined(0, 'erin'));
+    await carol.expect(':erin!lab@lab/2 JOIN #one');
+    await dave.expect(':erin!lab@lab/2 JOIN #one');
+    carol.send('PRIVMSG #one :a', 'NOTICE #one :b', 'PRIVMSG #one :c', 'PING :end');
+    await dave.expect(':carol!~carol@127.0.0.1 PRIVMSG #one :a');
+    await dave.expect(':carol!~carol@127.0.0.1 NOTICE #one :b');
+    await dave.expect(':carol!~carol@127.0.0.1 PRIVMSG #one :c');
+    await expectRead(lab, wire.said(0, 'carol', 'a') + wire.said(0, 'carol', 'b') + wire.said(0, 'carol', 'c'));
+    // Nothing of her own comes back to carol: the PONG is the next line.
+    await carol.expect(`:${SERVER} PONG ${SERVER} end`);
+  });
+
   it('IRC: a run sent before registration is answered line by line (451 each)', async () => {
     const server = await startServer({ serverName: SERVER, ircPort: 0 });
     const peer = await IrcPeer.connect(server.ircPort!);

@@ -54,6 +54,11 @@ export class ClusterOrder implements RoomOrder {
     });
   }
 
+  /** Each its own chat: the node's batching gathers a room's chats per turn into one script call anyway. */
+  chats(room: RoomState, commands: readonly ChatCommand[], io: RoomIo): void {
+    for (const command of commands) this.chat(room, command, io);
+  }
+
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void {
     this.submitLeave(room, command, io);
   }

@@ -1,7 +1,9 @@
 import type { RoomMember } from '../../actors/events.js';
 import { applyDepartures, queueDeparture, scheduleDepartures, type Departure, type DepartureQueue } from './departures.js';
-import { applyRecord, speakerName } from './fan-out.js';
-import { faultInjected, type ChatCommand, type DepartCommand, type LeaveCommand, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from './order.js';
+import { applyChatRun, applyRecord, speakerName } from './fan-out.js';
+import { faultInjected, type ChatCommand, type RoomRecord, type DepartCommand, type LeaveCommand, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from './order.js';
+
+type ChatRecord = Extract<RoomRecord, { kind: 'chat' }>;
 
 /**
  * A single server's order: the room numbers its events itself, as they arrive, and hands each
@@ -30,6 +32,18 @@ export class LocalOrder implements RoomOrder, DepartureQueue {
     if (!sender) return;
     const { text, style, irc } = command;
     applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc }, io);
+  }
+
+  /** Numbered one after another and fanned out together: one buffer per member for the run. */
+  chats(room: RoomState, commands: readonly ChatCommand[], io: RoomIo): void {
+    const records: ChatRecord[] = [];
+    for (const command of commands) {
+      const sender = room.members.get(command.joinId);
+      if (!sender) continue;
+      const { text, style, irc } = command;
+      records.push({ seq: room.lastSeq + 1 + records.length, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc });
+    }
+    applyChatRun(room, records, io);
   }
 
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void {

@@ -74,6 +74,8 @@ export interface RoomOrder {
   join(room: RoomState, member: RoomMember, io: RoomIo): void;
   /** A chat, ordered only while its sender is a member; it tells no client. */
   chat(room: RoomState, command: ChatCommand, io: RoomIo): void;
+  /** One client's run of chats, in order, as `chat` each would be. */
+  chats(room: RoomState, commands: readonly ChatCommand[], io: RoomIo): void;
   /** A LEAVE_CHATROOM of a member (a non-member's is answered by the room itself). */
   leave(room: RoomState, command: LeaveCommand, io: RoomIo): void;
   /** DISCONNECT or a closed connection: member or not, its client is told once it is out. */
