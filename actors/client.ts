@@ -1,15 +1,15 @@
 import { assertEvent, enqueueActions, sendParent, setup } from 'xstate';
 import { LogBudget, logWithin, printable } from '../src/log.js';
 import { encodeError, encodeHelo, encodeJoined, encodeLeft } from '../src/protocol/encode.js';
-import { ERRORS, protocolError, type ProtocolError } from '../src/protocol/errors.js';
+import { ERRORS, protocolError } from '../src/protocol/errors.js';
 import { LAB_DOOR } from '../src/rooms/lab-door.js';
-import { ChatPoster } from '../src/session/chat-poster.js';
+import { takeChats } from '../src/session/lab-chats.js';
+import { countRequest, reply, replyError } from '../src/session/lab-replies.js';
 import { chatProblem, joinProblem, membershipByName, membershipOf } from '../src/session/rules.js';
 import type { ClientContext, ClientInput, ClientOutput } from '../src/session/state.js';
 import { isLoopback } from '../src/transport/address.js';
 import { departFromRooms, followRestartedRoom, markDeparted } from '../src/session/departing.js';
-import type { ChatRequest } from '../src/protocol/types.js';
-import type { ClientActorRef, ClientEvent, ServerEvent } from './events.js';
+import type { ClientEvent, ServerEvent } from './events.js';
 
 export type { Membership } from '../src/session/rules.js';
 export type { ClientContext, ClientInput, ClientOutput, ClientSettings } from '../src/session/state.js';
@@ -17,53 +17,6 @@ export type { ClientContext, ClientInput, ClientOutput, ClientSettings } from '.
 /** Joins and leaves logged at info per connection: 50 at once, then 10 a second. */
 function membershipLogBudget(context: ClientContext): LogBudget {
   return (context.logBudget ??= new LogBudget(10, 50));
-}
-
-/** Request events by the protocol's word for them. */
-const LAB_KINDS: Readonly<Record<string, string>> = {
-  'request.helo': 'HELO', 'request.kill': 'KILL_SERVICE', 'request.join': 'JOIN_CHATROOM', 'request.chat': 'CHAT', 'request.chats': 'CHAT',
-  'request.leave': 'LEAVE_CHATROOM', 'request.disconnect': 'DISCONNECT', 'request.failure': 'malformed',
-};
-
-/** A CHAT of a run, counted as `countRequest` counts one taken alone. */
-function countChat(context: ClientContext): void {
-  context.stats.requests++;
-  context.settings.tally.request('lab', 'CHAT');
-  if (context.log.isLevelEnabled('debug')) context.log.debug({ request: 'chat' }, 'request');
-}
-
-/**
- * Takes a run's CHATs in order, as one by one: each allowed one to its room (consecutive ones to
- * a room as one event), each refused one answered in its place. Stops at the first to a room this
- * connection is not in (the server is asked about it): its index, or -1 when there is none.
- */
-function takeChats(context: ClientContext, requests: readonly ChatRequest[], self: ClientActorRef): number {
-  const poster = new ChatPoster(self);
-  for (let i = 0; i < requests.length; i++) {
-    const request = requests[i]!;
-    countChat(context);
-    const problem = chatProblem(context, request);
-    if (problem === null) {
-      poster.post(membershipOf(context, request.roomRef)!.room, { type: 'chat', joinId: request.joinId, text: request.message, client: self });
-      continue;
-    }
-    poster.flush();
-    if (problem === 'foreign') return i;
-    replyError(context, problem);
-  }
-  poster.flush();
-  return -1;
-}
-
-function reply(context: ClientContext, text: string): void {
-  context.connection.outbound.next(Buffer.from(text));
-}
-
-function replyError(context: ClientContext, error: ProtocolError): void {
-  context.stats.errors++;
-  context.settings.tally.error('lab', error.name);
-  context.log.debug({ code: ERRORS[error.name].code, error: error.name, description: error.description }, 'error reply');
-  reply(context, encodeError(error));
 }
 
 /**
@@ -130,12 +83,7 @@ export const clientMachine = setup({
     testHooksEnabled: ({ context }) => context.settings.testHooks,
   },
   actions: {
-    countRequest: ({ context, event }) => {
-      context.stats.requests++;
-      context.settings.tally.request('lab', LAB_KINDS[event.type] ?? 'other');
-      // The kind only: what clients send stays out of the log.
-      if (context.log.isLevelEnabled('debug')) context.log.debug({ request: event.type.slice('request.'.length) }, 'request');
-    },
+    countRequest: ({ context, event }) => countRequest(context, event.type),
     answerHelo: ({ context, event }) => {
       assertEvent(event, 'request.helo');
       const { request } = event;

@@ -217,7 +217,9 @@ export const serverMachine = setup({
       const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : inFlight?.type === 'chats' && inFlight.chats.length > 1 ? { ...inFlight, chats: inFlight.chats.slice(1) } : null;
       context.log.error(
         { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
-        retry
+        inFlight?.type === 'chats' && retry
+          ? 'room actor failed; restarting it with its membership (the chat in flight is lost; the rest of its run is retried)'
+          : retry
           ? 'room actor failed; restarting it with its membership and retrying the event in flight'
           : inFlight?.type === 'room.departures'
             ? 'room actor failed; restarting it with its membership and its queued departures, the failed one first'

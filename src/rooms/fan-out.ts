@@ -2,8 +2,7 @@ import type { JoinId } from '../protocol/types.js';
 import type { RoomMember } from '../../actors/events.js';
 import type { RoomDoor } from './door.js';
 import type { LeaveCommand, RoomIo, RoomRecord, RoomState } from './order.js';
-
-type ChatRecord = Extract<RoomRecord, { kind: 'chat' }>;
+import type { ChatRecord } from './record.js';
 
 /**
  * Fan-out: applies one ordered record to the membership and posts its bytes to the members here.
@@ -71,10 +70,7 @@ export function applyChatRun(room: RoomState, records: readonly ChatRecord[], io
     }
     encoded.set(door, parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
-  for (const member of members.values()) {
-    const bytes = encoded.get(member.door);
-    if (bytes && member !== skip) member.outbound.next(bytes);
-  }
+  postByDoor(room, encoded, skip);
   room.stats.deliveries += members.size * records.length;
 }
 
@@ -94,13 +90,17 @@ function broadcast(room: RoomState, record: RoomRecord): void {
   } else if (doors.size > 1) {
     const encoded = new Map<RoomDoor, Buffer | null>();
     for (const door of doors.keys()) encoded.set(door, door.encodeRecord(room, record));
-    const skip = unechoedSelf(room, record);
-    for (const member of members.values()) {
-      const bytes = encoded.get(member.door);
-      if (bytes && member !== skip) member.outbound.next(bytes);
-    }
+    postByDoor(room, encoded, unechoedSelf(room, record));
   }
   room.stats.deliveries += members.size;
+}
+
+/** Each member gets its door's bytes (the same Buffer for all of a door), `skip` none. */
+function postByDoor(room: RoomState, encoded: ReadonlyMap<RoomDoor, Buffer | null>, skip: RoomMember | undefined): void {
+  for (const member of room.members.values()) {
+    const bytes = encoded.get(member.door);
+    if (bytes && member !== skip) member.outbound.next(bytes);
+  }
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { RoomMember } from '../../actors/events.js';
 import { applyDepartures, queueDeparture, scheduleDepartures, type Departure, type DepartureQueue } from './departures.js';
 import { applyChatRun, applyRecord, speakerName } from './fan-out.js';
-import { faultInjected, type ChatCommand, type RoomRecord, type DepartCommand, type LeaveCommand, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from './order.js';
-
-type ChatRecord = Extract<RoomRecord, { kind: 'chat' }>;
+import { faultInjected, type ChatCommand, type DepartCommand, type LeaveCommand, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from './order.js';
+import type { ChatRecord } from './record.js';
 
 /**
  * A single server's order: the room numbers its events itself, as they arrive, and hands each
@@ -28,20 +27,16 @@ export class LocalOrder implements RoomOrder, DepartureQueue {
   }
 
   chat(room: RoomState, command: ChatCommand, io: RoomIo): void {
-    const sender = room.members.get(command.joinId);
-    if (!sender) return;
-    const { text, style, irc } = command;
-    applyRecord(room, { seq: room.lastSeq + 1, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc }, io);
+    const record = chatRecord(room, command, room.lastSeq + 1);
+    if (record) applyRecord(room, record, io);
   }
 
   /** Numbered one after another and fanned out together: one buffer per member for the run. */
   chats(room: RoomState, commands: readonly ChatCommand[], io: RoomIo): void {
     const records: ChatRecord[] = [];
     for (const command of commands) {
-      const sender = room.members.get(command.joinId);
-      if (!sender) continue;
-      const { text, style, irc } = command;
-      records.push({ seq: room.lastSeq + 1 + records.length, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc });
+      const record = chatRecord(room, command, room.lastSeq + 1 + records.length);
+      if (record) records.push(record);
     }
     applyChatRun(room, records, io);
   }
@@ -81,4 +76,12 @@ function orderDeparture(room: RoomState, departure: Departure, io: RoomIo): void
   const leaver = room.members.get(departure.joinId);
   if (!leaver) return;
   applyRecord(room, { seq: room.lastSeq + 1, kind: 'left', joinId: departure.joinId, name: speakerName(leaver), quit: true, reason: departure.reason }, io);
+}
+
+/** A chat's record at `seq`, or null when its sender is no member (any more). */
+function chatRecord(room: RoomState, command: ChatCommand, seq: number): ChatRecord | null {
+  const sender = room.members.get(command.joinId);
+  if (!sender) return null;
+  const { text, style, irc } = command;
+  return { seq, kind: 'chat', joinId: command.joinId, name: speakerName(sender), text, style, irc };
 }

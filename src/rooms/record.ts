@@ -30,3 +30,5 @@ export type RoomRecord =
   /** `quit`: the member's connection went (an IRC QUIT); `reason`: its PART or QUIT message. */
   | { readonly seq: number; readonly kind: 'left'; readonly joinId: JoinId; readonly name: string; readonly reason?: string; readonly quit?: boolean; readonly source?: string };
 
+/** A chat's record. */
+export type ChatRecord = Extract<RoomRecord, { kind: 'chat' }>;
