@@ -33,6 +33,35 @@ describe('RoomSequencer', () => {
       }),
     );
   });
+
+  it('takes records in batches (a read of the channel) the same way, batch boundaries anywhere', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.nat(), { minLength: 1, maxLength: 120 }), fc.integer({ min: 0, max: 3 }), (count, picks, from) => {
+        const arrivals = [...Array.from({ length: count }, (_, i) => i + 1), ...picks.map((p) => (p % count) + 1)];
+        const order = arrivals.map((seq, i) => ({ seq, key: (picks[i % picks.length]! * 7919 + i) % 1009 })).sort((a, b) => a.key - b.key);
+        const sequencer = new RoomSequencer();
+        const out: number[] = [];
+        // The node's join is placed after some records have come (they are held), at `from + 1`.
+        let started = false;
+        for (let i = 0; i < order.length; ) {
+          if (!started && i >= order.length / 3) {
+            sequencer.startAt(from + 1);
+            out.push(...sequencer.drain().map((r) => r.seq));
+            started = true;
+          }
+          const size = 1 + (picks[i % picks.length]! % 5);
+          out.push(...sequencer.offerAll(order.slice(i, i + size).map(({ seq }) => chat(seq))).map((r) => r.seq));
+          i += size;
+        }
+        if (!started) {
+          sequencer.startAt(from + 1);
+          out.push(...sequencer.drain().map((r) => r.seq));
+        }
+        expect(out).toEqual(Array.from({ length: Math.max(0, count - from) }, (_, i) => from + i + 1));
+        expect(sequencer.hasGap()).toBe(false);
+      }),
+    );
+  });
 });
 
 describe('decodeRecord', () => {

@@ -52,6 +52,44 @@ describe.skipIf(!available)('IRC door in cluster mode', () => {
     await expectRead(lab, wire.said(0, 'Bob Smith', 'two\nlines') + wire.hasLeft(0, 'carol'));
   });
 
+  it('bursts from IRC users on both nodes at once: one order on every door, and a sender without echo-message never gets its own lines', async () => {
+    const [one, two] = await nodes();
+    const alice = await ircUser(one!.ircPort!, 'alice');
+    alice.send('JOIN #burst');
+    await alice.until(/ 366 alice #burst /);
+    const carol = await ircUser(two!.ircPort!, 'carol', ['echo-message']);
+    carol.send('JOIN #burst');
+    await carol.until(/ 366 carol #burst /);
+    await alice.expect(':carol!~carol@127.0.0.1 JOIN #burst');
+    const lab = await RawClient.connect(one!.port);
+    lab.send(wire.join('burst', 'erin'));
+    await lab.readUntil(wire.hasJoined(0, 'erin'));
+    await alice.until(/^:erin!\S+ JOIN #burst$/);
+    await carol.until(/^:erin!\S+ JOIN #burst$/);
+
+    // Each says 30 lines in one write, at the same time: the nodes order them as batches that
+    // interleave, and each node fans out other nodes' records together with its own.
+    const count = 30;
+    alice.send(...Array.from({ length: count }, (_, i) => `PRIVMSG #burst :a${i}`));
+    carol.send(...Array.from({ length: count }, (_, i) => `PRIVMSG #burst :c${i}`));
+    const order: { nick: string; text: string }[] = [];
+    for (let i = 0; i < 2 * count; i++) {
+      const match = /^CHAT: 0\nCLIENT_NAME: (\w+)\nMESSAGE: (\w+)\n\n$/.exec(await lab.readUntil('\n\n'));
+      expect(match).not.toBeNull();
+      order.push({ nick: match![1]!, text: match![2]! });
+    }
+    for (const nick of ['alice', 'carol']) {
+      expect(order.filter((m) => m.nick === nick).map((m) => m.text)).toEqual(Array.from({ length: count }, (_, i) => `${nick[0]}${i}`));
+    }
+    const line = ({ nick, text }: { nick: string; text: string }) => `:${nick}!~${nick}@127.0.0.1 PRIVMSG #burst :${text}`;
+    // carol asked for echo-message: every line, her own in their places.
+    for (const message of order) await carol.expect(line(message));
+    // alice did not: carol's lines only, in the same order, and nothing after them but her PONG.
+    for (const message of order.filter((m) => m.nick === 'carol')) await alice.expect(line(message));
+    alice.send('PING :end');
+    await alice.expect(`:${SERVER} PONG ${SERVER} end`);
+  });
+
   it('keeps nicks unique across nodes, lab faces included, and carries private messages between nodes', async () => {
     const [one, two] = await nodes();
     const alice = await ircUser(one!.ircPort!, 'alice');

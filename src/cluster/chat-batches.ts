@@ -78,6 +78,11 @@ export class ChatBatches {
     return this.answered.get(ref) ?? null;
   }
 
+  /** Settles when Redis has answered every chat of the room sent so far; null when none is unanswered. */
+  unanswered(ref: RoomRef): Promise<void> | null {
+    return this.answered.get(ref) ?? null;
+  }
+
   private flushAll(): void {
     this.scheduled = false;
     const all = [...this.pending];

@@ -88,7 +88,7 @@ export class ClusterLink {
     this.keys = new ClusterKeys(options.prefix);
     this.description = options.describe;
     this.commands = new RedisCommands(redis, this.status, options.waitMs, options.log);
-    this.channels = new RoomChannels(redis, this.keys, this.commands, options.log, () => this.lease.nodeId);
+    this.channels = new RoomChannels(redis, this.keys, this.commands, options.log, () => this.lease.nodeId, (ref) => this.chats.unanswered(ref));
     const leaseOptions = { leaseMs: options.leaseMs, logLength: options.logLength, log: options.log, url: redactedUrl(options.url) };
     this.lease = new NodeLease(redis, this.keys, this.commands, this.status, this.channels, leaseOptions, () => this.description);
     this.nicks = new ClusterNicks(this.commands, this.keys, () => this.lease.nodeId, redis);

@@ -30,6 +30,8 @@ export class RoomChannels {
   private readonly subscriptions = new Map<RoomRef, Promise<void>>();
   private readonly channelOps = new Map<RoomRef, Promise<void>>();
   private readonly arriving = new Map<RoomRef, ClusterRecord[]>();
+  /** Records of other nodes' chats, held until this node's own chats of the room have their answer. */
+  private readonly held = new Map<RoomRef, ClusterRecord[]>();
 
   constructor(
     private readonly redis: RedisPort,
@@ -38,6 +40,8 @@ export class RoomChannels {
     private readonly log: Logger,
     /** This node's id now (it changes when the node registers again). */
     private readonly nodeId: () => number,
+    /** Settles when this node's chats of the room sent so far are answered; null: none is unanswered. */
+    private readonly ownChatsUnanswered: (ref: RoomRef) => Promise<void> | null = () => null,
   ) {}
 
   /** The actor now watching the room (a restarted room's actor replaces the failed one). */
@@ -116,9 +120,36 @@ export class RoomChannels {
     if (this.arriving.size === 1) queueMicrotask(() => this.deliverArrived());
   }
 
+  /**
+   * Records of a room whose own chats from this node are still with Redis wait for that answer:
+   * Redis writes the answer and those chats' records together, so both are fanned out in one turn
+   * and each member gets one write for both. Without it, two nodes' chats in one room cost every
+   * member two writes: most of what a node spends per delivery is its writes. The wait is for
+   * chats already sent, never for ones still gathering.
+   */
   private deliverArrived(): void {
-    for (const [ref, records] of this.arriving) this.watched.get(ref)?.send({ type: 'cluster.records', records });
+    for (const [ref, records] of this.arriving) {
+      const held = this.held.get(ref);
+      if (held) {
+        for (const record of records) held.push(record);
+        continue;
+      }
+      const answered = this.ownChatsUnanswered(ref);
+      if (answered) {
+        this.held.set(ref, records);
+        void answered.then(() => this.release(ref));
+        continue;
+      }
+      this.watched.get(ref)?.send({ type: 'cluster.records', records });
+    }
     this.arriving.clear();
+  }
+
+  private release(ref: RoomRef): void {
+    const records = this.held.get(ref);
+    if (!records) return;
+    this.held.delete(ref);
+    this.watched.get(ref)?.send({ type: 'cluster.records', records });
   }
 
   /**

@@ -41,6 +41,20 @@ export class RoomSequencer {
     return this.drain();
   }
 
+  /** Takes records (any order, repeats allowed); returns those now ready, in order. */
+  offerAll(records: readonly ClusterRecord[]): ClusterRecord[] {
+    const ready: ClusterRecord[] = [];
+    for (const record of records) {
+      // The usual case, a channel's records in order with nothing held: no trip through the map.
+      if (record.seq === this.next && this.waiting.size === 0) {
+        ready.push(record);
+        this.next++;
+      } else if (this.next === null || record.seq >= this.next) this.waiting.set(record.seq, record);
+    }
+    if (this.waiting.size > 0) for (const record of this.drain()) ready.push(record);
+    return ready;
+  }
+
   /** Records ready after `startAt` or a fill. */
   drain(): ClusterRecord[] {
     if (this.next === null) return [];

@@ -4,7 +4,7 @@ import type { ClusterLink, LogRead, OrderResult } from '../cluster/link.js';
 import type { ClusterRecord } from '../cluster/record.js';
 import { RoomSequencer } from '../cluster/sequencer.js';
 import type { RoomActorRef, RoomCommand, RoomEvent, RoomMember } from '../../actors/events.js';
-import { applyRecord, finishLeave, removeAllMembers, speakerName } from './fan-out.js';
+import { applyRecords, finishLeave, removeAllMembers, speakerName } from './fan-out.js';
 import { chatKind, faceOf } from '../cluster/record.js';
 import { personSource } from './door.js';
 import type { ChatCommand, DepartCommand, LeaveCommand, RoomIo, RoomOrder, RoomOrderEvent, RoomState } from './order.js';
@@ -174,9 +174,7 @@ export class ClusterOrder implements RoomOrder {
   private offer(room: RoomState, records: readonly ClusterRecord[], io: RoomIo): void {
     // Nothing here yet and no join of this node's under way: nothing to hold records for.
     if (!this.sequencer.started && room.pendingJoins.size === 0) return;
-    for (const record of records) {
-      for (const ready of this.sequencer.offer(record)) applyRecord(room, ready, io);
-    }
+    applyRecords(room, this.sequencer.offerAll(records), io);
     if (this.sequencer.hasGap()) this.link.gapSeen(room.ref);
     else this.link.cancelGapTimer(room.ref);
   }

@@ -43,11 +43,29 @@ export function applyRecord(room: RoomState, record: RoomRecord, io: RoomIo): vo
 }
 
 /**
- * A run of one client's chats, ordered together (one read's, see src/session/chat-run.ts): each
- * door's encodings of the run are joined into one buffer, posted once to each member of that door.
- * A member then gets one buffer for the run instead of one per chat, and its writer nothing to
- * join: in a busy room that is most of the per-delivery work. The bytes are the same as chat by
- * chat. Only plain chats and notices come in runs; anything else goes record by record.
+ * Records in the room's order, as a cluster node gets them (a message of the room's channel, a
+ * read of its log): consecutive plain chats fanned out together (`applyChatRun`), the rest one by one.
+ */
+export function applyRecords(room: RoomState, records: readonly RoomRecord[], io: RoomIo): void {
+  let run: ChatRecord[] = [];
+  for (const record of records) {
+    if (record.kind === 'chat' && record.style !== 'topic' && record.style !== 'nick') {
+      run.push(record);
+      continue;
+    }
+    if (run.length > 0) applyChatRun(room, run, io);
+    run = [];
+    applyRecord(room, record, io);
+  }
+  applyChatRun(room, run, io);
+}
+
+/**
+ * Chats ordered together (one client's run, see src/session/chat-run.ts; or what one message of a
+ * cluster room's channel carried): each door's encodings of them are joined into one buffer, posted
+ * once to each member of that door. A member then gets one buffer instead of one per chat, and its
+ * writer nothing to join: in a busy room that is most of the per-delivery work. The bytes are the
+ * same as chat by chat. Topic and NICK changes, which change the room, go record by record.
  */
 export function applyChatRun(room: RoomState, records: readonly ChatRecord[], io: RoomIo): void {
   if (records.length === 0) return;
@@ -59,19 +77,47 @@ export function applyChatRun(room: RoomState, records: readonly ChatRecord[], io
   room.stats.lastActivity = Date.now();
   room.stats.messagesRouted += records.length;
   const { doors, members } = room;
-  // One sender for the whole run: the member it is not echoed to is the same for every chat.
-  const skip = unechoedSelf(room, records[0]!);
+  const parts = new Map<RoomDoor, (Buffer | null)[]>();
   const encoded = new Map<RoomDoor, Buffer | null>();
   for (const door of doors.keys()) {
-    const parts: Buffer[] = [];
-    for (const record of records) {
-      const bytes = door.encodeRecord(room, record);
-      if (bytes) parts.push(bytes);
-    }
-    encoded.set(door, parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    const own = records.map((record) => door.encodeRecord(room, record));
+    parts.set(door, own);
+    encoded.set(door, joined(own, null));
   }
-  postByDoor(room, encoded, skip);
+  const unechoed = unechoedSenders(room, records);
+  if (unechoed === null) postByDoor(room, encoded, undefined);
+  else {
+    for (const member of members.values()) {
+      const mine = unechoed.get(member);
+      const bytes = mine ? joined(parts.get(member.door)!, mine) : encoded.get(member.door);
+      if (bytes) member.outbound.next(bytes);
+    }
+  }
   room.stats.deliveries += members.size * records.length;
+}
+
+/**
+ * Which of `records` each member is not to get back (see `unechoedSelf`), or null when every
+ * member gets them all: always on the lab's door; on IRC, the senders without `echo-message`.
+ */
+function unechoedSenders(room: RoomState, records: readonly ChatRecord[]): Map<RoomMember, boolean[]> | null {
+  let unechoed: Map<RoomMember, boolean[]> | null = null;
+  for (let i = 0; i < records.length; i++) {
+    const self = unechoedSelf(room, records[i]!);
+    if (!self) continue;
+    unechoed ??= new Map();
+    let marks = unechoed.get(self);
+    if (!marks) unechoed.set(self, (marks = new Array<boolean>(records.length).fill(false)));
+    marks[i] = true;
+  }
+  return unechoed;
+}
+
+/** One buffer of `parts`, leaving out the missing ones and those `left` marks; null when none is left. */
+function joined(parts: readonly (Buffer | null)[], left: readonly boolean[] | null): Buffer | null {
+  const kept: Buffer[] = [];
+  for (let i = 0; i < parts.length; i++) if (parts[i] && !left?.[i]) kept.push(parts[i]!);
+  return kept.length === 0 ? null : kept.length === 1 ? kept[0]! : Buffer.concat(kept);
 }
 
 /**
