@@ -78,8 +78,12 @@ export class ChatBatches {
     return this.answered.get(ref) ?? null;
   }
 
-  /** Settles when Redis has answered every chat of the room sent so far; null when none is unanswered. */
+  /**
+   * Settles when Redis has answered every chat of the room gathered so far (those still gathering
+   * go out at the end of this turn, before this looks again); null when none is unanswered.
+   */
   unanswered(ref: RoomRef): Promise<void> | null {
+    if (this.pending.has(ref)) return new Promise((resolve) => setImmediate(() => resolve(this.answered.get(ref))));
     return this.answered.get(ref) ?? null;
   }
 

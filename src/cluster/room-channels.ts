@@ -121,11 +121,12 @@ export class RoomChannels {
   }
 
   /**
-   * Records of a room whose own chats from this node are still with Redis wait for that answer:
-   * Redis writes the answer and those chats' records together, so both are fanned out in one turn
-   * and each member gets one write for both. Without it, two nodes' chats in one room cost every
-   * member two writes: most of what a node spends per delivery is its writes. The wait is for
-   * chats already sent, never for ones still gathering.
+   * Records of a room whose own chats from this node are with Redis (or gathered this turn) wait
+   * for that answer: Redis writes the answer and those chats' records together, so both are fanned
+   * out in one turn and each member gets one write for both. Without it, two nodes' chats in one
+   * room cost every member two writes: most of what a node spends per delivery is its writes. The
+   * wait is one round trip at most (Redis answers a node's commands in order), or the wait bound
+   * if Redis stops answering, and records coming meanwhile join the held ones: never a second wait.
    */
   private deliverArrived(): void {
     for (const [ref, records] of this.arriving) {
