@@ -69,6 +69,11 @@ describe('decodeRecord', () => {
     expect(decodeRecord('[3,"j",7,"alice",2]')).toEqual({ seq: 3, kind: 'joined', joinId: 7, name: 'alice', node: 2 });
     expect(decodeRecord('[4,"c",7,"alice","line one\\nline two"]')).toEqual({ seq: 4, kind: 'chat', joinId: 7, name: 'alice', text: 'line one\nline two' });
     expect(decodeRecord('[5,"l",7,"alice"]')).toEqual({ seq: 5, kind: 'left', joinId: 7, name: 'alice' });
+    // IRC's lines carry the sender's face after the separator.
+    expect(decodeRecord('[6,"i",8,"bob\\u001fbob!~b@host","hi"]')).toEqual({ seq: 6, kind: 'chat', joinId: 8, name: 'bob', text: 'hi', irc: true, source: 'bob!~b@host' });
+    expect(decodeRecord('[7,"n",8,"bob\\u001fbob!~b@host","note"]')).toEqual({ seq: 7, kind: 'chat', joinId: 8, name: 'bob', text: 'note', style: 'notice', irc: true, source: 'bob!~b@host' });
+    expect(decodeRecord('[8,"t",8,"bob\\u001fbob!~b@host","topic"]')).toEqual({ seq: 8, kind: 'chat', joinId: 8, name: 'bob', text: 'topic', style: 'topic', irc: true, source: 'bob!~b@host' });
+    expect(decodeRecord('[9,"i",8,"bob",3]')).toBeNull();
   });
 
   it('reads several records ordered in one call (a JSON array of them), and one alone', () => {

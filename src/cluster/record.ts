@@ -77,8 +77,15 @@ function recordOf(parsed: unknown): ClusterRecord | null {
   const [seq, kind, joinId, stored, extra] = parsed as unknown[];
   if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(joinId) || typeof stored !== 'string' || typeof kind !== 'string') return null;
   const split = stored.indexOf(FACE_SEPARATOR);
-  // The lab's chat, the bulk of the traffic: one literal, no spreads (every node decodes every record).
-  if (kind === 'c' && split < 0) return typeof extra === 'string' ? { seq: seq as number, kind: 'chat', joinId: joinId as JoinId, name: stored, text: extra } : null;
+  // Plain chats and notices, the bulk of the traffic: one literal of one shape, no spreads (every
+  // node decodes every record).
+  if (kind === 'c' || kind === 'i' || kind === 'n') {
+    if (typeof extra !== 'string') return null;
+    const name = split < 0 ? stored : stored.slice(0, split);
+    const source = split < 0 ? undefined : stored.slice(split + 1);
+    const irc = kind === 'c' ? undefined : true;
+    return { seq: seq as number, kind: 'chat', joinId: joinId as JoinId, name, text: extra, style: kind === 'n' ? 'notice' : undefined, irc, source };
+  }
   const base = split < 0 ? { seq: seq as number, joinId: joinId as JoinId, name: stored } : { seq: seq as number, joinId: joinId as JoinId, name: stored.slice(0, split), source: stored.slice(split + 1) };
   const chat = CHAT_KINDS[kind];
   if (chat) return typeof extra === 'string' ? { ...base, kind: 'chat', text: extra, ...chat } : null;
