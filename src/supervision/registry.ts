@@ -23,6 +23,7 @@ import type { ClusterLink } from '../cluster/link.js';
 import type { ResolvedOptions } from '../config.js';
 import { LogBudget, printable } from '../log.js';
 import { protocolError, type ProtocolError } from '../protocol/errors.js';
+import { shareOptionsShape } from './actor-options.js';
 import type { RoomRef } from '../protocol/types.js';
 import { ClusterOrder } from '../rooms/cluster-order.js';
 import type { JoinTicket, RoomIssuer } from '../rooms/issuing.js';
@@ -157,6 +158,7 @@ export type ServerMachineEvent = ServerEvent | SupervisionEvent;
 /** A room actor, watched by the supervisor for failure. */
 export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput, cluster: ClusterLink | null): Actor<typeof roomMachine> {
   const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
+  shareOptionsShape(room);
   room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
   room.start();
   cluster?.watchRoom(roomRef, room);

@@ -12,10 +12,12 @@ import { feedFromConnection } from '../session/feed.js';
 import type { Connection } from '../transport/connection.js';
 import { NOT_PINGED } from '../irc/keep-alive.js';
 import { CLIENT_ID, type IrcClientEntry, type ServerContext } from './registry.js';
+import { shareOptionsShape } from './actor-options.js';
 
 export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(clientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log } });
+  shareOptionsShape(actor);
   context.counters.accepted++;
   logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
   actor.start();
@@ -28,6 +30,7 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   const irc = context.irc!;
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(ircClientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
+  shareOptionsShape(actor);
   context.counters.accepted++;
   const door = connection.info.transport === 'websocket' ? 'web' : 'irc';
   logWithin(context.clientSettings.lineBudget, log, 'info', { door }, 'connected');
