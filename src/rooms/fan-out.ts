@@ -84,11 +84,12 @@ export function applyChatRun(room: RoomState, records: readonly ChatRecord[], io
     parts.set(door, own);
     encoded.set(door, joined(own, null));
   }
-  const unechoed = unechoedSenders(room, records);
-  if (unechoed === null) postByDoor(room, encoded, undefined);
+  // One sender (a client's run): the member it is not echoed to, if any, is the same for all.
+  if (oneSender(records)) postByDoor(room, encoded, unechoedSelf(room, records[0]!));
   else {
+    const unechoed = unechoedSenders(room, records);
     for (const member of members.values()) {
-      const mine = unechoed.get(member);
+      const mine = unechoed?.get(member);
       const bytes = mine ? joined(parts.get(member.door)!, mine) : encoded.get(member.door);
       if (bytes) member.outbound.next(bytes);
     }
@@ -111,6 +112,12 @@ function unechoedSenders(room: RoomState, records: readonly ChatRecord[]): Map<R
     marks[i] = true;
   }
   return unechoed;
+}
+
+function oneSender(records: readonly ChatRecord[]): boolean {
+  const { joinId } = records[0]!;
+  for (const record of records) if (record.joinId !== joinId) return false;
+  return true;
 }
 
 /** One buffer of `parts`, leaving out the missing ones and those `left` marks; null when none is left. */
