@@ -74,6 +74,10 @@ describe('decodeRecord', () => {
     expect(decodeRecord('[7,"n",8,"bob\\u001fbob!~b@host","note"]')).toEqual({ seq: 7, kind: 'chat', joinId: 8, name: 'bob', text: 'note', style: 'notice', irc: true, source: 'bob!~b@host' });
     expect(decodeRecord('[8,"t",8,"bob\\u001fbob!~b@host","topic"]')).toEqual({ seq: 8, kind: 'chat', joinId: 8, name: 'bob', text: 'topic', style: 'topic', irc: true, source: 'bob!~b@host' });
     expect(decodeRecord('[9,"i",8,"bob",3]')).toBeNull();
+    // Plain chats of either door and notices come in one shape (every node decodes every record).
+    const shapes = ['[1,"c",7,"a","t"]', '[2,"i",8,"b\\u001fb!~b@h","t"]', '[3,"n",8,"b","t"]'].map((json) => Object.keys(decodeRecord(json)!));
+    expect(shapes[1]).toEqual(shapes[0]);
+    expect(shapes[2]).toEqual(shapes[0]);
   });
 
   it('reads several records ordered in one call (a JSON array of them), and one alone', () => {

@@ -323,7 +323,7 @@ export class ClusterLink {
 
   private async leave(depart: boolean): Promise<void> {
     this.stopTimers();
-    this.channels.cancelGapTimers();
+    this.channels.cancelTimers();
     if (depart && this.status.state === 'up') {
       const id = this.lease.nodeId;
       try {

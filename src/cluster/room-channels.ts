@@ -3,6 +3,7 @@ import type { RoomRef } from '../protocol/types.js';
 import type { RedisCommands } from './commands.js';
 import type { ClusterKeys } from './keys.js';
 import { decodeRecords, type ClusterRecord } from './record.js';
+import { HeldRecords } from './held-records.js';
 import type { RedisPort } from './redis-port.js';
 
 /** What a room hears from the cluster: records in any order, and prompts to catch up. */
@@ -30,8 +31,8 @@ export class RoomChannels {
   private readonly subscriptions = new Map<RoomRef, Promise<void>>();
   private readonly channelOps = new Map<RoomRef, Promise<void>>();
   private readonly arriving = new Map<RoomRef, ClusterRecord[]>();
-  /** Records of other nodes' chats, held until this node's own chats of the room have their answer. */
-  private readonly held = new Map<RoomRef, ClusterRecord[]>();
+  /** Records that wait for the answer to this node's own chats of their room (held-records.ts). */
+  private readonly held: HeldRecords;
 
   constructor(
     private readonly redis: RedisPort,
@@ -41,8 +42,10 @@ export class RoomChannels {
     /** This node's id now (it changes when the node registers again). */
     private readonly nodeId: () => number,
     /** Settles when this node's chats of the room sent so far are answered; null: none is unanswered. */
-    private readonly ownChatsUnanswered: (ref: RoomRef) => Promise<void> | null = () => null,
-  ) {}
+    ownChatsUnanswered: (ref: RoomRef) => Promise<void> | null = () => null,
+  ) {
+    this.held = new HeldRecords((ref, records) => this.watched.get(ref)?.send({ type: 'cluster.records', records }), ownChatsUnanswered);
+  }
 
   /** The actor now watching the room (a restarted room's actor replaces the failed one). */
   watcherOf(ref: RoomRef): RoomListener | undefined {
@@ -71,6 +74,7 @@ export class RoomChannels {
   unwatch(ref: RoomRef): void {
     this.watched.delete(ref);
     this.subscriptions.delete(ref);
+    this.held.drop(ref);
     this.cancelGapTimer(ref);
     void this.channelOp(ref, () => this.redis.unsubscribe(this.keys.roomChannel(ref)));
     this.commands.call(['SREM', this.keys.nodeRooms(this.nodeId()), String(ref)], 'once').catch(() => {});
@@ -102,8 +106,10 @@ export class RoomChannels {
     this.gapTimers.delete(ref);
   }
 
-  cancelGapTimers(): void {
+  /** The node stops: no timer of its rooms' is left running, and nothing held is delivered. */
+  cancelTimers(): void {
     for (const ref of [...this.gapTimers.keys()]) this.cancelGapTimer(ref);
+    this.held.dropAll();
   }
 
   /**
@@ -120,37 +126,9 @@ export class RoomChannels {
     if (this.arriving.size === 1) queueMicrotask(() => this.deliverArrived());
   }
 
-  /**
-   * Records of a room whose own chats from this node are with Redis (or gathered this turn) wait
-   * for that answer: Redis writes the answer and those chats' records together, so both are fanned
-   * out in one turn and each member gets one write for both. Without it, two nodes' chats in one
-   * room cost every member two writes: most of what a node spends per delivery is its writes. The
-   * wait is one round trip at most (Redis answers a node's commands in order), or the wait bound
-   * if Redis stops answering, and records coming meanwhile join the held ones: never a second wait.
-   */
   private deliverArrived(): void {
-    for (const [ref, records] of this.arriving) {
-      const held = this.held.get(ref);
-      if (held) {
-        for (const record of records) held.push(record);
-        continue;
-      }
-      const answered = this.ownChatsUnanswered(ref);
-      if (answered) {
-        this.held.set(ref, records);
-        void answered.then(() => this.release(ref));
-        continue;
-      }
-      this.watched.get(ref)?.send({ type: 'cluster.records', records });
-    }
+    for (const [ref, records] of this.arriving) this.held.take(ref, records);
     this.arriving.clear();
-  }
-
-  private release(ref: RoomRef): void {
-    const records = this.held.get(ref);
-    if (!records) return;
-    this.held.delete(ref);
-    this.watched.get(ref)?.send({ type: 'cluster.records', records });
   }
 
   /**

@@ -77,24 +77,30 @@ export function applyChatRun(room: RoomState, records: readonly ChatRecord[], io
   room.stats.lastActivity = Date.now();
   room.stats.messagesRouted += records.length;
   const { doors, members } = room;
+  if (oneSender(records)) {
+    // A client's run: the member it is not echoed to, if any, is the same for every chat.
+    const encoded = new Map<RoomDoor, Buffer | null>();
+    for (const door of doors.keys()) encoded.set(door, joined(records.map((record) => door.encodeRecord(room, record)), null));
+    postByDoor(room, encoded, unechoedSelf(room, records[0]!));
+  } else postLeavingOutOwn(room, records);
+  room.stats.deliveries += members.size * records.length;
+}
+
+/** Chats of several senders: a sender that is not to get its own lines back gets a copy without them. */
+function postLeavingOutOwn(room: RoomState, records: readonly ChatRecord[]): void {
   const parts = new Map<RoomDoor, (Buffer | null)[]>();
   const encoded = new Map<RoomDoor, Buffer | null>();
-  for (const door of doors.keys()) {
+  for (const door of room.doors.keys()) {
     const own = records.map((record) => door.encodeRecord(room, record));
     parts.set(door, own);
     encoded.set(door, joined(own, null));
   }
-  // One sender (a client's run): the member it is not echoed to, if any, is the same for all.
-  if (oneSender(records)) postByDoor(room, encoded, unechoedSelf(room, records[0]!));
-  else {
-    const unechoed = unechoedSenders(room, records);
-    for (const member of members.values()) {
-      const mine = unechoed?.get(member);
-      const bytes = mine ? joined(parts.get(member.door)!, mine) : encoded.get(member.door);
-      if (bytes) member.outbound.next(bytes);
-    }
+  const unechoed = unechoedSenders(room, records);
+  for (const member of room.members.values()) {
+    const mine = unechoed?.get(member);
+    const bytes = mine ? joined(parts.get(member.door)!, mine) : encoded.get(member.door);
+    if (bytes) member.outbound.next(bytes);
   }
-  room.stats.deliveries += members.size * records.length;
 }
 
 /**
