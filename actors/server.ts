@@ -4,6 +4,7 @@ import { ConnectionAdmission } from '../src/transport/admission.js';
 import { foldedRoomName, ircDoorState, roomStopped } from '../src/supervision/irc-door.js';
 import { answerIrc, decideNick, deliverRemoteDirect } from '../src/supervision/irc-requests.js';
 import { spawnIrcClient, spawnLabClient } from '../src/supervision/spawn.js';
+import { eventToRetry, roomFailureMessage } from '../src/supervision/room-failure.js';
 import { LogBudget, logWithin } from '../src/log.js';
 import { protocolError } from '../src/protocol/errors.js';
 import type { RoomRef } from '../src/protocol/types.js';
@@ -211,19 +212,10 @@ export const serverMachine = setup({
       context.counters.failures++;
       const last = failed.getSnapshot().context;
       const inFlight = event.error instanceof RoomFault ? event.error.event : null;
-      // A join, leave or departure is handed to the restarted room once (its client waits for the
-      // answer); a chat in flight is lost, and from a run of chats only the one that failed (the
-      // rest, if any, go to the restarted room). An event that fails twice is dropped.
-      const retry = inFlight && (inFlight.type === 'join' || inFlight.type === 'leave' || inFlight.type === 'depart') && !context.retried.has(inFlight) ? inFlight : inFlight?.type === 'chats' && inFlight.chats.length > 1 ? { ...inFlight, chats: inFlight.chats.slice(1) } : null;
+      const retry = eventToRetry(inFlight, context.retried);
       context.log.error(
         { room: roomRef, members: last.members.size, event: inFlight?.type, retried: retry !== null, err: event.error },
-        inFlight?.type === 'chats' && retry
-          ? 'room actor failed; restarting it with its membership (the chat in flight is lost; the rest of its run is retried)'
-          : retry
-          ? 'room actor failed; restarting it with its membership and retrying the event in flight'
-          : inFlight?.type === 'room.departures'
-            ? 'room actor failed; restarting it with its membership and its queued departures, the failed one first'
-            : 'room actor failed; restarting it with its membership (the event in flight is lost)',
+        roomFailureMessage(inFlight, retry),
       );
       retireRoomStats(context, last.stats);
       if (!retry && roomIsIdle(last)) {

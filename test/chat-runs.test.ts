@@ -10,12 +10,18 @@ import { IrcPeer, SERVER, ircUser } from './irc-helpers.js';
  * it had when requests were taken one by one: these runs come in one write, mixing what is
  * batched with what is refused or must wait for an answer.
  */
+/** A lab client `name` in rooms "one" (ref 0) and "two" (ref 1), its own announcements read. */
+async function inRoomsOneAndTwo(port: number, name: string): Promise<RawClient> {
+  const client = await joinedClient(port, 'one', name);
+  client.send(wire.join('two', name));
+  await client.readUntil(wire.hasJoined(1, name));
+  return client;
+}
+
 describe('runs of chats in one read', () => {
   it('lab: chats to two rooms, a refused one and one to an unknown ref keep their order, for the sender and the rooms', async () => {
     const server = await startServer();
-    const a = await joinedClient(server.port, 'one', 'a');
-    a.send(wire.join('two', 'a'));
-    await a.readUntil(wire.hasJoined(1, 'a'));
+    const a = await inRoomsOneAndTwo(server.port, 'a');
     const b = await joinedClient(server.port, 'one', 'b');
     await a.readUntil(wire.hasJoined(0, 'b'));
     a.send(
@@ -110,9 +116,7 @@ describe('runs of chats in one read', () => {
 
   it('lab: a run switching rooms (one, two, one) reaches both rooms in order, and a burst past a turn\'s 64 requests too', async () => {
     const server = await startServer();
-    const a = await joinedClient(server.port, 'one', 'a');
-    a.send(wire.join('two', 'a'));
-    await a.readUntil(wire.hasJoined(1, 'a'));
+    const a = await inRoomsOneAndTwo(server.port, 'a');
     const one = await joinedClient(server.port, 'one', 'one-listener');
     const two = await joinedClient(server.port, 'two', 'two-listener', 1);
     await a.readUntil(wire.hasJoined(1, 'two-listener'));
