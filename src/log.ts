@@ -8,7 +8,8 @@ export type { Logger };
  * out of order (a synchronous flush overtaking a write in flight).
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid } });
+  // Asked for in so many words: pino's default stdout destination is asynchronous.
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: true }));
 }
 
 /** The levels a connection logs at. */
