@@ -212,6 +212,6 @@ export type ServerEvent =
   | { type: 'irc.releaseNick'; connectionId: number }
   /** A lab member with an IRC face left a room: its nick is freed when it is in no room under that name. */
   | { type: 'room.personGone'; person: IrcPerson }
-  | { type: 'client.killService'; peer: string }
+  | { type: 'client.killService'; peer: string; client: ClientActorRef }
   | { type: 'room.empty'; roomRef: RoomRef }
   | { type: 'stop' };

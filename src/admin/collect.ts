@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyActorRef, SnapshotFrom } from 'xstate';
-import type { ircClientMachine } from '../../actors/irc-client.js';
-import type { clientMachine } from '../../actors/client.js';
+import type { ircClientLogic } from '../../actors/irc-client.js';
+import type { clientLogic } from '../../actors/client.js';
 import type { roomMachine } from '../../actors/room.js';
 import type { ServerActor } from '../server-actor.js';
 import type { ClusterLink } from '../cluster/link.js';
@@ -24,7 +24,7 @@ export interface Dumper {
 }
 
 type RoomSnapshot = SnapshotFrom<typeof roomMachine>;
-type ClientSnapshot = SnapshotFrom<typeof clientMachine> | SnapshotFrom<typeof ircClientMachine>;
+type ClientSnapshot = SnapshotFrom<typeof clientLogic> | SnapshotFrom<typeof ircClientLogic>;
 
 /** Rooms listed in a dump's cluster section, at most. */
 const CLUSTER_ROOMS_SHOWN = 1_000;

@@ -31,9 +31,14 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
   };
 }
 
-/** Chats are posted by their client directly (not as an actor's send): the event names it. */
-function directSender(event: { type: string; client?: unknown }): string {
-  return (event.type === 'chat' || event.type === 'chats') && isActorRef(event.client) ? actorName(event.client) : 'outside';
+/**
+ * Client actors send straight to the server and their rooms (not through xstate's relay, which
+ * would name the sender): every such event carries its client, or its connection's id.
+ */
+function directSender(event: { type: string; client?: unknown; connectionId?: unknown }): string {
+  if (isActorRef(event.client)) return actorName(event.client);
+  if (event.type === 'irc.releaseNick' && typeof event.connectionId === 'number') return `client-${event.connectionId}`;
+  return 'outside';
 }
 
 function isActorRef(value: unknown): value is ActorRefLike {

@@ -4,7 +4,7 @@
  * actor's (actors/client.ts) and the checks in rules.ts.
  */
 import type { RequestTally } from './tally.js';
-import type { ClientEvent } from '../../actors/events.js';
+import type { ClientEvent, ServerEvent } from '../../actors/events.js';
 import type { KillServicePolicy } from '../config.js';
 import type { LineLogger, LogBudget } from '../log.js';
 import type { JoinId } from '../protocol/types.js';
@@ -34,16 +34,23 @@ export interface ClientOutput {
   readonly connectionId: number;
 }
 
+/** The supervisor, as a client actor sees it: where joins, lookups and the rest are sent. */
+export interface ServerRef {
+  send(event: ServerEvent): void;
+}
+
 export interface ClientInput {
   readonly connection: Connection;
   readonly settings: ClientSettings;
   readonly log: LineLogger;
+  readonly server: ServerRef;
 }
 
 export interface ClientContext {
   readonly connection: Connection;
   readonly settings: ClientSettings;
   readonly log: LineLogger;
+  readonly server: ServerRef;
   /** The address and port replies advertise: the one the peer reached us on, unless configured. */
   readonly serverIp: string;
   readonly serverPort: number;

@@ -10,8 +10,8 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClientActorRef, ServerEvent } from '../../actors/events.js';
-import type { ClientOutput, ClientSettings, clientMachine } from '../../actors/client.js';
-import type { ircClientMachine } from '../../actors/irc-client.js';
+import type { ClientOutput, ClientSettings, clientLogic } from '../../actors/client.js';
+import type { ircClientLogic } from '../../actors/irc-client.js';
 import type { ConnectionAdmission } from '../transport/admission.js';
 import { roomStarted, type IrcDoorState } from './irc-door.js';
 import type { DirectMessage } from '../cluster/nicks.js';
@@ -75,7 +75,7 @@ export function retireRoomStats(context: ServerContext, stats: { messagesRouted:
 export type ListenerKey = 'irc' | 'web' | 'labTls' | 'ircTls' | 'webTls';
 
 export interface ClientEntry {
-  readonly actor: Actor<typeof clientMachine> | Actor<typeof ircClientMachine>;
+  readonly actor: Actor<typeof clientLogic> | Actor<typeof ircClientLogic>;
   readonly connection: Connection<unknown>;
   /** The actor's subscription to its connection's requests. */
   readonly feed: Subscription;

@@ -3,8 +3,8 @@
  * connection, registered with the supervisor (and, for IRC, its keep-alive).
  */
 import { createActor, type AnyActorRef } from 'xstate';
-import { clientMachine } from '../../actors/client.js';
-import { ircClientMachine } from '../../actors/irc-client.js';
+import { clientLogic } from '../../actors/client.js';
+import { ircClientLogic } from '../../actors/irc-client.js';
 import type { IrcInput } from '../irc/decoder.js';
 import { feedFromIrcConnection } from '../irc/session/feed.js';
 import { ConnectionLogger, logWithin } from '../log.js';
@@ -16,7 +16,7 @@ import { shareOptionsShape } from './actor-options.js';
 
 export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
   const log = new ConnectionLogger(context.log, connection.info);
-  const actor = createActor(clientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log } });
+  const actor = createActor(clientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log, server } });
   shareOptionsShape(actor);
   context.counters.accepted++;
   logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
@@ -29,7 +29,7 @@ export function spawnLabClient(context: ServerContext, server: AnyActorRef, conn
 export function spawnIrcClient(context: ServerContext, server: AnyActorRef, connection: Connection<IrcInput>): void {
   const irc = context.irc!;
   const log = new ConnectionLogger(context.log, connection.info);
-  const actor = createActor(ircClientMachine, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log } });
+  const actor = createActor(ircClientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log, server } });
   shareOptionsShape(actor);
   context.counters.accepted++;
   const door = connection.info.transport === 'websocket' ? 'web' : 'irc';

@@ -9,6 +9,7 @@ import type { RequestTally } from '../../session/tally.js';
 import type { JoinId } from '../../protocol/types.js';
 import type { IrcPerson } from '../../rooms/door.js';
 import type { Membership } from '../../session/rules.js';
+import type { ServerRef } from '../../session/state.js';
 import type { Connection } from '../../transport/connection.js';
 import type { IrcInput } from '../decoder.js';
 import type { IrcDoors } from '../door.js';
@@ -36,6 +37,7 @@ export interface IrcClientInput {
   readonly connection: Connection<IrcInput>;
   readonly settings: IrcSettings;
   readonly log: LineLogger;
+  readonly server: ServerRef;
 }
 
 /** What comes after the step that handled a command: stay ready, wait for an answer, or leave. */
@@ -62,6 +64,7 @@ export interface IrcClientContext {
   readonly connection: Connection<IrcInput>;
   readonly settings: IrcSettings;
   readonly log: LineLogger;
+  readonly server: ServerRef;
   /** This connection as IRC sees it; its nick is `*` until one is accepted. Read by rooms and the registry. */
   readonly person: IrcPerson;
   /** Registration: the nick and USER given so far, and whether a CAP LS/REQ holds it until CAP END. */
