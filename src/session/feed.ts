@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { ClientEvent } from '../../actors/events.js';
 import type { ChatRequest } from '../protocol/types.js';
 import type { Connection, Incoming } from '../transport/connection.js';
@@ -29,7 +29,7 @@ class ConnectionFeed extends RunFeed<Incoming, ChatRequest> {
 }
 
 /** Starts feeding `actor` from `connection`; returns the teardown. */
-export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): Subscription {
+export function feedFromConnection(actor: { send(event: ClientEvent): void }, connection: Connection): Unsubscribable {
   return connection.incoming$.subscribe(new ConnectionFeed(actor));
 }
 

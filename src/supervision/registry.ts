@@ -7,7 +7,7 @@ import { RequestTally } from '../session/tally.js';
 import type { TlsCredentials } from '../transport/tls-credentials.js';
 import type { KeptAlive } from '../irc/keep-alive.js';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import type { Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClientActorRef, ServerEvent } from '../../actors/events.js';
 import type { ClientOutput, ClientSettings, clientLogic } from '../../actors/client.js';
@@ -78,7 +78,7 @@ export interface ClientEntry {
   readonly actor: Actor<typeof clientLogic> | Actor<typeof ircClientLogic>;
   readonly connection: Connection<unknown>;
   /** The actor's subscription to its connection's requests. */
-  readonly feed: Subscription;
+  readonly feed: Unsubscribable;
   /** The front door it came in by: the protocol of the lines the supervisor itself sends it. */
   readonly door: ClientDoor;
   /** An IRC connection's person (its actor's own, read-only here): for LUSERS. */

@@ -12,15 +12,15 @@ import { feedFromConnection } from '../session/feed.js';
 import type { Connection } from '../transport/connection.js';
 import { NOT_PINGED } from '../irc/keep-alive.js';
 import { CLIENT_ID, type IrcClientEntry, type ServerContext } from './registry.js';
-import { shareOptionsShape } from './actor-options.js';
+import { shareStartedOptions } from './actor-options.js';
 
 export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(clientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log, server } });
-  shareOptionsShape(actor);
   context.counters.accepted++;
   logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
   actor.start();
+  shareStartedOptions(actor, server);
   // No observer per client actor (it costs a few hundred bytes per connection): its end and
   // its failure reach the supervisor as the xstate.done/error events every child sends its parent.
   context.clients.set(connection.info.id, { actor, connection, feed: feedFromConnection(actor, connection), door: 'lab' });
@@ -30,11 +30,11 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   const irc = context.irc!;
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(ircClientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log, server } });
-  shareOptionsShape(actor);
   context.counters.accepted++;
   const door = connection.info.transport === 'websocket' ? 'web' : 'irc';
   logWithin(context.clientSettings.lineBudget, log, 'info', { door }, 'connected');
   actor.start();
+  shareStartedOptions(actor, server);
   // Written out, not spread: a literal of known fields keeps them all in the object itself.
   const entry: IrcClientEntry = { actor, connection, feed: feedFromIrcConnection(actor, connection), door, person: actor.getSnapshot().context.person, heardBytes: 0, heardAt: 0, pingedAt: NOT_PINGED };
   irc.sweeper.watch(entry);

@@ -1,4 +1,4 @@
-import { Observable, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
+import { Observable, type Observer, type Subscriber, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Decoded } from '../protocol/types.js';
 import { plainAddress } from './address.js';
 import type { ConnectionAdmission } from './admission.js';
@@ -130,6 +130,15 @@ function onSocketEnd(this: OwnedSocket): void {
 
 function onSocketClose(this: OwnedSocket): void {
   this[CONNECTION]?.socketClosed();
+}
+
+/** The request stream's teardown: an object, not a closure over the connection's scope (a connection has one). */
+class ReaderTeardown implements Unsubscribable {
+  constructor(private readonly connection: SocketConnection<unknown>) {}
+
+  unsubscribe(): void {
+    this.connection.detachReader();
+  }
 }
 
 /**
@@ -272,12 +281,15 @@ class SocketConnection<T> implements Connection<T> {
       subscriber.next(CLOSED);
       framer.end();
     }
-    return () => {
-      this.reader = null;
-      framer.dispose();
-      socket.off('data', onSocketData);
-      socket.off('end', onSocketEnd);
-    };
+    return new ReaderTeardown(this);
+  }
+
+  /** The reader left: no more framing, and the socket's input is no longer listened to. */
+  detachReader(): void {
+    this.reader = null;
+    this.framer?.dispose();
+    this.socket.off('data', onSocketData);
+    this.socket.off('end', onSocketEnd);
   }
 
   /** One read from the peer (the socket's `data`). */

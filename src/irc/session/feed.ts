@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { ClientEvent } from '../../../actors/events.js';
 import type { Connection, Incoming } from '../../transport/connection.js';
 import { RunFeed } from '../../session/chat-run.js';
@@ -28,7 +28,7 @@ class IrcConnectionFeed extends RunFeed<Incoming<IrcInput>, IrcMessage> {
   }
 }
 
-export function feedFromIrcConnection(actor: { send(event: ClientEvent): void }, connection: Connection<IrcInput>): Subscription {
+export function feedFromIrcConnection(actor: { send(event: ClientEvent): void }, connection: Connection<IrcInput>): Unsubscribable {
   return connection.incoming$.subscribe(new IrcConnectionFeed(actor));
 }
 
