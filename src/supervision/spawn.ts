@@ -13,10 +13,12 @@ import type { Connection } from '../transport/connection.js';
 import { NOT_PINGED } from '../irc/keep-alive.js';
 import { CLIENT_ID, type IrcClientEntry, type ServerContext } from './registry.js';
 import { shareStartedOptions } from './actor-options.js';
+import { trimActorCollections } from './actor-collections.js';
 
 export function spawnLabClient(context: ServerContext, server: AnyActorRef, connection: Connection): void {
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(clientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: context.clientSettings, log, server } });
+  trimActorCollections(actor);
   context.counters.accepted++;
   logWithin(context.clientSettings.lineBudget, log, 'info', {}, 'connected');
   actor.start();
@@ -30,6 +32,7 @@ export function spawnIrcClient(context: ServerContext, server: AnyActorRef, conn
   const irc = context.irc!;
   const log = new ConnectionLogger(context.log, connection.info);
   const actor = createActor(ircClientLogic, { parent: server, id: CLIENT_ID, input: { connection, settings: irc.settings, log, server } });
+  trimActorCollections(actor);
   context.counters.accepted++;
   const door = connection.info.transport === 'websocket' ? 'web' : 'irc';
   logWithin(context.clientSettings.lineBudget, log, 'info', { door }, 'connected');
