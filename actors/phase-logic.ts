@@ -59,6 +59,10 @@ export interface Phase<TContext, TEvent extends EventObject, TPhase extends stri
 export interface PhaseLogicSpec<TContext, TEvent extends EventObject, TInput, TOutput, TPhase extends string> {
   readonly context: (input: TInput) => TContext;
   readonly initial: TPhase;
+  /** Run once, when the actor starts, before the initial phase's entry. */
+  readonly start?: (context: TContext, self: PhaseSelf<TContext, TEvent, TOutput, TPhase>) => void;
+  /** Run after every step (the start's too), once its raised events are handled. */
+  readonly afterStep?: (context: TContext) => void;
   /** Handled in every phase without a handler of its own for the event. */
   readonly on?: Handlers<TContext, TEvent, TPhase, PhaseSelf<TContext, TEvent, TOutput, TPhase>>;
   readonly phases: { readonly [K in TPhase]: Phase<TContext, TEvent, TPhase, PhaseSelf<TContext, TEvent, TOutput, TPhase>> };
@@ -132,12 +136,16 @@ export function phaseLogic<TContext, TEvent extends EventObject, TInput, TOutput
     },
     start: (snapshot: Snap, scope: ActorScope<Snap, TEvent>): void => {
       const state = snapshot as unknown as State;
+      spec.start?.(state.context, scope.self);
       phases[state.value].entry?.(state.context, scope.self);
       drain(state, settle(state, undefined, scope.self, undefined), scope.self);
+      spec.afterStep?.(state.context);
     },
     transition: (snapshot: Snap, event: TEvent, scope: ActorScope<Snap, TEvent>): Snap => {
       const state = snapshot as unknown as State;
-      if (state.status === 'active') drain(state, handle(state, event, scope.self, undefined), scope.self);
+      if (state.status !== 'active') return snapshot;
+      drain(state, handle(state, event, scope.self, undefined), scope.self);
+      spec.afterStep?.(state.context);
       return snapshot;
     },
     getPersistedSnapshot: (snapshot: Snap): Snap => snapshot,

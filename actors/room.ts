@@ -1,9 +1,10 @@
-import { assertEvent, enqueueActions, sendParent, setup, type ActorRef, type Snapshot } from 'xstate';
 import type { JoinId, RoomRef } from '../src/protocol/types.js';
 import type { RoomTopic } from '../src/rooms/door.js';
 import { answerStrayLeave, doorsOf, replyJoined } from '../src/rooms/fan-out.js';
 import { RoomFault, faultInjected, type PendingLeave, type RoomIo, type RoomOrder, type RoomOrderEvent, type RoomState } from '../src/rooms/order.js';
-import type { ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import type { ServerRef } from '../src/session/state.js';
+import type { ClientActorRef, ClientEvent, RoomCommand, RoomEvent, RoomMember, ServerEvent } from './events.js';
+import { phaseLogic, type PhaseSelf } from './phase-logic.js';
 
 export { RoomFault } from '../src/rooms/order.js';
 
@@ -16,6 +17,8 @@ export interface RoomInput {
    * mode (ClusterOrder); after a failure, the failed actor's order, handed over with its work.
    */
   readonly order: RoomOrder;
+  /** The supervisor: told when a lab member's IRC face is gone, and when the room is empty. */
+  readonly server: ServerRef;
   /** A restart after a failure: the membership the failed actor had. */
   readonly restore?: {
     readonly members: ReadonlyMap<JoinId, RoomMember>;
@@ -30,33 +33,55 @@ export interface RoomContext extends RoomState {
   /** Where this room's events get their place: its own counter, or Redis. */
   readonly order: RoomOrder;
   readonly testHooks: boolean;
+  readonly server: ServerRef;
+  /** What the order may do: tell clients (after the step) and the supervisor. Made at start. */
+  io: RoomIo | null;
+  /** A chat's io: the room itself, nothing else (a chat tells no client anything). */
+  chatIo: RoomIo | null;
+  /** The step's messages to clients and the supervisor, sent once it is done, in order (as a machine's `sendTo`s were). */
+  readonly outbox: Outgoing[];
 }
+
+/** A message the room sends after its step: to a client, or (`to: null`) to the supervisor. */
+type Outgoing = { readonly to: ClientActorRef; readonly event: ClientEvent } | { readonly to: null; readonly event: ServerEvent };
 
 /** Nothing of the room left on this node: no member, nothing under way in its order. */
 export function roomIsIdle(context: RoomContext): boolean {
   return context.order.idle(context);
 }
 
-type Self = ActorRef<Snapshot<unknown>, RoomEvent>;
-type Enqueue = { sendTo(client: ActorRef<Snapshot<unknown>, ClientEvent>, event: ClientEvent): void; sendParent(event: ServerEvent): void };
-
-/** The sends an order makes, as this step's enqueued `sendTo`s. */
-function ioOf(self: Self, enqueue: Enqueue): RoomIo {
-  return { self, notify: (client, event) => enqueue.sendTo(client, event), personGone: (person) => enqueue.sendParent({ type: 'room.personGone', person }) };
-}
+type RoomPhase = 'open' | 'checkingEmpty' | 'empty';
+type Self = PhaseSelf<RoomContext, RoomEvent, undefined, RoomPhase>;
+type Event<T extends RoomEvent['type']> = Extract<RoomEvent, { type: T }>;
 
 function notForChat(): never {
   throw new Error('a chat command has no client to tell: its order sends nothing through io but to itself');
 }
 
 /**
- * A chat's io: the room itself, nothing else. Chat is most of a room's traffic, and a chat tells
- * no client anything (its record goes to the members' outbound streams), so it is handled by a
- * plain action rather than `enqueueActions`, whose machinery per event is most of what a busy
- * room allocates.
+ * The room's two io objects, made once. Clients and the supervisor hear from the room after its
+ * step: a joiner's `room.joined` must not let it answer its next request before the room has
+ * announced it, nor may the supervisor stop the room in the middle of one.
  */
-function chatIoOf(self: Self): RoomIo {
-  return { self, notify: notForChat, personGone: notForChat };
+function startIo(context: RoomContext, self: Self): void {
+  context.io = {
+    self,
+    notify: (client, event) => void context.outbox.push({ to: client, event }),
+    personGone: (person) => void context.outbox.push({ to: null, event: { type: 'room.personGone', person } }),
+  };
+  context.chatIo = { self, notify: notForChat, personGone: notForChat };
+}
+
+/** Sends what the step told clients, in order; one sent may bring others (a client's answer is queued, not nested). */
+function flushOutbox(context: RoomContext): void {
+  const { outbox } = context;
+  if (outbox.length === 0) return;
+  for (let i = 0; i < outbox.length; i++) {
+    const outgoing = outbox[i]!;
+    if (outgoing.to === null) context.server.send(outgoing.event);
+    else outgoing.to.send(outgoing.event);
+  }
+  outbox.length = 0;
 }
 
 /** Hands a client's command to the order; a failure carries the command, for the supervisor to retry. */
@@ -80,82 +105,56 @@ function submit(context: RoomContext, command: RoomCommand, io: RoomIo): void {
   }
 }
 
-function isCommand(event: RoomEvent): event is RoomCommand {
-  return event.type === 'join' || event.type === 'chat' || event.type === 'leave' || event.type === 'depart';
+/**
+ * One client's run of chats, in one step. A failure carries the chats from the failed one on: the
+ * failed one is lost (as a single chat would be), the rest go to the restarted room.
+ */
+function submitChats(context: RoomContext, event: Event<'chats'>): void {
+  const io = context.chatIo!;
+  const { chats } = event;
+  let done = 0;
+  try {
+    // The test hook counts commands one by one; otherwise the order takes the run at once.
+    if (context.failAfter === 0) context.order.chats(context, chats, io);
+    else for (; done < chats.length; done++) submit(context, chats[done]!, io);
+  } catch (cause) {
+    throw new RoomFault({ type: 'chats', chats: chats.slice(done), client: event.client }, { cause });
+  }
+}
+
+/** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
+function join(context: RoomContext, event: Event<'join'>, self: Self): void {
+  const member = context.members.get(event.member.joinId);
+  if (!member) return submit(context, event, context.io!);
+  replyJoined(context, member);
+  context.outbox.push({ to: member.client, event: { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self } });
+}
+
+function leave(context: RoomContext, event: Event<'leave'>): RoomPhase | undefined {
+  if (!context.members.has(event.joinId)) return void answerStrayLeave(context, event, context.io!);
+  submit(context, event, context.io!);
+  return 'checkingEmpty';
+}
+
+/** Answers from Redis, records from every node, or a turn of queued departures: they may empty the room here. */
+function passToOrder(context: RoomContext, event: RoomOrderEvent): RoomPhase {
+  context.order.onEvent(context, event, context.io!);
+  return 'checkingEmpty';
+}
+
+function testHook(arm: (context: RoomContext, event: RoomEvent) => void) {
+  return (context: RoomContext, event: RoomEvent): void => {
+    if (context.testHooks) arm(context, event);
+  };
 }
 
 /**
- * A room: its members and its order. The statechart is the room's life (open, emptied and
- * reported, stopped by the supervisor); where an event gets its place, and how it reaches the
- * members, is its order's business (src/rooms/): the same transitions in both modes.
+ * A room: its members and its order. Its phases are the room's life (open; emptied and reported;
+ * stopped by the supervisor); where an event gets its place, and how it reaches the members, is
+ * its order's business (src/rooms/): the same transitions in both modes.
  */
-export const roomMachine = setup({
-  types: {
-    context: {} as RoomContext,
-    events: {} as RoomEvent,
-    input: {} as RoomInput,
-  },
-  actions: {
-    startOrder: enqueueActions(({ context, enqueue, self }) => context.order.start(context, ioOf(self, enqueue))),
-    submit: enqueueActions(({ context, event, enqueue, self }) => {
-      if (isCommand(event)) submit(context, event, ioOf(self, enqueue));
-    }),
-    submitChat: ({ context, event, self }) => {
-      assertEvent(event, 'chat');
-      submit(context, event, chatIoOf(self));
-    },
-    /**
-     * One client's run of chats, in one step. A failure carries the chats from the failed one on:
-     * the failed one is lost (as a single chat would be), the rest go to the restarted room.
-     */
-    submitChats: ({ context, event, self }) => {
-      assertEvent(event, 'chats');
-      const io = chatIoOf(self);
-      const { chats } = event;
-      let done = 0;
-      try {
-        // The test hook counts commands one by one; otherwise the order takes the run at once.
-        if (context.failAfter === 0) context.order.chats(context, chats, io);
-        else for (; done < chats.length; done++) submit(context, chats[done]!, io);
-      } catch (cause) {
-        throw new RoomFault({ type: 'chats', chats: chats.slice(done), client: event.client }, { cause });
-      }
-    },
-    /** Answers from Redis, records from every node, or a turn of queued departures. */
-    passToOrder: enqueueActions(({ context, event, enqueue, self }) => {
-      context.order.onEvent(context, event as RoomOrderEvent, ioOf(self, enqueue));
-    }),
-    /** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
-    answerRepeatedJoin: enqueueActions(({ context, event, enqueue, self }) => {
-      assertEvent(event, 'join');
-      const member = context.members.get(event.member.joinId)!;
-      replyJoined(context, member);
-      enqueue.sendTo(member.client, { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self });
-    }),
-    answerStrayLeave: enqueueActions(({ context, event, enqueue, self }) => {
-      assertEvent(event, 'leave');
-      answerStrayLeave(context, event, ioOf(self, enqueue));
-    }),
-    armFault: ({ context }) => {
-      context.failAfter = 1;
-    },
-    armFaultLater: ({ context, event }) => {
-      assertEvent(event, 'test.failAfter');
-      context.failAfter = event.commands;
-    },
-    failOnPurpose: () => {
-      throw new Error('fault injected by a test');
-    },
-    reportEmpty: sendParent(({ context }): ServerEvent => ({ type: 'room.empty', roomRef: context.ref })),
-  },
-  guards: {
-    isMember: ({ context, event }) => isCommand(event) && context.members.has(event.type === 'join' ? event.member.joinId : event.joinId),
-    testHooksEnabled: ({ context }) => context.testHooks,
-    isEmpty: ({ context }) => roomIsIdle(context),
-  },
-}).createMachine({
-  id: 'room',
-  context: ({ input }) => ({
+export const roomLogic = phaseLogic<RoomContext, RoomEvent, RoomInput, undefined, RoomPhase>({
+  context: (input) => ({
     ref: input.ref,
     name: input.name,
     members: new Map(input.restore?.members ?? []),
@@ -168,42 +167,59 @@ export const roomMachine = setup({
     failAfter: 0,
     testHooks: input.testHooks ?? false,
     order: input.order,
+    server: input.server,
+    io: null,
+    chatIo: null,
+    outbox: [],
   }),
-  entry: 'startOrder',
-  on: {
-    'test.fault': { guard: 'testHooksEnabled', actions: 'failOnPurpose' },
-    'test.failNext': { guard: 'testHooksEnabled', actions: 'armFault' },
-    'test.failAfter': { guard: 'testHooksEnabled', actions: 'armFaultLater' },
-    // What the order hears later may empty the room on this node.
-    'cluster.ordered': { target: '.checkingEmpty', actions: 'passToOrder' },
-    'cluster.unavailable': { target: '.checkingEmpty', actions: 'passToOrder' },
-    'cluster.records': { target: '.checkingEmpty', actions: 'passToOrder' },
-    'cluster.logRead': { target: '.checkingEmpty', actions: 'passToOrder' },
-    'cluster.catchUp': { actions: 'passToOrder' },
-    'room.departures': { target: '.checkingEmpty', actions: 'passToOrder' },
+  start: (context, self) => {
+    startIo(context, self);
+    context.order.start(context, context.io!);
   },
+  afterStep: flushOutbox,
   initial: 'open',
-  states: {
+  on: {
+    'test.fault': testHook(() => {
+      throw new Error('fault injected by a test');
+    }),
+    'test.failNext': testHook((context) => void (context.failAfter = 1)),
+    'test.failAfter': testHook((context, event) => void (context.failAfter = (event as Event<'test.failAfter'>).commands)),
+    'cluster.ordered': passToOrder,
+    'cluster.unavailable': passToOrder,
+    'cluster.records': passToOrder,
+    'cluster.logRead': passToOrder,
+    'cluster.catchUp': (context, event) => void context.order.onEvent(context, event, context.io!),
+    'room.departures': passToOrder,
+  },
+  phases: {
     open: {
       on: {
-        join: [{ guard: 'isMember', actions: 'answerRepeatedJoin' }, { actions: 'submit' }],
-        chat: { actions: 'submitChat' },
-        chats: { actions: 'submitChats' },
-        leave: [
-          { guard: 'isMember', target: 'checkingEmpty', actions: 'submit' },
-          { actions: 'answerStrayLeave' },
-        ],
-        depart: { target: 'checkingEmpty', actions: 'submit' },
+        join,
+        chat: (context, event) => submit(context, event, context.chatIo!),
+        chats: submitChats,
+        leave,
+        depart: (context, event) => {
+          submit(context, event, context.io!);
+          return 'checkingEmpty';
+        },
       },
     },
     /** After a departure: an empty room asks the server to stop it (its ref stays reserved). */
     checkingEmpty: {
-      always: [{ guard: 'isEmpty', target: 'empty', actions: 'reportEmpty' }, { target: 'open' }],
+      always: (context) => {
+        if (!roomIsIdle(context)) return 'open';
+        context.outbox.push({ to: null, event: { type: 'room.empty', roomRef: context.ref } });
+        return 'empty';
+      },
     },
     empty: {
       on: {
-        join: { target: 'open', actions: 'submit' },
+        join: (context, event) => {
+          submit(context, event, context.io!);
+          return 'open';
+        },
       },
     },
   },
+  output: () => undefined,
 });

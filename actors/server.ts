@@ -25,7 +25,7 @@ import {
 } from '../src/supervision/registry.js';
 import type { ClientEvent } from './events.js';
 import { listener } from './listener.js';
-import { RoomFault, roomIsIdle, type roomMachine } from './room.js';
+import { RoomFault, roomIsIdle, type roomLogic } from './room.js';
 import { sharedStateUnavailable } from '../src/rooms/cluster-order.js';
 import { closingLine, ircClients, listenerInput, listenerKey, unregisteredIrc } from '../src/supervision/doors.js';
 
@@ -287,7 +287,7 @@ export const serverMachine = setup({
 }).createMachine({
   id: 'server',
   context: ({ input }) => {
-    const rooms = new Map<RoomRef, Actor<typeof roomMachine>>();
+    const rooms = new Map<RoomRef, Actor<typeof roomLogic>>();
     const clients: ServerContext['clients'] = new Map();
     const settings = clientSettings(input.options);
     let nextConnectionId = 0;

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyActorRef, SnapshotFrom } from 'xstate';
 import type { ircClientLogic } from '../../actors/irc-client.js';
 import type { clientLogic } from '../../actors/client.js';
-import type { roomMachine } from '../../actors/room.js';
+import type { roomLogic } from '../../actors/room.js';
 import type { ServerActor } from '../server-actor.js';
 import type { ClusterLink } from '../cluster/link.js';
 import { clientDump, DUMP_VERSION, roomDump, serverDump, type ClientDump, type ClusterDump, type DumpDocument, type ProcessDump, type RoomDump } from './dump.js';
@@ -23,7 +23,7 @@ export interface Dumper {
   close(): void;
 }
 
-type RoomSnapshot = SnapshotFrom<typeof roomMachine>;
+type RoomSnapshot = SnapshotFrom<typeof roomLogic>;
 type ClientSnapshot = SnapshotFrom<typeof clientLogic> | SnapshotFrom<typeof ircClientLogic>;
 
 /** Rooms listed in a dump's cluster section, at most. */
@@ -71,7 +71,7 @@ export function createDumper(server: ServerActor): Dumper {
     const roomRefs: AnyActorRef[] = [...snapshot.context.rooms.values()];
     const clientRefs: AnyActorRef[] = Array.from(snapshot.context.clients.values(), (entry) => entry.actor);
     const rooms = await walk(roomRefs, (ref) => {
-      // The server spawned this ref from roomMachine: its snapshot is that machine's.
+      // The server spawned this ref from roomLogic: its snapshot is that machine's.
       const room = ref.getSnapshot() as RoomSnapshot;
       return room.status === 'active' ? roomDump(`room-${room.context.ref}`, room) : null;
     });

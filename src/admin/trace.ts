@@ -32,11 +32,12 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
 }
 
 /**
- * Client actors send straight to the server and their rooms (not through xstate's relay, which
- * would name the sender): every such event carries its client, or its connection's id.
+ * Client and room actors send straight to each other and to the server (not through xstate's
+ * relay, which would name the sender): every such event carries its client or its room.
  */
-function directSender(event: { type: string; client?: unknown; connectionId?: unknown }): string {
+function directSender(event: { type: string; client?: unknown; connectionId?: unknown; roomRef?: unknown }): string {
   if (isActorRef(event.client)) return actorName(event.client);
+  if (event.type.startsWith('room.') && typeof event.roomRef === 'number') return `room-${event.roomRef}`;
   if (event.type === 'irc.releaseNick' && typeof event.connectionId === 'number') return `client-${event.connectionId}`;
   return 'outside';
 }

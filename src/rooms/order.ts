@@ -41,7 +41,7 @@ export interface RoomState {
 }
 
 /**
- * The room actor's side, made for each step: itself (for answers to come back to it) and its
+ * The room actor's side, made once per room: itself (for answers to come back to it) and its
  * sends to clients, which go out after the step as a `sendTo` would.
  */
 export interface RoomIo {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Actor } from 'xstate';
 import type { ChannelInfo, IrcQuery, NickInfo } from '../../actors/events.js';
 import type { IrcPerson } from '../rooms/door.js';
-import type { roomMachine } from '../../actors/room.js';
+import type { roomLogic } from '../../actors/room.js';
 import { ircDoors } from '../irc/door.js';
 import { PingSweeper, type KeptAlive } from '../irc/keep-alive.js';
 import { channelOfRoom, foldCase, roomOfChannel } from '../irc/names.js';
@@ -74,10 +74,10 @@ function readMotd(path: string): string[] {
   return text.replace(/\r/g, '').replace(/\n$/, '').split('\n').map((line) => line.replace(/[\0-\x08\x0a-\x1f]/g, '').slice(0, 400));
 }
 
-export type Rooms = ReadonlyMap<RoomRef, Actor<typeof roomMachine>>;
+export type Rooms = ReadonlyMap<RoomRef, Actor<typeof roomLogic>>;
 
 /** The live room a channel names: its exact name first, then its ASCII-folded one. */
-export function roomOfChannelName(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, channel: string): Actor<typeof roomMachine> | undefined {
+export function roomOfChannelName(irc: IrcDoorState, issuer: RoomIssuer, rooms: Rooms, channel: string): Actor<typeof roomLogic> | undefined {
   const name = roomOfChannel(channel);
   if (name === null) return undefined;
   const exact = issuer.knownRef(name);
@@ -102,7 +102,7 @@ export function roomStopped(irc: IrcDoorState | null, ref: RoomRef, name: string
   if (irc && irc.foldedRooms.get(foldCase(name)) === ref) irc.foldedRooms.delete(foldCase(name));
 }
 
-export function channelInfo(room: Actor<typeof roomMachine>): ChannelInfo {
+export function channelInfo(room: Actor<typeof roomLogic>): ChannelInfo {
   const { name, members, topic } = room.getSnapshot().context;
   return { name, members: [...members.values()], topic };
 }

@@ -18,7 +18,7 @@ import type { DirectMessage } from '../cluster/nicks.js';
 import type { IrcPerson } from '../rooms/door.js';
 import { nickFromName } from '../irc/names.js';
 import { sendWhenSettled } from '../answer.js';
-import { roomMachine, type RoomInput } from '../../actors/room.js';
+import { roomLogic, type RoomInput } from '../../actors/room.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { ResolvedOptions } from '../config.js';
 import { LogBudget, printable } from '../log.js';
@@ -102,7 +102,7 @@ export interface ServerContext {
    */
   /** Keyed by connection id. */
   readonly clients: Map<number, ClientEntry>;
-  readonly rooms: Map<RoomRef, Actor<typeof roomMachine>>;
+  readonly rooms: Map<RoomRef, Actor<typeof roomLogic>>;
   /** Room refs and join ids: this process's, or the cluster's (then some answers come later). */
   readonly issuer: RoomIssuer;
   readonly counters: ServerCounters;
@@ -156,8 +156,8 @@ export type SupervisionEvent =
 export type ServerMachineEvent = ServerEvent | SupervisionEvent;
 
 /** A room actor, watched by the supervisor for failure. */
-export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: RoomInput, cluster: ClusterLink | null): Actor<typeof roomMachine> {
-  const room = createActor(roomMachine, { parent: server, id: ROOM_ID, input });
+export function startRoom(server: AnyActorRef, roomRef: RoomRef, input: Omit<RoomInput, 'server'>, cluster: ClusterLink | null): Actor<typeof roomLogic> {
+  const room = createActor(roomLogic, { parent: server, id: ROOM_ID, input: { ...input, server } });
   shareOptionsShape(room);
   room.subscribe({ error: (error) => server.send({ type: 'supervise.roomFailed', roomRef, error }) });
   room.start();
