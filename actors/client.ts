@@ -9,7 +9,7 @@ import type { ClientContext, ClientInput, ClientOutput } from '../src/session/st
 import { isLoopback } from '../src/transport/address.js';
 import { departFromRooms, followRestartedRoom, markDeparted } from '../src/session/departing.js';
 import type { ClientEvent, RoomActorRef, RoomEvent } from './events.js';
-import { phaseLogic, type Handlers, type Next, type PhaseSelf } from './phase-logic.js';
+import { phaseLogic, type Next, type PhaseSelf } from './phase-logic.js';
 
 export type { Membership } from '../src/session/rules.js';
 export type { ClientContext, ClientInput, ClientOutput, ClientSettings } from '../src/session/state.js';
@@ -159,8 +159,11 @@ function left(context: ClientContext, { roomRef }: Event<'room.left'>): Next<Cli
 // here is at most the rest of one read's run of chats: see `chats`.)
 const keep = (context: ClientContext, event: ClientEvent): void => void context.deferred.push(event);
 
+/** Every request, and the signals below: a request type added later must be listed here (or the build fails). */
+type KeptWhileWaiting = Extract<ClientEvent['type'], `request.${string}`> | 'socket.overflow' | 'room.orderLost';
+
 /** None should come while waiting (the connection is paused); kept so none is lost. */
-const KEPT_WHILE_WAITING: Handlers<ClientContext, ClientEvent, ClientPhase, Self> = {
+const KEPT_WHILE_WAITING: { readonly [K in KeptWhileWaiting]: typeof keep } = {
   'request.helo': keep, 'request.kill': keep, 'request.join': keep, 'request.chat': keep, 'request.chats': keep,
   'request.leave': keep, 'request.disconnect': keep, 'request.end': keep, 'request.failure': keep,
   // The reply it waits for comes synchronously; leaving now would strand it.

@@ -211,7 +211,7 @@ export type ServerEvent =
   /** The connection is leaving: its nick is free at once (a reconnect may take it back). */
   | { type: 'irc.releaseNick'; connectionId: number }
   /** A lab member with an IRC face left a room: its nick is freed when it is in no room under that name. */
-  | { type: 'room.personGone'; person: IrcPerson }
+  | { type: 'room.personGone'; roomRef: RoomRef; person: IrcPerson }
   | { type: 'client.killService'; peer: string; client: ClientActorRef }
   | { type: 'room.empty'; roomRef: RoomRef }
   | { type: 'stop' };

@@ -20,16 +20,17 @@ import type { ActorLogic, ActorRef, ActorScope, EventObject, Snapshot } from 'xs
  *   actions between the two; here the handler, which also chooses the target, runs first, so an
  *   exit must not be something the handler's actions rely on);
  * - after every handled event and every entry, the phase's `always` is asked where to go next
- *   (an eventless transition), until one stays;
+ *   (an eventless transition), until one stays (unlike a machine, not after an event nothing
+ *   handles: what an `always` waits for must come as a handled event);
  * - `{ to, raise }` also queues events, handled in order once the step has settled (a machine's
  *   `raise`);
  * - entering a `final` phase ends the actor: its output goes to its parent as
  *   `xstate.done.actor.<id>`, as a machine's would. A handler that throws fails the actor, which
- *   its parent hears as `xstate.error.actor.<id>`.
+ *   its parent hears as `xstate.error.actor.<id>`; stopped by its parent, its status is `stopped`.
  *
- * Messages to other actors are sent by the handlers themselves, in the order written (a machine
- * defers `sendTo` to the end of its step; here nothing needs that, and the one send a machine
- * made directly, a chat to its room, was made so to keep request order).
+ * Messages to other actors are sent by the handlers themselves, in the order written. A machine
+ * defers `sendTo` to the end of its step; a logic that needs that (the room does: its clients and
+ * the supervisor hear from it after its step) keeps an outbox and sends it in `afterStep`.
  */
 export type PhaseSnapshot<TContext, TOutput, TPhase extends string> = Snapshot<TOutput> & {
   /** The phase the actor is in: what a machine's snapshot calls its value (the dump shows it). */
@@ -71,11 +72,14 @@ export interface PhaseLogicSpec<TContext, TEvent extends EventObject, TInput, TO
 
 export type PhaseLogic<TContext, TEvent extends EventObject, TInput, TOutput, TPhase extends string> = ActorLogic<PhaseSnapshot<TContext, TOutput, TPhase>, TEvent, TInput>;
 
+/** The event xstate sends an actor its parent stops (xstate's own name for it). */
+const XSTATE_STOP = 'xstate.stop';
+
 type AnyHandler<C, E, P extends string, S> = (context: C, event: E, self: S) => Next<P, E & EventObject> | void;
 
 /** The snapshot as this module changes it; outside, it is read-only. */
 interface Mutable<C, O, P extends string> {
-  status: 'active' | 'done';
+  status: 'active' | 'done' | 'stopped';
   output: O | undefined;
   error: undefined;
   value: P;
@@ -144,6 +148,11 @@ export function phaseLogic<TContext, TEvent extends EventObject, TInput, TOutput
     transition: (snapshot: Snap, event: TEvent, scope: ActorScope<Snap, TEvent>): Snap => {
       const state = snapshot as unknown as State;
       if (state.status !== 'active') return snapshot;
+      // Sent by xstate itself when the parent stops this actor; nothing more is handled after it.
+      if (event.type === XSTATE_STOP) {
+        state.status = 'stopped';
+        return snapshot;
+      }
       drain(state, handle(state, event, scope.self, undefined), scope.self);
       spec.afterStep?.(state.context);
       return snapshot;

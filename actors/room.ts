@@ -61,13 +61,15 @@ function notForChat(): never {
 /**
  * The room's two io objects, made once. Clients and the supervisor hear from the room after its
  * step: a joiner's `room.joined` must not let it answer its next request before the room has
- * announced it, nor may the supervisor stop the room in the middle of one.
+ * announced it. An idle supervisor handles what it is sent at once, so `room.empty`, on which it
+ * stops the room, is always the last thing a step sends (the eventless step after the order's work
+ * pushes it); a machine's deferred `sendParent` was the same.
  */
 function startIo(context: RoomContext, self: Self): void {
   context.io = {
     self,
     notify: (client, event) => void context.outbox.push({ to: client, event }),
-    personGone: (person) => void context.outbox.push({ to: null, event: { type: 'room.personGone', person } }),
+    personGone: (person) => void context.outbox.push({ to: null, event: { type: 'room.personGone', roomRef: context.ref, person } }),
   };
   context.chatIo = { self, notify: notForChat, personGone: notForChat };
 }
@@ -142,8 +144,8 @@ function passToOrder(context: RoomContext, event: RoomOrderEvent): RoomPhase {
   return 'checkingEmpty';
 }
 
-function testHook(arm: (context: RoomContext, event: RoomEvent) => void) {
-  return (context: RoomContext, event: RoomEvent): void => {
+function testHook<K extends RoomEvent['type']>(arm: (context: RoomContext, event: Event<K>) => void) {
+  return (context: RoomContext, event: Event<K>): void => {
     if (context.testHooks) arm(context, event);
   };
 }
@@ -179,11 +181,11 @@ export const roomLogic = phaseLogic<RoomContext, RoomEvent, RoomInput, undefined
   afterStep: flushOutbox,
   initial: 'open',
   on: {
-    'test.fault': testHook(() => {
+    'test.fault': testHook<'test.fault'>(() => {
       throw new Error('fault injected by a test');
     }),
-    'test.failNext': testHook((context) => void (context.failAfter = 1)),
-    'test.failAfter': testHook((context, event) => void (context.failAfter = (event as Event<'test.failAfter'>).commands)),
+    'test.failNext': testHook<'test.failNext'>((context) => void (context.failAfter = 1)),
+    'test.failAfter': testHook<'test.failAfter'>((context, event) => void (context.failAfter = event.commands)),
     'cluster.ordered': passToOrder,
     'cluster.unavailable': passToOrder,
     'cluster.records': passToOrder,

@@ -156,6 +156,9 @@ describe('debug dump', () => {
     // A run of chats in one read is posted as one event, by the client directly: still named.
     client.send(wire.chat(0, 0, 'tess', 'more') + wire.chat(0, 0, 'tess', 'words'));
     await client.readUntil(wire.said(0, 'tess', 'words'));
+    // Client and room actors send to each other directly: the sender is named from the event.
+    client.send(wire.leave(0, 0, 'tess'));
+    await client.readUntil(wire.left(0, 0));
     const messages = lines.filter((line) => line.msg === 'actor message').map(({ from, to, event }) => ({ from, to, event }));
     expect(messages).toEqual(expect.arrayContaining([
       { from: 'client-0', to: 'server', event: 'client.join' },
@@ -163,7 +166,12 @@ describe('debug dump', () => {
       { from: 'room-0', to: 'client-0', event: 'room.joined' },
       { from: 'client-0', to: 'room-0', event: 'chat' },
       { from: 'client-0', to: 'room-0', event: 'chats' },
+      { from: 'client-0', to: 'room-0', event: 'leave' },
+      { from: 'room-0', to: 'client-0', event: 'room.left' },
+      { from: 'room-0', to: 'server', event: 'room.empty' },
     ]));
+    // From outside the tree come only the connection's requests and signals, and the server's start.
+    expect(messages.filter((message) => message.from === 'outside' && !/^(request\.|socket\.|listener\.|xstate\.init$)/.test(message.event))).toEqual([]);
     expect(JSON.stringify(lines)).not.toContain('secret words');
   });
 

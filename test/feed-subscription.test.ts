@@ -1,5 +1,5 @@
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../actors/events.js';
 import { RunFeed } from '../src/session/chat-run.js';
 
@@ -88,4 +88,28 @@ describe('a feed as its own subscription', () => {
     source.next('kill');
     expect(sent).toEqual([]);
   });
+
+  it('reports an actor\'s throw on its own, not to the stream that handed the request on', () => {
+    vi.useFakeTimers();
+    let throws = true;
+    const sent: string[] = [];
+    const feed = new LineFeed({
+      send: (event) => {
+        if (throws) throw new Error('the actor failed to take it');
+        sent.push(event.type);
+      },
+    });
+    const source = new Subject<string>();
+    source.subscribe(feed);
+    expect(() => source.next('kill')).not.toThrow();
+    expect(vi.getTimerCount()).toBe(1);
+    expect(() => vi.runOnlyPendingTimers()).toThrow('the actor failed to take it');
+    throws = false;
+    source.next('kill');
+    expect(sent).toEqual(['request.kill']);
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });

@@ -71,7 +71,7 @@ export function createDumper(server: ServerActor): Dumper {
     const roomRefs: AnyActorRef[] = [...snapshot.context.rooms.values()];
     const clientRefs: AnyActorRef[] = Array.from(snapshot.context.clients.values(), (entry) => entry.actor);
     const rooms = await walk(roomRefs, (ref) => {
-      // The server spawned this ref from roomLogic: its snapshot is that machine's.
+      // The server spawned this ref from roomLogic: its snapshot is that logic's.
       const room = ref.getSnapshot() as RoomSnapshot;
       return room.status === 'active' ? roomDump(`room-${room.context.ref}`, room) : null;
     });

@@ -31,12 +31,17 @@ export function traceActorMessages(log: Logger): (event: InspectionEvent) => voi
   };
 }
 
+/** Events only a client actor sends: for these, the client an event carries is its sender. */
+const CLIENT_SENT = /^(client\.|irc\.|chats?$|leave$|depart$)/;
+
 /**
  * Client and room actors send straight to each other and to the server (not through xstate's
- * relay, which would name the sender): every such event carries its client or its room.
+ * relay, which would name the sender), so the sender is read off the event: the client a client's
+ * message carries, or the ref a room's `room.*` message carries. What carries neither (a room's
+ * refusal of a join in cluster mode) is logged as from `outside`.
  */
 function directSender(event: { type: string; client?: unknown; connectionId?: unknown; roomRef?: unknown }): string {
-  if (isActorRef(event.client)) return actorName(event.client);
+  if (CLIENT_SENT.test(event.type) && isActorRef(event.client)) return actorName(event.client);
   if (event.type.startsWith('room.') && typeof event.roomRef === 'number') return `room-${event.roomRef}`;
   if (event.type === 'irc.releaseNick' && typeof event.connectionId === 'number') return `client-${event.connectionId}`;
   return 'outside';

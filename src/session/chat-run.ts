@@ -48,7 +48,7 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
   private run: C[] | null = null;
   /** The stream's teardown: one stream feeds one actor. */
   private teardown: Exclude<TeardownLogic, void> | null = null;
-  closed = false;
+  private ended = false;
 
   constructor(protected readonly actor: EventTarget) {}
 
@@ -61,8 +61,25 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
   /** The event for a run of one. */
   protected abstract chatEvent(chat: C): ClientEvent;
 
+  /** Unsubscribed, completed or failed: nothing more is handed on. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
   next(incoming: I): void {
-    if (this.closed) return;
+    if (this.ended) return;
+    // As RxJS's wrapper did: a throw here is reported on its own, not into the connection's
+    // framer, which hands requests on from inside its own loop.
+    try {
+      this.take(incoming);
+    } catch (error) {
+      setTimeout(() => {
+        throw error;
+      });
+    }
+  }
+
+  private take(incoming: I): void {
     const chat = this.chatOf(incoming);
     if (chat !== null) {
       if (this.run === null) {
@@ -81,14 +98,14 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
 
   /** The stream ends only with its subscription: nothing to tell but the run. */
   complete(): void {
-    if (this.closed) return;
+    if (this.ended) return;
     this.flushRun();
     this.unsubscribe();
   }
 
   /** A second subscriber to one connection (a wiring mistake): the connection is done with. */
   error(): void {
-    if (this.closed) return;
+    if (this.ended) return;
     this.flushRun();
     this.actor.send({ type: 'request.end' });
     this.unsubscribe();
@@ -97,7 +114,7 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
   /** The stream's teardown, from RxJS: run at once if the feed has already closed. */
   add(teardown: TeardownLogic): void {
     if (!teardown || teardown === this) return;
-    if (this.closed) return runTeardown(teardown);
+    if (this.ended) return runTeardown(teardown);
     const before = this.teardown;
     this.teardown = before === null ? teardown : () => (runTeardown(before), runTeardown(teardown));
   }
@@ -108,8 +125,8 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
 
   /** The feed stops: nothing more reaches the actor, and the stream lets the connection go. */
   unsubscribe(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     // A run gathered in this read is dropped with the rest: the actor is done with.
     this.run = null;
     const { teardown } = this;
@@ -120,7 +137,7 @@ export abstract class RunFeed<I, C> implements Observer<I>, Unsubscribable {
   /** Sends the run gathered, if any. */
   flushRun(): void {
     const run = this.run;
-    if (run === null || this.closed) return;
+    if (run === null || this.ended) return;
     this.run = null;
     this.actor.send(run.length === 1 ? this.chatEvent(run[0]!) : this.runEvent(run));
   }

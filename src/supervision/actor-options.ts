@@ -25,6 +25,9 @@ const started = new WeakMap<AnyActorRef, Map<AnyActorLogic, Readonly<object>>>()
  * the per-actor hidden class above goes with the object that had it.
  */
 export function shareStartedOptions(actor: Actor<AnyActorLogic>, parent: AnyActorRef): void {
+  // Options of one actor's own would be wrongly shared: such an actor keeps its object.
+  const { systemId, snapshot, inspect } = actor.options;
+  if (systemId !== undefined || snapshot !== undefined || inspect !== undefined) return;
   let byLogic = started.get(parent);
   if (!byLogic) started.set(parent, (byLogic = new Map()));
   let shared = byLogic.get(actor.logic);

@@ -179,7 +179,7 @@ function handleMessageTo(context: IrcClientContext, message: IrcMessage, fx: Irc
     }
     const membership = membershipOfChannel(context, target);
     if (membership) {
-      fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text, style: notice ? 'notice' : undefined, irc: true });
+      fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text, style: notice ? 'notice' : undefined, irc: true, client: fx.self });
     } else if (!notice) {
       // No external messages (+n): the same answer whether the channel exists or not.
       reply(context, 'ERR_CANNOTSENDTOCHAN', [target]);
@@ -212,7 +212,7 @@ function handleTopic(context: IrcClientContext, message: IrcMessage, fx: IrcEffe
     reply(context, 'ERR_NOTONCHANNEL', [channel]);
     return 'ready';
   }
-  fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: text.slice(0, 390), style: 'topic', irc: true });
+  fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: text.slice(0, 390), style: 'topic', irc: true, client: fx.self });
   return 'ready';
 }
 

@@ -104,7 +104,7 @@ export function nickClaimed(context: IrcClientContext, nick: string, fx: IrcEffe
   }
   send(context, `:${previousSource} NICK :${nick}\r\n`);
   // Each room announces it in its order to its IRC members; the user's own line is the one above.
-  for (const membership of context.rooms) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: previous, style: 'nick', irc: true });
+  for (const membership of context.rooms) fx.toRoom(membership.room, { type: 'chat', joinId: context.joinId!, text: previous, style: 'nick', irc: true, client: fx.self });
 }
 
 export function nickRefused(context: IrcClientContext, nick: string, reason: 'taken' | 'unavailable'): void {
