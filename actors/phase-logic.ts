@@ -58,7 +58,8 @@ export interface Phase<TContext, TEvent extends EventObject, TPhase extends stri
 }
 
 export interface PhaseLogicSpec<TContext, TEvent extends EventObject, TInput, TOutput, TPhase extends string> {
-  readonly context: (input: TInput) => TContext;
+  /** The actor's context, made before it starts (`self` for what the context keeps of it). */
+  readonly context: (input: TInput, self: PhaseSelf<TContext, TEvent, TOutput, TPhase>) => TContext;
   readonly initial: TPhase;
   /** Run once, when the actor starts, before the initial phase's entry. */
   readonly start?: (context: TContext, self: PhaseSelf<TContext, TEvent, TOutput, TPhase>) => void;
@@ -134,8 +135,8 @@ export function phaseLogic<TContext, TEvent extends EventObject, TInput, TOutput
   }
 
   return {
-    getInitialSnapshot: (_scope: ActorScope<Snap, TEvent>, input: TInput): Snap => {
-      const state: State = { status: 'active', output: undefined, error: undefined, value: spec.initial, context: spec.context(input) };
+    getInitialSnapshot: (scope: ActorScope<Snap, TEvent>, input: TInput): Snap => {
+      const state: State = { status: 'active', output: undefined, error: undefined, value: spec.initial, context: spec.context(input, scope.self) };
       return state as unknown as Snap;
     },
     start: (snapshot: Snap, scope: ActorScope<Snap, TEvent>): void => {

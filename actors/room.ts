@@ -34,10 +34,10 @@ export interface RoomContext extends RoomState {
   readonly order: RoomOrder;
   readonly testHooks: boolean;
   readonly server: ServerRef;
-  /** What the order may do: tell clients (after the step) and the supervisor. Made at start. */
-  io: RoomIo | null;
+  /** What the order may do: tell clients and the supervisor (after the step). */
+  readonly io: RoomIo;
   /** A chat's io: the room itself, nothing else (a chat tells no client anything). */
-  chatIo: RoomIo | null;
+  readonly chatIo: RoomIo;
   /** The step's messages to clients and the supervisor, sent once it is done, in order (as a machine's `sendTo`s were). */
   readonly outbox: Outgoing[];
 }
@@ -59,19 +59,18 @@ function notForChat(): never {
 }
 
 /**
- * The room's two io objects, made once. Clients and the supervisor hear from the room after its
- * step: a joiner's `room.joined` must not let it answer its next request before the room has
- * announced it. An idle supervisor handles what it is sent at once, so `room.empty`, on which it
+ * The room's io, made with its context: what the order tells clients and the supervisor goes to
+ * the outbox, and they hear it after the room's step. A joiner's `room.joined` must not let it
+ * answer its next request before the room has announced it. An idle supervisor handles what it is sent at once, so `room.empty`, on which it
  * stops the room, is always the last thing a step sends (the eventless step after the order's work
  * pushes it); a machine's deferred `sendParent` was the same.
  */
-function startIo(context: RoomContext, self: Self): void {
-  context.io = {
+function ioOf(self: Self, ref: RoomRef, outbox: Outgoing[]): RoomIo {
+  return {
     self,
-    notify: (client, event) => void context.outbox.push({ to: client, event }),
-    personGone: (person) => void context.outbox.push({ to: null, event: { type: 'room.personGone', roomRef: context.ref, person } }),
+    notify: (client, event) => void outbox.push({ to: client, event }),
+    personGone: (person) => void outbox.push({ to: null, event: { type: 'room.personGone', roomRef: ref, person } }),
   };
-  context.chatIo = { self, notify: notForChat, personGone: notForChat };
 }
 
 /** Sends what the step told clients, in order; one sent may bring others (a client's answer is queued, not nested). */
@@ -112,7 +111,7 @@ function submit(context: RoomContext, command: RoomCommand, io: RoomIo): void {
  * failed one is lost (as a single chat would be), the rest go to the restarted room.
  */
 function submitChats(context: RoomContext, event: Event<'chats'>): void {
-  const io = context.chatIo!;
+  const io = context.chatIo;
   const { chats } = event;
   let done = 0;
   try {
@@ -127,20 +126,20 @@ function submitChats(context: RoomContext, event: Event<'chats'>): void {
 /** A repeated join keeps the first name; it answers JOINED_CHATROOM again and announces nothing. */
 function join(context: RoomContext, event: Event<'join'>, self: Self): void {
   const member = context.members.get(event.member.joinId);
-  if (!member) return submit(context, event, context.io!);
+  if (!member) return submit(context, event, context.io);
   replyJoined(context, member);
   context.outbox.push({ to: member.client, event: { type: 'room.joined', roomRef: context.ref, roomName: context.name, clientName: member.clientName, joinId: member.joinId, room: self } });
 }
 
 function leave(context: RoomContext, event: Event<'leave'>): RoomPhase | undefined {
-  if (!context.members.has(event.joinId)) return void answerStrayLeave(context, event, context.io!);
-  submit(context, event, context.io!);
+  if (!context.members.has(event.joinId)) return void answerStrayLeave(context, event, context.io);
+  submit(context, event, context.io);
   return 'checkingEmpty';
 }
 
 /** Answers from Redis, records from every node, or a turn of queued departures: they may empty the room here. */
 function passToOrder(context: RoomContext, event: RoomOrderEvent): RoomPhase {
-  context.order.onEvent(context, event, context.io!);
+  context.order.onEvent(context, event, context.io);
   return 'checkingEmpty';
 }
 
@@ -156,28 +155,28 @@ function testHook<K extends RoomEvent['type']>(arm: (context: RoomContext, event
  * its order's business (src/rooms/): the same transitions in both modes.
  */
 export const roomLogic = phaseLogic<RoomContext, RoomEvent, RoomInput, undefined, RoomPhase>({
-  context: (input) => ({
-    ref: input.ref,
-    name: input.name,
-    members: new Map(input.restore?.members ?? []),
-    doors: doorsOf(input.restore?.members.values() ?? []),
-    pendingJoins: new Map(input.restore?.pendingJoins ?? []),
-    pendingLeaves: new Map(input.restore?.pendingLeaves ?? []),
-    lastSeq: input.restore?.lastSeq ?? 0,
-    topic: input.restore?.topic ?? null,
-    stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
-    failAfter: 0,
-    testHooks: input.testHooks ?? false,
-    order: input.order,
-    server: input.server,
-    io: null,
-    chatIo: null,
-    outbox: [],
-  }),
-  start: (context, self) => {
-    startIo(context, self);
-    context.order.start(context, context.io!);
+  context: (input, self) => {
+    const outbox: Outgoing[] = [];
+    return {
+      ref: input.ref,
+      name: input.name,
+      members: new Map(input.restore?.members ?? []),
+      doors: doorsOf(input.restore?.members.values() ?? []),
+      pendingJoins: new Map(input.restore?.pendingJoins ?? []),
+      pendingLeaves: new Map(input.restore?.pendingLeaves ?? []),
+      lastSeq: input.restore?.lastSeq ?? 0,
+      topic: input.restore?.topic ?? null,
+      stats: { messagesRouted: 0, deliveries: 0, lastActivity: Date.now() },
+      failAfter: 0,
+      testHooks: input.testHooks ?? false,
+      order: input.order,
+      server: input.server,
+      io: ioOf(self, input.ref, outbox),
+      chatIo: { self, notify: notForChat, personGone: notForChat },
+      outbox,
+    };
   },
+  start: (context) => context.order.start(context, context.io),
   afterStep: flushOutbox,
   initial: 'open',
   on: {
@@ -190,18 +189,18 @@ export const roomLogic = phaseLogic<RoomContext, RoomEvent, RoomInput, undefined
     'cluster.unavailable': passToOrder,
     'cluster.records': passToOrder,
     'cluster.logRead': passToOrder,
-    'cluster.catchUp': (context, event) => void context.order.onEvent(context, event, context.io!),
+    'cluster.catchUp': (context, event) => void context.order.onEvent(context, event, context.io),
     'room.departures': passToOrder,
   },
   phases: {
     open: {
       on: {
         join,
-        chat: (context, event) => submit(context, event, context.chatIo!),
+        chat: (context, event) => submit(context, event, context.chatIo),
         chats: submitChats,
         leave,
         depart: (context, event) => {
-          submit(context, event, context.io!);
+          submit(context, event, context.io);
           return 'checkingEmpty';
         },
       },
@@ -217,7 +216,7 @@ export const roomLogic = phaseLogic<RoomContext, RoomEvent, RoomInput, undefined
     empty: {
       on: {
         join: (context, event) => {
-          submit(context, event, context.io!);
+          submit(context, event, context.io);
           return 'open';
         },
       },
